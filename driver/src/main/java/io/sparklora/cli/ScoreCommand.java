@@ -1,0 +1,75 @@
+package io.sparklora.cli;
+
+import io.sparklora.eval.ScoreResult;
+import io.sparklora.eval.Scorer;
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.CausalLm;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.nn.CausalLms;
+import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tokenizer.Tokenizer;
+import io.sparklora.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code score}: mean next-token cross-entropy of a text file under the base model or base + adapter, over
+ * consecutive, non-overlapping windows of {@code --seq} tokens (see {@link Scorer}). Prints one JSON line.
+ */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "Print {\"tokens_scored\", \"mean_loss\", \"perplexity\"} of a text file under a model.")
+final class ScoreCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "base model directory (config.json + model.safetensors)")
+    Path model;
+
+    @Option(names = "--adapter", description = "PEFT adapter directory (adapter_config.json + adapter_model.safetensors)")
+    Path adapter;
+
+    @Option(names = "--text-file", required = true, description = "UTF-8 text to score")
+    Path textFile;
+
+    @Option(names = "--seq", defaultValue = "128", description = "window length in tokens (default: ${DEFAULT-VALUE})")
+    int seq;
+
+    @Override
+    public Integer call() throws Exception {
+        BaseModel base = Checkpoints.load(model);
+        if (seq < 2 || seq > base.config().maxPositions()) {
+            throw new IllegalArgumentException("Invalid --seq " + seq + ": must be between 2 and the model's "
+                    + "max positions " + base.config().maxPositions());
+        }
+        CausalLm lm;
+        if (adapter != null) {
+            LoraAdapter lora = PeftAdapters.read(adapter, base.config());
+            lm = CausalLms.withAdapter(base, lora);
+        } else {
+            lm = CausalLms.of(base);
+        }
+        Tokenizer tokenizer = Tokenizers.forModel(model);
+        int[] tokens = tokenizer.encode(readUtf8(textFile));
+        ScoreResult result = Scorer.score(textFile.toString(), lm, tokens, seq);
+        System.out.println(result.toJson());
+        return 0;
+    }
+
+    private static String readUtf8(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("Cannot read text file " + file + ": no such file");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException("Cannot read text file " + file + ": not valid UTF-8", e);
+        }
+    }
+}
