@@ -127,14 +127,16 @@ abstract class TransformerLm implements CausalLm {
             dHidden = Tensor.allocate(rows * dim);
             allocateBlocks();
         }
+        targets = null; // backward is valid only after a forward that completed
         inputs = batch.inputs();
-        targets = batch.targets();
         forwardBlocks();
         int vocab = config().vocabSize();
         int dim = config().hiddenSize();
         Linear.linearForward(rows, dim, vocab, hidden, 0, dim, base.lmHead().data(), WeightLayout.OUT_IN, null, 0f,
                 logits.data(), 0, vocab);
-        return CrossEntropy.crossEntropyForward(rows, vocab, logits.data(), targets, logSumExp);
+        double loss = CrossEntropy.crossEntropyForward(rows, vocab, logits.data(), batch.targets(), logSumExp);
+        targets = batch.targets();
+        return loss;
     }
 
     @Override
