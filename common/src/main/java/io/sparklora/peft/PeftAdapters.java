@@ -17,10 +17,8 @@ import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.safetensors.TensorInfo;
 import io.sparklora.tensor.Tensor;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -75,25 +73,9 @@ public final class PeftAdapters {
         Map<String, Object> json = PeftAdapterConfig.toJson(config, targetNames,
                 layouts.contains(WeightLayout.IN_OUT), baseModelNameOrPath);
         Files.createDirectories(dir);
-        writeAtomically(dir.resolve(WEIGHTS_FILE), out -> SafeTensorsWriter.write(out, Map.of("format", "pt"), tensors));
+        SafeTensorsWriter.write(dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"), tensors); // temp file + move
         byte[] configBytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
-        writeAtomically(dir.resolve(PeftAdapterConfig.FILE), out -> out.write(configBytes));
-    }
-
-    private interface Content {
-        void writeTo(OutputStream out) throws IOException;
-    }
-
-    private static void writeAtomically(Path file, Content content) throws IOException {
-        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                content.writeTo(out);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        SafeTensorsWriter.writeAtomically(dir.resolve(PeftAdapterConfig.FILE), out -> out.write(configBytes));
     }
 
     /**
@@ -187,7 +169,7 @@ public final class PeftAdapters {
             throw new IOException(cannot + "tensor " + key + " has shape " + Arrays.toString(info.shape())
                     + ", expected [" + rows + ", " + cols + "] (rank " + t.rank() + " from " + PeftAdapterConfig.FILE
                     + ", " + width + " = " + (width.equals("in") ? t.module().inFeatures() : t.module().outFeatures())
-                    + " from the " + t.module().path() + " of the base)");
+                    + " in the base)");
         }
         return st.read(key);
     }
