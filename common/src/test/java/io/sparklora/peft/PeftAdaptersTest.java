@@ -143,6 +143,19 @@ class PeftAdaptersTest {
     }
 
     @Test
+    void refusesToWriteAConfigThatDoesNotDescribeTheModules() {
+        LinearModule q0 = TinyModels.llama().linearModules().get(0);
+        LoraModule rank2 = new LoraModule(q0, 2, 16f, 8f, 0f, Tensor.zeros(2, 32), Tensor.zeros(32, 2));
+        assertEquals("Cannot write adapter " + tmp + ": module model.layers.0.self_attn.q_proj has rank 2, its config "
+                + "gives 8", assertThrows(IllegalArgumentException.class, () -> PeftAdapters.write(tmp,
+                new LoraAdapter(LoraConfig.defaults(), List.of(rank2)), "tiny")).getMessage());
+        LoraModule odd = new LoraModule(q0, 2, 16f, 3f, 0f, Tensor.zeros(2, 32), Tensor.zeros(32, 2));
+        assertEquals("Cannot describe adapter: module model.layers.0.self_attn.q_proj has scaling 3.0, neither "
+                + "alpha/rank nor alpha/√rank", assertThrows(IllegalArgumentException.class, () -> PeftAdapters.write(tmp,
+                new LoraAdapter(null, List.of(odd)), "tiny")).getMessage());
+    }
+
+    @Test
     void readsAnAdapterAsPeftWritesIt() throws IOException {
         // adapter_config.json as PEFT 0.17 writes it for LlamaForCausalLM, with fields we do not model.
         Files.writeString(tmp.resolve("adapter_config.json"), """
@@ -326,8 +339,23 @@ class PeftAdaptersTest {
                 + "OLoRA, LoftQ, EVA and CorDA adapters need their modified base weights)", readError(tmp, TinyModels.llama()));
         editConfig(tmp, "\"init_lora_weights\" : \"pissa\"", "\"init_lora_weights\" : true");
         editConfig(tmp, "\"target_modules\" : [ \"q_proj\", \"v_proj\" ]", "\"target_modules\" : \"model.layers.0.self_attn.(q|v)_proj\"");
-        assertEquals(2, PeftAdapters.read(tmp, TinyModels.llama()).modules().size() - 6,
-                "a regex string selects by full match; the file's other tensors are then extra");
+        assertEquals("Cannot read adapter " + tmp + ": tensor base_model.model.model.layers.1.self_attn.q_proj.lora_A."
+                + "weight adapts model.layers.1.self_attn.q_proj, which adapter_config.json does not target",
+                readError(tmp, TinyModels.llama()), "the regex selects layer 0 only; layer 1's tensors are extra");
+    }
+
+    @Test
+    void regexTargetModulesRoundTrip() throws IOException {
+        LoraConfig config = LoraConfig.defaults().withRank(2).withTargetModulesRegex("transformer\\.h\\.[13]\\.mlp\\.c_.*");
+        LoraAdapter adapter = LoraAdapter.initialize(config, TinyModels.gpt2());
+        PeftAdapters.write(tmp, adapter, "gpt2");
+        JsonNode json = new ObjectMapper().readTree(tmp.resolve("adapter_config.json").toFile());
+        assertEquals("transformer\\.h\\.[13]\\.mlp\\.c_.*", json.get("target_modules").asText());
+        LoraAdapter back = PeftAdapters.read(tmp, TinyModels.gpt2());
+        assertEquals(config.withSeed(0), back.config());
+        assertEquals(List.of("transformer.h.1.mlp.c_fc", "transformer.h.1.mlp.c_proj", "transformer.h.3.mlp.c_fc",
+                "transformer.h.3.mlp.c_proj"), List.copyOf(back.modules().keySet()));
+        assertSameModules(adapter, back);
     }
 
     private static void editConfig(Path dir, String from, String to) throws IOException {
