@@ -276,6 +276,9 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         if (targetModulesRegex != null) {
             return PeftMatch.regexSelects(targetModulesRegex, path);
         }
+        if (targetModules.contains(path)) {
+            return true; // PEFT: a full path is taken as given, layersToTransform does not filter it
+        }
         if (!allLinear() && !PeftMatch.listSelects(targetModules, path)) {
             return false;
         }

@@ -134,6 +134,10 @@ class LoraConfigTest {
                 .withLayersToTransform(List.of(2), "h").resolve(TinyModels.gpt2())));
         assertEquals("Cannot apply LoRA to llama model: target modules [q_proj] with layersPattern h select no module",
                 message(() -> c.withLayersToTransform(List.of(1), "h").resolve(TinyModels.llama())));
+        // PEFT applies layers_to_transform to names, not to full paths given in target_modules.
+        assertEquals(List.of("model.layers.0.self_attn.k_proj", "model.layers.1.self_attn.q_proj",
+                "model.layers.3.self_attn.q_proj"), paths(c.withTargetModules(List.of("q_proj",
+                "model.layers.0.self_attn.k_proj")).resolve(TinyModels.llama())));
         assertEquals("Cannot apply LoRA to llama model: layersToTransform contains 4, but the model has 4 layers (0..3)",
                 message(() -> c.withLayersToTransform(List.of(4), null).resolve(TinyModels.llama())));
     }
