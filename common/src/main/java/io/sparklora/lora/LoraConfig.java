@@ -2,6 +2,7 @@ package io.sparklora.lora;
 
 import io.sparklora.model.LinearModule;
 import io.sparklora.model.ModelConfig;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,8 +14,9 @@ import java.util.TreeSet;
 
 /**
  * What to adapt and how, as PEFT's {@code LoraConfig} (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language
- * Models"; rsLoRA: Kalajdzievski 2023, "A Rank Stabilization Scaling Factor for Fine-Tuning with LoRA"). Immutable;
- * start from {@link #defaults()} and change fields with the {@code with…} methods.
+ * Models"; rsLoRA: Kalajdzievski 2023, "A Rank Stabilization Scaling Factor for Fine-Tuning with LoRA"). Immutable and
+ * serializable (it travels inside job specs); start from {@link #defaults()} and change fields with the {@code with…}
+ * methods.
  *
  * @param rank              r, the default rank of every update
  * @param alpha             lora_alpha; scaling is alpha/rank, or alpha/√rank with rsLoRA
@@ -35,7 +37,8 @@ import java.util.TreeSet;
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targetModules, String targetModulesRegex,
                          List<Integer> layersToTransform, String layersPattern, Map<String, Integer> rankPattern,
-                         Map<String, Double> alphaPattern, boolean useRslora, LoraInit init, long seed) {
+                         Map<String, Double> alphaPattern, boolean useRslora, LoraInit init, long seed)
+        implements Serializable {
     /** PEFT's shorthand for every linear layer except the output head. */
     public static final String ALL_LINEAR = "all-linear";
     /** Module names of the supported families (LLaMA, then GPT-2). */

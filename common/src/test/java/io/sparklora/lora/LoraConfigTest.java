@@ -66,6 +66,24 @@ class LoraConfigTest {
     }
 
     @Test
+    void survivesJavaSerialization() throws Exception {
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        ranks.put("v_proj", 2);
+        ranks.put("q_proj", 4);
+        LoraConfig c = BASE.withRankPattern(ranks).withAlphaPattern(Map.of("q_proj", 3.0))
+                .withLayersToTransform(List.of(2, 0), "layers").withSeed(99);
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        try (var in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            LoraConfig back = (LoraConfig) in.readObject();
+            assertEquals(c, back);
+            assertEquals(List.of("v_proj", "q_proj"), List.copyOf(back.rankPattern().keySet()), "pattern order is kept");
+        }
+    }
+
+    @Test
     void resolvePicksNamedModulesOfLlama() {
         List<LoraTarget> t = BASE.resolve(TinyModels.llama());
         assertEquals(8, t.size());

@@ -240,6 +240,49 @@ class PeftAdaptersTest {
     }
 
     @Test
+    void readsHalfPrecisionTensorsAndRefusesIntegerOnes() throws IOException {
+        PeftAdapters.write(tmp, LoraAdapter.initialize(LoraConfig.defaults().withRank(2).withTargetModules(List.of("q_proj"))
+                .withLayersToTransform(List.of(0), null), TinyModels.llama()), "tiny");
+        String a = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+        String b = "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight";
+        float[] av = new float[2 * 32];
+        float[] bv = new float[32 * 2];
+        for (int i = 0; i < av.length; i++) {
+            av[i] = (i % 17 - 8) / 16f; // exact in bfloat16
+            bv[i] = (i % 5 - 2) / 4f;
+        }
+        writeBf16(tmp.resolve("adapter_model.safetensors"), a, "BF16", av, b, bv);
+        LoraModule m = PeftAdapters.read(tmp, TinyModels.llama()).module("model.layers.0.self_attn.q_proj");
+        assertArrayEquals(av, m.loraA().value().toArray());
+        assertArrayEquals(bv, m.loraB().value().toArray());
+
+        writeBf16(tmp.resolve("adapter_model.safetensors"), a, "I16", av, b, bv);
+        assertEquals("Cannot read adapter " + tmp + ": tensor " + a + " has dtype I16, expected a float type",
+                readError(tmp, TinyModels.llama()));
+    }
+
+    /** A safetensors file of two (rows, cols) tensors stored as 16-bit values (the high half of each float's bits). */
+    private static void writeBf16(Path file, String keyA, String dtypeA, float[] a, String keyB, float[] b)
+            throws IOException {
+        String header = "{\"__metadata__\":{\"format\":\"pt\"},\"" + keyA + "\":{\"dtype\":\"" + dtypeA
+                + "\",\"shape\":[2,32],\"data_offsets\":[0," + 2 * a.length + "]},\"" + keyB
+                + "\":{\"dtype\":\"BF16\",\"shape\":[32,2],\"data_offsets\":[" + 2 * a.length + ","
+                + 2 * (a.length + b.length) + "]}}";
+        while (header.length() % 8 != 0) {
+            header += " ";
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 + header.length() + 2 * (a.length + b.length))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (float[] values : new float[][] {a, b}) {
+            for (float v : values) {
+                buf.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
+        Files.write(file, buf.array());
+    }
+
+    @Test
     void refusesPickleAndMissingFiles() throws IOException {
         Files.write(tmp.resolve("adapter_model.bin"), new byte[] {(byte) 0x80, 2});
         assertEquals("Cannot read adapter " + tmp + ": adapter_model.bin is a pickle file; convert it to "
