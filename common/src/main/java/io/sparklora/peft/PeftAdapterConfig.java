@@ -52,7 +52,7 @@ final class PeftAdapterConfig {
         config.alphaPattern().forEach((k, v) -> alphas.put(k, number(v)));
         j.put("alpha_pattern", alphas);
         j.put("modules_to_save", null);
-        j.put("lora_bias", false);
+        // No "lora_bias": PEFT before 0.14 builds LoraConfig(**fields) and fails on a field it does not know.
         j.put("megatron_config", null);
         j.put("megatron_core", "megatron.core");
         j.put("auto_mapping", null);

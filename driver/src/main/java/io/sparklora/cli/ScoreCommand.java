@@ -8,6 +8,7 @@ import io.sparklora.model.CausalLm;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.nn.CausalLms;
 import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -53,17 +54,25 @@ final class ScoreCommand implements Callable<Integer> {
         } else {
             lm = CausalLms.of(base);
         }
-        Tokenizer tokenizer = Tokenizers.forModel(model);
-        int[] tokens = tokenizer.encode(readUtf8(textFile));
-        ScoreResult result = Scorer.score(textFile.toString(), lm, tokens, seq);
+        int[] tokens = tokenize(model, textFile);
+        ScoreResult result = new Scorer(seq).score(lm, tokens, textFile.toString());
         System.out.println(result.toJson());
         return 0;
     }
 
-    private static String readUtf8(Path file) throws IOException {
+    /** The file's UTF-8 bytes as ids for byte-level models; the model's tokenizer.json otherwise. */
+    private static int[] tokenize(Path modelDir, Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("Cannot read text file " + file + ": no such file");
         }
+        Tokenizer tokenizer = Tokenizers.forModel(modelDir);
+        if (tokenizer instanceof ByteTokenizer bytes) {
+            return bytes.encodeBytes(Files.readAllBytes(file));
+        }
+        return tokenizer.encode(readUtf8(file));
+    }
+
+    private static String readUtf8(Path file) throws IOException {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
