@@ -3,19 +3,22 @@ package io.sparklora.tokenizer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The default tokenizer when a model directory ships no {@code tokenizer.json}: the UTF-8 bytes of the text are the
- * ids (0..255), as in byte-level models such as ByT5 without its offset for special tokens. Decoding replaces
- * invalid UTF-8 with U+FFFD, as {@link String#String(byte[], java.nio.charset.Charset)} does.
+ * The fallback tokenizer of {@code score} when a model directory has no {@code tokenizer.json}: a text's UTF-8 bytes
+ * are its token ids, 0..255. Decoding replaces byte sequences that are not valid UTF-8 with U+FFFD.
  */
 public final class ByteTokenizer implements Tokenizer {
     public static final int VOCAB_SIZE = 256;
 
     @Override
     public int[] encode(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return encodeBytes(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The ids of raw bytes (a file read as bytes, so invalid UTF-8 survives unchanged). */
+    public int[] encodeBytes(byte[] bytes) {
         int[] ids = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
-            ids[i] = bytes[i] & 0xff;
+            ids[i] = bytes[i] & 0xFF;
         }
         return ids;
     }
@@ -26,7 +29,7 @@ public final class ByteTokenizer implements Tokenizer {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= VOCAB_SIZE) {
                 throw new IllegalArgumentException("Cannot decode token id " + ids[i] + " at position " + i
-                        + ": the byte tokenizer's ids are 0.." + (VOCAB_SIZE - 1));
+                        + ": byte ids are 0..255");
             }
             bytes[i] = (byte) ids[i];
         }

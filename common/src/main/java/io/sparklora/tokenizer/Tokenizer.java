@@ -1,16 +1,16 @@
 package io.sparklora.tokenizer;
 
 /**
- * Text to token ids and back, for training and scoring. Implementations are stateless after construction and safe
- * to share between the threads of one executor.
+ * Turns text into the token ids a base model reads, and back. {@link ByteTokenizer} when a model directory carries no
+ * {@code tokenizer.json}; a Hugging Face tokenizer otherwise.
  */
 public interface Tokenizer {
-    /** The ids of {@code text}, without special tokens (no BOS/EOS is added). */
+    /** The token ids of {@code text}, each in [0, {@link #vocabSize()}). */
     int[] encode(String text);
 
     /** The text of {@code ids}. */
     String decode(int[] ids);
 
-    /** One more than the largest id {@link #encode} can return: the smallest vocabulary a model needs. */
+    /** Number of distinct ids this tokenizer produces. */
     int vocabSize();
 }

@@ -24,16 +24,6 @@ class TokenizersTest {
             """;
 
     @Test
-    void byteTokenizerRoundTripsUtf8() {
-        ByteTokenizer t = new ByteTokenizer();
-        assertArrayEquals(new int[] {104, 105, 0xc3, 0xa9}, t.encode("hié"));
-        assertEquals("hié", t.decode(t.encode("hié")));
-        assertEquals(256, t.vocabSize());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {1, 300}));
-        assertEquals("Cannot decode token id 300 at position 1: the byte tokenizer's ids are 0..255", e.getMessage());
-    }
-
-    @Test
     void hfTokenizerLoadsWordLevelJsonOffline(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("tokenizer.json"), WORD_LEVEL);
         Tokenizer t = Tokenizers.forModel(dir);
