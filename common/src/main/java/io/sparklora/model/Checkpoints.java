@@ -1,0 +1,174 @@
+package io.sparklora.model;
+
+import io.sparklora.safetensors.SafeTensorsReader;
+import io.sparklora.safetensors.SafeTensorsWriter;
+import io.sparklora.safetensors.ShardedSafeTensors;
+import io.sparklora.safetensors.TensorInfo;
+import io.sparklora.safetensors.TensorSource;
+import io.sparklora.tensor.Tensor;
+import io.sparklora.util.SplitMix64;
+import io.sparklora.util.StrictJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Hugging Face model directories: {@code config.json} plus {@code model.safetensors} (or shards behind
+ * {@code model.safetensors.index.json}), read into a {@link BaseModel} keyed by canonical keys, and written back in
+ * the layout {@code from_pretrained} loads. Also fresh models initialised as transformers' {@code _init_weights} does.
+ */
+public final class Checkpoints {
+    public static final String CONFIG = "config.json";
+    public static final String SAFETENSORS = "model.safetensors";
+    public static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
+    /** GPT-2 attention's causal-mask buffers, saved by old transformers versions; not weights. */
+    private static final Pattern GPT2_BUFFER = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.(bias|masked_bias)");
+
+    private Checkpoints() {
+    }
+
+    /**
+     * Parses {@code dir/config.json} (see {@link HfConfigReader} for defaults and refusals). Fails with an
+     * IllegalArgumentException "Cannot read model config <path>: <reason>", or an UncheckedIOException when the file
+     * cannot be read.
+     */
+    public static ModelConfig readConfig(Path dir) {
+        return HfConfigReader.read(dir);
+    }
+
+    /** Loads config and weights, converting every tensor to float32 and keys to the canonical ones. */
+    public static BaseModel load(Path dir) throws IOException {
+        ModelConfig config = readConfig(dir);
+        Path single = dir.resolve(SAFETENSORS);
+        Path index = dir.resolve(SAFETENSORS_INDEX);
+        TensorSource src;
+        if (Files.exists(single)) {
+            src = SafeTensorsReader.open(single);
+        } else if (Files.exists(index)) {
+            src = ShardedSafeTensors.open(index);
+        } else {
+            String hint = Files.exists(dir.resolve("pytorch_model.bin"))
+                    ? "; pytorch_model.bin (a pickle) is not read, convert it to safetensors first" : "";
+            throw new IOException("Cannot load model " + dir + ": it has neither " + SAFETENSORS + " nor "
+                    + SAFETENSORS_INDEX + hint);
+        }
+        try (src) {
+            return new BaseModel(config, readWeights(config, src));
+        }
+    }
+
+    /** Matches the source's keys to {@code config.weightShapes()}, checking names and shapes before reading. */
+    static Map<String, Tensor> readWeights(ModelConfig config, TensorSource src) throws IOException {
+        Map<String, int[]> expected = config.weightShapes();
+        Map<String, String> storedKey = new LinkedHashMap<>(); // canonical -> key in the file
+        for (String stored : src.names()) {
+            String key = canonicalKey(config, stored);
+            if (key == null) {
+                continue;
+            }
+            String where = "tensor '" + stored + "'" + (key.equals(stored) ? "" : " (canonical " + key + ")");
+            int[] shape = expected.get(key);
+            if (shape == null) {
+                throw new IOException("Cannot load model " + src.name() + ": unexpected " + where + " for a "
+                        + config.modelType() + " model with this config.json");
+            }
+            String other = storedKey.put(key, stored);
+            if (other != null) {
+                throw new IOException("Cannot load model " + src.name() + ": tensors '" + other + "' and '" + stored
+                        + "' are both " + key);
+            }
+            TensorInfo info = src.info(stored);
+            if (!Arrays.equals(info.shape(), shape)) {
+                throw new IOException("Cannot load model " + src.name() + ": " + where + " has shape "
+                        + Arrays.toString(info.shape()) + ", config.json implies " + Arrays.toString(shape));
+            }
+        }
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        for (String key : expected.keySet()) {
+            String stored = storedKey.get(key);
+            if (stored == null) {
+                throw new IOException("Cannot load model " + src.name() + ": missing tensor '" + key + "'");
+            }
+            weights.put(key, src.read(stored));
+        }
+        return weights;
+    }
+
+    /** The canonical key of a stored key, or null for tensors that are not weights of the model (ignored). */
+    static String canonicalKey(ModelConfig config, String stored) {
+        if (config instanceof Gpt2Config) {
+            if (stored.equals("lm_head.weight")) {
+                return null; // GPT-2's head is always tied to wte; some checkpoints still store a copy
+            }
+            // GPT2LMHeadModel saves "transformer.h.0…", GPT2Model saves "h.0…"
+            String key = stored.startsWith(Gpt2Config.PREFIX) ? stored : Gpt2Config.PREFIX + stored;
+            return GPT2_BUFFER.matcher(key).matches() ? null : key;
+        }
+        LlamaConfig llama = (LlamaConfig) config;
+        if (stored.endsWith(".rotary_emb.inv_freq")) {
+            return null; // a buffer recomputed from rope_theta
+        }
+        if (llama.tieWordEmbeddings() && stored.equals("lm_head.weight")) {
+            return null; // tied: the head is embed_tokens, whatever copy was saved
+        }
+        return stored;
+    }
+
+    /**
+     * Writes {@code dir/config.json} (from {@link ModelConfig#toHfConfig()}) and {@code dir/model.safetensors} (F32,
+     * metadata {"format": "pt"} as transformers writes it), creating {@code dir}; each file is replaced atomically.
+     */
+    public static void save(BaseModel model, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        byte[] json = (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(model.config().toHfConfig()) + "\n").getBytes(StandardCharsets.UTF_8);
+        SafeTensorsWriter.writeAtomically(dir.resolve(CONFIG), out -> out.write(json));
+        SafeTensorsWriter.write(dir.resolve(SAFETENSORS), Map.of("format", "pt"), model.weights());
+    }
+
+    /**
+     * A freshly initialised model, as transformers' {@code _init_weights}: linear and embedding weights from
+     * normal(0, initializer_range), biases 0, norm weights 1 (LayerNorm bias 0). GPT-2 also draws every
+     * {@code c_proj.weight} with std initializer_range / sqrt(2 · n_layer) (GPT-2 paper §2.3: residual-path scaling).
+     * Each tensor has its own SplitMix64 stream derived from (seed, key), so values do not depend on iteration order.
+     */
+    public static BaseModel random(ModelConfig config, long seed) {
+        double range = config instanceof LlamaConfig l ? l.initializerRange()
+                : ((Gpt2Config) config).initializerRange();
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> e : config.weightShapes().entrySet()) {
+            String key = e.getKey();
+            Tensor t = Tensor.zeros(e.getValue());
+            if (key.endsWith(".bias")) {
+                // zeros
+            } else if (e.getValue().length == 1) {
+                t.fill(1f); // RMSNorm / LayerNorm weight
+            } else {
+                double std = range;
+                if (config instanceof Gpt2Config && key.endsWith(".c_proj.weight")) {
+                    std = range / Math.sqrt(2.0 * config.numLayers());
+                }
+                SplitMix64 rng = new SplitMix64(substreamSeed(seed, key));
+                for (int i = 0, n = t.size(); i < n; i++) {
+                    t.set(i, (float) (std * rng.nextGaussian()));
+                }
+            }
+            weights.put(key, t);
+        }
+        return new BaseModel(config, weights);
+    }
+
+    /** Mixes the seed with a 64-bit FNV-1a hash of the key, through one SplitMix64 step. */
+    static long substreamSeed(long seed, String key) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        return new SplitMix64(seed ^ h).nextLong();
+    }
+}

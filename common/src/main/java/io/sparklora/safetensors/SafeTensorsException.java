@@ -1,0 +1,14 @@
+package io.sparklora.safetensors;
+
+import java.io.IOException;
+
+/** A safetensors file (or shard index) that breaks the format: "Cannot read safetensors <file>: <problem>". */
+public class SafeTensorsException extends IOException {
+    public SafeTensorsException(String file, String problem) {
+        super("Cannot read safetensors " + file + ": " + problem);
+    }
+
+    public SafeTensorsException(String file, String problem, Throwable cause) {
+        super("Cannot read safetensors " + file + ": " + problem, cause);
+    }
+}

@@ -1,0 +1,108 @@
+package io.sparklora.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.tensor.Tensor;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Writes float32 tensors as a safetensors file: header entries and data in the map's order, {@code __metadata__} first
+ * when given, and the JSON header padded with spaces to a multiple of 8 bytes so the data buffer starts 8-aligned (as
+ * the reference implementation pads it).
+ */
+public final class SafeTensorsWriter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CHUNK_FLOATS = 1 << 20;
+
+    private SafeTensorsWriter() {
+    }
+
+    /** Writes the file to {@code out} (not closed). {@code metadata} may be null or empty, then it is omitted. */
+    public static void write(OutputStream out, Map<String, String> metadata, Map<String, Tensor> tensors)
+            throws IOException {
+        byte[] header = header(metadata, tensors);
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+        out.write(length.array());
+        out.write(header);
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (Tensor t : tensors.values()) {
+            for (int done = 0, n = t.size(); done < n; ) {
+                int count = Math.min(n - done, CHUNK_FLOATS);
+                chunk.asFloatBuffer().put(0, t.data(), done, count);
+                out.write(chunk.array(), 0, count * Float.BYTES);
+                done += count;
+            }
+        }
+    }
+
+    /**
+     * Writes the file atomically: into a temporary file in the same directory, then moved over {@code file}, so a
+     * reader never sees a half-written checkpoint.
+     */
+    public static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
+        writeAtomically(file, out -> write(out, metadata, tensors));
+    }
+
+    /** Something that writes a whole file's content to a stream. */
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code content} to a temporary sibling of {@code file} and moves it into place (atomically if possible). */
+    public static void writeAtomically(Path file, Content content) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                content.writeTo(out);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The JSON header, UTF-8, padded with spaces to a multiple of 8 bytes. */
+    static byte[] header(Map<String, String> metadata, Map<String, Tensor> tensors) {
+        ObjectNode root = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode m = root.putObject("__metadata__");
+            metadata.forEach(m::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                throw new IllegalArgumentException("Cannot write safetensors: '__metadata__' is not a valid tensor name");
+            }
+            Tensor t = e.getValue();
+            ObjectNode entry = root.putObject(e.getKey());
+            entry.put("dtype", DType.F32.name());
+            ArrayNode shape = entry.putArray("shape");
+            Arrays.stream(t.shape()).forEach(shape::add);
+            long end = offset + (long) t.size() * Float.BYTES;
+            entry.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        byte[] out = Arrays.copyOf(json, padded);
+        Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+}
