@@ -11,7 +11,7 @@ import java.util.List;
  * put it back exactly ({@link #position()} / {@link #restore}).
  */
 public final class BatchStream {
-    private static final long ORDER_SALT = 0x6f72_6465_7231_L; // "order1"
+    private static final long ORDER_SALT = 0x6f72_6465_7231L; // "order1"
 
     /** Where the stream stands: the state reproduces the epoch's shuffle, the cursor the place in it. */
     public record Position(long epoch, int cursor, long epochRngState) {
