@@ -1,0 +1,134 @@
+package io.sparklora.nn;
+
+import io.sparklora.tensor.Blas;
+import java.nio.FloatBuffer;
+
+/**
+ * Causal scaled dot-product attention with grouped-query heads (Ainslie et al. 2023, "GQA"): query head h reads key/value
+ * head {@code h / (heads / kvHeads)}; scores are scaled by 1/√headDim, as Hugging Face's eager attention does in float32.
+ *
+ * <p>q, k, v and the output are read in place from (rows, ·) activation buffers through (offset, leading dimension),
+ * so a head is a strided view: no gather copies. Per (sequence, head) the work is GEMMs over blocks of
+ * {@link #BLOCK} query rows, each against only the keys it can see, so about half of the masked upper triangle is
+ * never computed; the softmax is a Java loop over each visible row.
+ */
+public final class Attention {
+    /** Query rows per block: small enough to skip most of the masked triangle, large enough for efficient GEMMs. */
+    static final int BLOCK = 64;
+
+    private Attention() {
+    }
+
+    /**
+     * Forward. Row {@code b·seq + t} of each buffer is position t of sequence b.
+     *
+     * @param probs (batch, heads, seq, seq) written: the softmax probabilities (entries above the diagonal of each
+     *              computed block are 0; entries right of a row's block are not written)
+     */
+    public static void attentionForward(int batch, int seq, int heads, int kvHeads, int headDim,
+                                        FloatBuffer q, int qOff, int ldq, FloatBuffer k, int kOff, int ldk,
+                                        FloatBuffer v, int vOff, int ldv, FloatBuffer probs,
+                                        FloatBuffer out, int outOff, int ldo) {
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int qo = qOff + b * seq * ldq + h * headDim;
+                int ko = kOff + b * seq * ldk + (h / group) * headDim;
+                int vo = vOff + b * seq * ldv + (h / group) * headDim;
+                int oo = outOff + b * seq * ldo + h * headDim;
+                int po = (b * heads + h) * seq * seq;
+                for (int i0 = 0; i0 < seq; i0 += BLOCK) {
+                    int i1 = Math.min(seq, i0 + BLOCK);
+                    int m = i1 - i0;
+                    int pb = po + i0 * seq;
+                    Blas.gemmNT(m, i1, headDim, scale, q, qo + i0 * ldq, ldq, k, ko, ldk, 0f, probs, pb, seq);
+                    for (int i = i0; i < i1; i++) {
+                        softmaxCausalRow(probs, po + i * seq, i, i1);
+                    }
+                    Blas.gemmNN(m, headDim, i1, 1f, probs, pb, seq, v, vo, ldv, 0f, out, oo + i0 * ldo, ldo);
+                }
+            }
+        }
+    }
+
+    /** Softmax over entries 0..i of a score row; entries i+1..end-1 become 0. */
+    private static void softmaxCausalRow(FloatBuffer p, int o, int i, int end) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= i; j++) {
+            max = Math.max(max, p.get(o + j));
+        }
+        float sum = 0f;
+        for (int j = 0; j <= i; j++) {
+            float e = (float) Math.exp(p.get(o + j) - max);
+            p.put(o + j, e);
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j <= i; j++) {
+            p.put(o + j, p.get(o + j) * inv);
+        }
+        for (int j = i + 1; j < end; j++) {
+            p.put(o + j, 0f);
+        }
+    }
+
+    /**
+     * Backward of {@link #attentionForward} given its probs: writes dq and (overwriting, summed over the heads of a
+     * group) dk and dv.
+     *
+     * @param scratch (seq, seq) workspace
+     */
+    public static void attentionBackward(int batch, int seq, int heads, int kvHeads, int headDim,
+                                         FloatBuffer q, int qOff, int ldq, FloatBuffer k, int kOff, int ldk,
+                                         FloatBuffer v, int vOff, int ldv, FloatBuffer probs,
+                                         FloatBuffer dOut, int dOutOff, int lddo,
+                                         FloatBuffer dq, int dqOff, int lddq, FloatBuffer dk, int dkOff, int lddk,
+                                         FloatBuffer dv, int dvOff, int lddv, FloatBuffer scratch) {
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        for (int r = 0; r < batch * seq; r++) {
+            for (int j = 0; j < kvHeads * headDim; j++) {
+                dk.put(dkOff + r * lddk + j, 0f);
+                dv.put(dvOff + r * lddv + j, 0f);
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int qo = qOff + b * seq * ldq + h * headDim;
+                int ko = kOff + b * seq * ldk + (h / group) * headDim;
+                int vo = vOff + b * seq * ldv + (h / group) * headDim;
+                int doo = dOutOff + b * seq * lddo + h * headDim;
+                int dqo = dqOff + b * seq * lddq + h * headDim;
+                int dko = dkOff + b * seq * lddk + (h / group) * headDim;
+                int dvo = dvOff + b * seq * lddv + (h / group) * headDim;
+                int po = (b * heads + h) * seq * seq;
+                for (int i0 = 0; i0 < seq; i0 += BLOCK) {
+                    int i1 = Math.min(seq, i0 + BLOCK);
+                    int m = i1 - i0;
+                    int pb = po + i0 * seq;
+                    int sb = i0 * seq;
+                    // dP = dO·Vᵀ, then dS = P ⊙ (dP − Σ_j P·dP) in place
+                    Blas.gemmNT(m, i1, headDim, 1f, dOut, doo + i0 * lddo, lddo, v, vo, ldv, 0f, scratch, sb, seq);
+                    for (int i = i0; i < i1; i++) {
+                        int so = i * seq;
+                        int pr = po + i * seq;
+                        float dot = 0f;
+                        for (int j = 0; j <= i; j++) {
+                            dot += probs.get(pr + j) * scratch.get(so + j);
+                        }
+                        for (int j = 0; j <= i; j++) {
+                            scratch.put(so + j, probs.get(pr + j) * (scratch.get(so + j) - dot));
+                        }
+                        for (int j = i + 1; j < i1; j++) {
+                            scratch.put(so + j, 0f);
+                        }
+                    }
+                    Blas.gemmNN(m, headDim, i1, scale, scratch, sb, seq, k, ko, ldk, 0f, dq, dqo + i0 * lddq, lddq);
+                    Blas.gemmTN(i1, headDim, m, scale, scratch, sb, seq, q, qo + i0 * ldq, ldq, 1f, dk, dko, lddk);
+                    Blas.gemmTN(i1, headDim, m, 1f, probs, pb, seq, dOut, doo + i0 * lddo, lddo, 1f, dv, dvo, lddv);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.sparklora.nn;
+
+import java.nio.FloatBuffer;
+
+/** Token embedding lookup (and GPT-2's learned positions) with its scatter-add backward. */
+public final class Embedding {
+    private Embedding() {
+    }
+
+    /**
+     * {@code y[r] = table[tokens[r]]} for rows r; fails naming the row and token when an id is outside the vocabulary.
+     *
+     * @param table (vocab, dim)
+     * @param y     (rows, dim) written
+     */
+    public static void embeddingForward(int rows, int vocab, int dim, int[] tokens, FloatBuffer table, FloatBuffer y) {
+        for (int r = 0; r < rows; r++) {
+            int t = tokens[r];
+            if (t < 0 || t >= vocab) {
+                throw new IllegalArgumentException("Cannot embed token " + t + " at row " + r
+                        + ": outside the vocabulary of size " + vocab);
+            }
+            y.put(r * dim, table, t * dim, dim);
+        }
+    }
+
+    /** {@code dTable[tokens[r]] += dy[r]}. */
+    public static void embeddingBackward(int rows, int dim, int[] tokens, FloatBuffer dy, FloatBuffer dTable) {
+        for (int r = 0; r < rows; r++) {
+            int o = tokens[r] * dim;
+            for (int j = 0; j < dim; j++) {
+                dTable.put(o + j, dTable.get(o + j) + dy.get(r * dim + j));
+            }
+        }
+    }
+
+    /** GPT-2's learned positions: {@code y[r] += wpe[r mod seq]}, positions 0..seq-1 in every sequence. */
+    public static void positionsForward(int rows, int seq, int dim, FloatBuffer wpe, FloatBuffer y) {
+        for (int r = 0; r < rows; r++) {
+            int p = (r % seq) * dim;
+            for (int j = 0; j < dim; j++) {
+                y.put(r * dim + j, y.get(r * dim + j) + wpe.get(p + j));
+            }
+        }
+    }
+
+    /** {@code dWpe[r mod seq] += dy[r]}. */
+    public static void positionsBackward(int rows, int seq, int dim, FloatBuffer dy, FloatBuffer dWpe) {
+        for (int r = 0; r < rows; r++) {
+            int p = (r % seq) * dim;
+            for (int j = 0; j < dim; j++) {
+                dWpe.put(p + j, dWpe.get(p + j) + dy.get(r * dim + j));
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.sparklora.nn;
+
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.LinearModule;
+import io.sparklora.model.LlamaConfig;
+import io.sparklora.tensor.Parameter;
+import io.sparklora.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hugging Face {@code LlamaForCausalLM} (Touvron et al. 2023) in float32, forward and backward over a whole batch:
+ * embed → per block {@code h = x + o(attn(rope(q(n₁)), rope(k(n₁)), v(n₁)))}, {@code x' = h + down(silu(gate(n₂))·up(n₂))}
+ * with {@code n = RMSNorm(·)} → final RMSNorm → LM head. Matches HF's eager attention path.
+ */
+final class LlamaModel extends TransformerLm {
+    private final LlamaConfig c;
+    private final Rope rope;
+    private final Block[] blocks;
+    private final float eps;
+
+    private FloatBuffer[] xs; // L+1 of (rows, hidden): xs[l] is block l's input, xs[L] the final norm's input
+    private FloatBuffer rstdFinal; // (rows)
+    // backward workspace shared by all blocks
+    private FloatBuffer dx; // (rows, hidden): gradient of the residual stream
+    private FloatBuffer dn; // (rows, hidden): gradient at a norm's output
+    private FloatBuffer dqkv; // (rows, qDim + 2·kvDim)
+    private FloatBuffer dAttn; // (rows, qDim)
+    private FloatBuffer dAct; // (rows, ffn)
+    private FloatBuffer dGate; // (rows, ffn)
+    private FloatBuffer dUp; // (rows, ffn)
+    private FloatBuffer scores; // (seq, seq) attention backward scratch
+
+    /** One decoder layer's modules and the activations its backward reads. */
+    private static final class Block {
+        LoraLinear q, k, v, o, gate, up, down;
+        FloatBuffer w1, w2; // (hidden) input_layernorm, post_attention_layernorm
+        FloatBuffer dw1, dw2; // (hidden) or null
+        FloatBuffer n1, n2; // (rows, hidden) norm outputs
+        FloatBuffer rstd1, rstd2; // (rows)
+        FloatBuffer qkv; // (rows, qDim + 2·kvDim): rotated q, rotated k, v side by side
+        FloatBuffer probs; // (batch, heads, seq, seq)
+        FloatBuffer attn; // (rows, qDim) attention output
+        FloatBuffer h; // (rows, hidden) residual after attention
+        FloatBuffer gateOut, upOut, sigmoid, act; // (rows, ffn)
+    }
+
+    LlamaModel(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
+        super(base, adapter, weightParams);
+        this.c = (LlamaConfig) base.config();
+        this.eps = (float) c.rmsNormEps();
+        this.rope = new Rope(c.headDim(), c.ropeTheta(), c.maxPositionEmbeddings());
+        List<LinearModule> linears = c.linearModules();
+        this.blocks = new Block[c.numHiddenLayers()];
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = new Block();
+            List<LinearModule> m = linears.subList(7 * l, 7 * l + 7);
+            b.q = linear(m.get(0));
+            b.k = linear(m.get(1));
+            b.v = linear(m.get(2));
+            b.o = linear(m.get(3));
+            b.gate = linear(m.get(4));
+            b.up = linear(m.get(5));
+            b.down = linear(m.get(6));
+            String p = "model.layers." + l + ".";
+            b.w1 = base.weight(p + "input_layernorm.weight").data();
+            b.w2 = base.weight(p + "post_attention_layernorm.weight").data();
+            b.dw1 = weightGrad(p + "input_layernorm.weight");
+            b.dw2 = weightGrad(p + "post_attention_layernorm.weight");
+            blocks[l] = b;
+        }
+    }
+
+    @Override
+    protected String headKey() {
+        return c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+    }
+
+    private int qkvWidth() {
+        return c.qDim() + 2 * c.kvDim();
+    }
+
+    @Override
+    protected void allocateBlocks() {
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        xs = new FloatBuffer[blocks.length + 1];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = Tensor.allocate(rows * d);
+        }
+        rstdFinal = Tensor.allocate(rows);
+        for (Block b : blocks) {
+            b.n1 = Tensor.allocate(rows * d);
+            b.n2 = Tensor.allocate(rows * d);
+            b.rstd1 = Tensor.allocate(rows);
+            b.rstd2 = Tensor.allocate(rows);
+            b.qkv = Tensor.allocate(rows * qkvWidth());
+            b.probs = Tensor.allocate(batchSize * c.numAttentionHeads() * seqLen * seqLen);
+            b.attn = Tensor.allocate(rows * c.qDim());
+            b.h = Tensor.allocate(rows * d);
+            b.gateOut = Tensor.allocate(rows * f);
+            b.upOut = Tensor.allocate(rows * f);
+            b.sigmoid = Tensor.allocate(rows * f);
+            b.act = Tensor.allocate(rows * f);
+        }
+        dx = Tensor.allocate(rows * d);
+        dn = Tensor.allocate(rows * d);
+        dqkv = Tensor.allocate(rows * qkvWidth());
+        dAttn = Tensor.allocate(rows * c.qDim());
+        dAct = Tensor.allocate(rows * f);
+        dGate = Tensor.allocate(rows * f);
+        dUp = Tensor.allocate(rows * f);
+        scores = Tensor.allocate(seqLen * seqLen);
+    }
+
+    @Override
+    protected void forwardBlocks() {
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        int w = qkvWidth();
+        int qd = c.qDim();
+        int kvd = c.kvDim();
+        Embedding.embeddingForward(rows, c.vocabSize(), d, inputs, base.weight("model.embed_tokens.weight").data(),
+                xs[0]);
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            Norms.rmsNormForward(rows, d, xs[l], b.w1, eps, b.n1, b.rstd1);
+            b.q.forward(rows, b.n1, 0, d, 0f, b.qkv, 0, w, maskRng());
+            b.k.forward(rows, b.n1, 0, d, 0f, b.qkv, qd, w, maskRng());
+            b.v.forward(rows, b.n1, 0, d, 0f, b.qkv, qd + kvd, w, maskRng());
+            rope.forward(rows, seqLen, c.numAttentionHeads(), b.qkv, 0, w);
+            rope.forward(rows, seqLen, c.numKeyValueHeads(), b.qkv, qd, w);
+            Attention.attentionForward(batchSize, seqLen, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
+                    b.qkv, 0, w, b.qkv, qd, w, b.qkv, qd + kvd, w, b.probs, b.attn, 0, qd);
+            copy(xs[l], b.h, rows * d);
+            b.o.forward(rows, b.attn, 0, qd, 1f, b.h, 0, d, maskRng());
+            Norms.rmsNormForward(rows, d, b.h, b.w2, eps, b.n2, b.rstd2);
+            b.gate.forward(rows, b.n2, 0, d, 0f, b.gateOut, 0, f, maskRng());
+            b.up.forward(rows, b.n2, 0, d, 0f, b.upOut, 0, f, maskRng());
+            Activations.swigluForward(rows * f, b.gateOut, b.upOut, b.act, b.sigmoid);
+            copy(b.h, xs[l + 1], rows * d);
+            b.down.forward(rows, b.act, 0, f, 1f, xs[l + 1], 0, d, maskRng());
+        }
+        Norms.rmsNormForward(rows, d, xs[blocks.length], base.weight("model.norm.weight").data(), eps, hidden,
+                rstdFinal);
+    }
+
+    @Override
+    protected void backwardBlocks() {
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        int w = qkvWidth();
+        int qd = c.qDim();
+        int kvd = c.kvDim();
+        for (int i = 0; i < rows * d; i++) {
+            dx.put(i, 0f);
+        }
+        Norms.rmsNormBackward(rows, d, dHidden, xs[blocks.length], base.weight("model.norm.weight").data(),
+                rstdFinal, dx, weightGrad("model.norm.weight"));
+        for (int l = blocks.length - 1; l >= 0; l--) {
+            Block b = blocks[l];
+            // MLP: dx holds the gradient at xs[l+1]; it passes unchanged to h through the residual
+            b.down.backward(rows, dx, 0, d, b.act, 0, f, 0f, dAct, 0, f);
+            Activations.swigluBackward(rows * f, dAct, b.gateOut, b.upOut, b.sigmoid, dGate, dUp);
+            b.gate.backward(rows, dGate, 0, f, b.n2, 0, d, 0f, dn, 0, d);
+            b.up.backward(rows, dUp, 0, f, b.n2, 0, d, 1f, dn, 0, d);
+            Norms.rmsNormBackward(rows, d, dn, b.h, b.w2, b.rstd2, dx, b.dw2);
+            // attention: dx now holds the gradient at h
+            b.o.backward(rows, dx, 0, d, b.attn, 0, qd, 0f, dAttn, 0, qd);
+            Attention.attentionBackward(batchSize, seqLen, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
+                    b.qkv, 0, w, b.qkv, qd, w, b.qkv, qd + kvd, w, b.probs, dAttn, 0, qd,
+                    dqkv, 0, w, dqkv, qd, w, dqkv, qd + kvd, w, scores);
+            rope.backward(rows, seqLen, c.numAttentionHeads(), dqkv, 0, w);
+            rope.backward(rows, seqLen, c.numKeyValueHeads(), dqkv, qd, w);
+            // The first block's input gradient feeds only the embedding, needed only when training all weights.
+            boolean needDx = l > 0 || trainsAllWeights();
+            FloatBuffer dnOrNull = needDx ? dn : null;
+            b.q.backward(rows, dqkv, 0, w, b.n1, 0, d, 0f, dnOrNull, 0, d);
+            b.k.backward(rows, dqkv, qd, w, b.n1, 0, d, 1f, dnOrNull, 0, d);
+            b.v.backward(rows, dqkv, qd + kvd, w, b.n1, 0, d, 1f, dnOrNull, 0, d);
+            if (needDx) {
+                Norms.rmsNormBackward(rows, d, dn, xs[l], b.w1, b.rstd1, dx, b.dw1);
+            }
+        }
+        if (trainsAllWeights()) {
+            Embedding.embeddingBackward(rows, d, inputs, dx, weightGrad("model.embed_tokens.weight"));
+        }
+    }
+}

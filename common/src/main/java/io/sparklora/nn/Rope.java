@@ -1,0 +1,64 @@
+package io.sparklora.nn;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Rotary position embedding (Su et al. 2021, "RoFormer") in Hugging Face LLaMA's rotate-half convention: element i of
+ * a head pairs with element i + headDim/2 (not with its neighbour), {@code inv_freq_i = theta^(-2i/headDim)}, and
+ * position t of every sequence is t (0..seq-1). Tables are computed in float as {@code LlamaRotaryEmbedding} does.
+ */
+public final class Rope {
+    private final int headDim;
+    private final int half;
+    private final float[] cos; // (maxSeq, headDim/2)
+    private final float[] sin; // (maxSeq, headDim/2)
+
+    public Rope(int headDim, double theta, int maxSeq) {
+        this.headDim = headDim;
+        this.half = headDim / 2;
+        this.cos = new float[maxSeq * half];
+        this.sin = new float[maxSeq * half];
+        for (int i = 0; i < half; i++) {
+            float invFreq = (float) (1.0 / Math.pow(theta, (float) (2 * i) / headDim));
+            for (int t = 0; t < maxSeq; t++) {
+                float angle = t * invFreq;
+                cos[t * half + i] = (float) Math.cos(angle);
+                sin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    public int maxSeq() {
+        return cos.length / half;
+    }
+
+    /**
+     * Rotates, in place, {@code heads} heads of every row of a (rows, ld) buffer starting at column {@code off}; row r
+     * is position r mod seq: {@code x_i ← x_i·cos − x_{i+h}·sin, x_{i+h} ← x_{i+h}·cos + x_i·sin}.
+     */
+    public void forward(int rows, int seq, int heads, FloatBuffer x, int off, int ld) {
+        rotate(rows, seq, heads, x, off, ld, 1f);
+    }
+
+    /** Backward of {@link #forward} on a gradient buffer, in place: the inverse (transposed) rotation. */
+    public void backward(int rows, int seq, int heads, FloatBuffer dx, int off, int ld) {
+        rotate(rows, seq, heads, dx, off, ld, -1f);
+    }
+
+    private void rotate(int rows, int seq, int heads, FloatBuffer x, int off, int ld, float sign) {
+        for (int r = 0; r < rows; r++) {
+            int t = r % seq;
+            for (int h = 0; h < heads; h++) {
+                int o = off + r * ld + h * headDim;
+                for (int i = 0; i < half; i++) {
+                    float c = cos[t * half + i];
+                    float s = sign * sin[t * half + i];
+                    float a = x.get(o + i);
+                    float b = x.get(o + i + half);
+                    x.put(o + i, a * c - b * s);
+                    x.put(o + i + half, b * c + a * s);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.sparklora.nn;
+
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Batch;
+import io.sparklora.model.CausalLm;
+import io.sparklora.model.LinearModule;
+import io.sparklora.model.ModelConfig;
+import io.sparklora.model.WeightLayout;
+import io.sparklora.tensor.Parameter;
+import io.sparklora.tensor.Tensor;
+import io.sparklora.util.SplitMix64;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What LLaMA and GPT-2 share: the trainable-parameter bookkeeping (LoRA matrices, or every base weight), dropout mode,
+ * per-shape buffer lifecycle, and the LM head with the loss. A subclass supplies the embedding and the blocks up to
+ * the final norm, writing the head's input into {@link #hidden} and consuming its gradient from {@link #dHidden}.
+ *
+ * <p>Lifecycle: buffers are (re)allocated only when the batch shape changes, then reused by every step.
+ */
+abstract class TransformerLm implements CausalLm {
+    protected final BaseModel base;
+    protected final LoraAdapter adapter; // null when no LoRA branch
+    private final Map<String, Parameter> weightParams; // canonical key -> parameter, null unless training all weights
+    private final List<Parameter> trainable;
+    private final SplitMix64 dropoutRng = new SplitMix64(0L);
+    private boolean training;
+
+    protected int batchSize;
+    protected int seqLen;
+    protected int rows; // batchSize·seqLen
+    protected int[] inputs; // (rows) of the last forward
+    private int[] targets; // (rows) of the last forward
+    private Tensor logits; // (rows, vocab)
+    private FloatBuffer dLogits; // (rows, vocab)
+    private FloatBuffer logSumExp; // (rows)
+    protected FloatBuffer hidden; // (rows, hidden): final-norm output, the head's input
+    protected FloatBuffer dHidden; // (rows, hidden)
+
+    TransformerLm(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
+        this.base = base;
+        this.adapter = adapter;
+        this.weightParams = weightParams;
+        this.trainable = weightParams != null ? List.copyOf(weightParams.values())
+                : adapter != null ? adapter.parameters() : List.of();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return base.config();
+    }
+
+    @Override
+    public List<Parameter> trainableParameters() {
+        return trainable;
+    }
+
+    @Override
+    public void train() {
+        training = true;
+    }
+
+    @Override
+    public void eval() {
+        training = false;
+    }
+
+    @Override
+    public SplitMix64 dropoutRng() {
+        return dropoutRng;
+    }
+
+    /** The stream for LoRA dropout masks in this pass, or null in evaluation mode. */
+    protected SplitMix64 maskRng() {
+        return training ? dropoutRng : null;
+    }
+
+    protected boolean trainsAllWeights() {
+        return weightParams != null;
+    }
+
+    /** The gradient buffer of base tensor {@code key}, or null unless training all weights. */
+    protected FloatBuffer weightGrad(String key) {
+        return weightParams == null ? null : weightParams.get(key).grad().data();
+    }
+
+    /** The layer at {@code m} with its LoRA module (if adapted) and its weight gradients (if training all weights). */
+    protected LoraLinear linear(LinearModule m) {
+        Tensor bias = m.hasBias() ? base.weight(m.biasKey()) : null;
+        Parameter w = weightParams == null ? null : weightParams.get(m.weightKey());
+        Parameter b = weightParams == null || !m.hasBias() ? null : weightParams.get(m.biasKey());
+        return new LoraLinear(m, base.weight(m.weightKey()), bias, adapter == null ? null : adapter.module(m.path()),
+                w == null ? null : w.grad(), b == null ? null : b.grad());
+    }
+
+    /** Canonical key of the LM head's weight (the embedding when tied). */
+    protected abstract String headKey();
+
+    /** Allocates every per-shape buffer of the blocks for the current batchSize, seqLen. */
+    protected abstract void allocateBlocks();
+
+    /** Embedding and blocks up to the final norm; writes {@link #hidden}. */
+    protected abstract void forwardBlocks();
+
+    /** Backward from {@link #dHidden} through the final norm, the blocks and (when trained) the embedding. */
+    protected abstract void backwardBlocks();
+
+    @Override
+    public double forward(Batch batch) {
+        if (batch.seqLen() > config().maxPositions()) {
+            throw new IllegalArgumentException("Cannot run " + config().modelType() + " model on sequences of "
+                    + batch.seqLen() + " tokens: max_position_embeddings is " + config().maxPositions());
+        }
+        if (batch.batchSize() != batchSize || batch.seqLen() != seqLen) {
+            batchSize = batch.batchSize();
+            seqLen = batch.seqLen();
+            rows = batch.rows();
+            int vocab = config().vocabSize();
+            int dim = config().hiddenSize();
+            logits = Tensor.zeros(rows, vocab);
+            dLogits = Tensor.allocate(rows * vocab);
+            logSumExp = Tensor.allocate(rows);
+            hidden = Tensor.allocate(rows * dim);
+            dHidden = Tensor.allocate(rows * dim);
+            allocateBlocks();
+        }
+        inputs = batch.inputs();
+        targets = batch.targets();
+        forwardBlocks();
+        int vocab = config().vocabSize();
+        int dim = config().hiddenSize();
+        Linear.linearForward(rows, dim, vocab, hidden, 0, dim, base.lmHead().data(), WeightLayout.OUT_IN, null, 0f,
+                logits.data(), 0, vocab);
+        return CrossEntropy.crossEntropyForward(rows, vocab, logits.data(), targets, logSumExp);
+    }
+
+    @Override
+    public void backward() {
+        if (targets == null) {
+            throw new IllegalStateException("Cannot run backward: no forward pass has run");
+        }
+        int vocab = config().vocabSize();
+        int dim = config().hiddenSize();
+        CrossEntropy.crossEntropyBackward(rows, vocab, logits.data(), targets, logSumExp, dLogits);
+        Linear.linearBackward(rows, dim, vocab, dLogits, 0, vocab, hidden, 0, dim, base.lmHead().data(),
+                WeightLayout.OUT_IN, 0f, dHidden, 0, dim, weightGrad(headKey()), null);
+        backwardBlocks();
+    }
+
+    @Override
+    public Tensor logits() {
+        return logits;
+    }
+
+    /** Copies n floats from src to dst (a residual carried forward). */
+    protected static void copy(FloatBuffer src, FloatBuffer dst, int n) {
+        dst.put(0, src, 0, n);
+    }
+}
