@@ -27,6 +27,7 @@ import java.util.Optional;
  * <p>Lifecycle: one trainer per run and per thread; it owns the model's gradients and the optimizer state.
  */
 public final class AdapterTrainer {
+    private static final long DROPOUT_SALT = 0x6472_6f70_6f75_7431L; // "dropout1": dropout's own stream of the seed
     private final TrainSpec spec;
     private final CausalLm model;
     private final PackedData data;
@@ -60,6 +61,7 @@ public final class AdapterTrainer {
         this.batches = new BatchStream(data.train(), spec.batchSize(), spec.seed());
         this.totalSteps = spec.totalSteps(data.train().size());
         this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
+        model.dropoutRng().setState(spec.seed() ^ DROPOUT_SALT);
     }
 
     private static void checkTokenIds(String adapter, PackedData data, int vocab) {
