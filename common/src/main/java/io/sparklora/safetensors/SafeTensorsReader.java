@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 import io.sparklora.storage.ByteSource;
 import io.sparklora.storage.LocalFileSource;
 import io.sparklora.tensor.Tensor;
@@ -13,6 +14,9 @@ import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +42,7 @@ public final class SafeTensorsReader implements TensorSource {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
     private static final String METADATA = "__metadata__";
     private static final int CHUNK_BYTES = 1 << 24; // 16 MiB, a multiple of every element size
-    private static final ObjectMapper JSON = StrictJson.MAPPER;
+    private static final ObjectMapper JSON = StrictJson.STREAMING;
 
     private final ByteSource src;
     private final long dataStart; // 8 + header length: file position of data byte 0
@@ -104,7 +108,15 @@ public final class SafeTensorsReader implements TensorSource {
         long dataSize = size - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
-        try (JsonParser p = JSON.getFactory().createParser(json)) {
+        String text;
+        try {
+            // decode strictly ourselves: Jackson would guess UTF-16/32 from zero bytes in a corrupt header
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafeTensorsException(file, "header is not valid UTF-8", e);
+        }
+        try (JsonParser p = JSON.getFactory().createParser(text)) {
             p.setCodec(JSON);
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new SafeTensorsException(file, "header is not a JSON object");
@@ -113,6 +125,9 @@ public final class SafeTensorsReader implements TensorSource {
                 String key = p.currentName();
                 p.nextToken();
                 JsonNode value = p.readValueAsTree();
+                if (value == null) {
+                    value = NullNode.getInstance();
+                }
                 if (key.equals(METADATA)) {
                     metadata.putAll(parseMetadata(file, value));
                 } else {

@@ -10,10 +10,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * "last one wins", and content after the top-level value is rejected.
  */
 public final class StrictJson {
-    /** Thread-safe once configured. */
-    public static final ObjectMapper MAPPER = new ObjectMapper(
-            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+    private static final JsonFactory FACTORY =
+            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    /** For whole documents. Thread-safe once configured. */
+    public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** The codec for reading one value at a time from a streaming parser (trailing tokens are the caller's check). */
+    public static final ObjectMapper STREAMING = new ObjectMapper(FACTORY);
 
     private StrictJson() {
     }
