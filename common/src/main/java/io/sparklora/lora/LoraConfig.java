@@ -2,6 +2,7 @@ package io.sparklora.lora;
 
 import io.sparklora.model.LinearModule;
 import io.sparklora.model.ModelConfig;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,16 +10,18 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What to adapt and how, as PEFT's {@code LoraConfig} (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language
- * Models"; rsLoRA: Kalajdzievski 2023, "A Rank Stabilization Scaling Factor for Fine-Tuning with LoRA"). Immutable;
- * start from {@link #defaults()} and change fields with the {@code with…} methods.
+ * Models"; rsLoRA: Kalajdzievski 2023, "A Rank Stabilization Scaling Factor for Fine-Tuning with LoRA"). Immutable and
+ * serializable (it travels inside job specs); start from {@link #defaults()} and change fields with the {@code with…}
+ * methods.
  *
  * @param rank              r, the default rank of every update
  * @param alpha             lora_alpha; scaling is alpha/rank, or alpha/√rank with rsLoRA
  * @param dropout           lora_dropout, applied to the LoRA branch input only, in [0, 1)
- * @param targetModules     target_modules as a list: Hugging Face module names ({@code q_proj}, {@code c_attn}, …) or
+ * @param targetModules     target_modules as a set (stored sorted): Hugging Face module names ({@code q_proj}, {@code c_attn}, …) or
  *                          dotted suffixes of module paths ending in one, or the single value {@code all-linear} (every
  *                          linear layer of the blocks, not the LM head); empty when {@code targetModulesRegex} is set
  * @param targetModulesRegex target_modules as a string: a regex that selects the module paths it matches in full; null
@@ -34,7 +37,8 @@ import java.util.Set;
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targetModules, String targetModulesRegex,
                          List<Integer> layersToTransform, String layersPattern, Map<String, Integer> rankPattern,
-                         Map<String, Double> alphaPattern, boolean useRslora, LoraInit init, long seed) {
+                         Map<String, Double> alphaPattern, boolean useRslora, LoraInit init, long seed)
+        implements Serializable {
     /** PEFT's shorthand for every linear layer except the output head. */
     public static final String ALL_LINEAR = "all-linear";
     /** Module names of the supported families (LLaMA, then GPT-2). */
@@ -51,7 +55,8 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("Invalid dropout " + dropout + ": must be in [0, 1)");
         }
-        targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
+        // A set, as in PEFT; kept sorted so equal selections compare equal and serialise alike.
+        targetModules = targetModules == null ? List.of() : List.copyOf(new TreeSet<>(targetModules));
         if (targetModulesRegex == null) {
             checkTargetNames(targetModules);
         } else {
@@ -242,12 +247,9 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         }
         List<LoraTarget> out = new ArrayList<>();
         for (LinearModule m : all) {
-            if (selects(m.path())) {
-                String rankKey = PeftMatch.patternKey(rankPattern.keySet(), m.path());
-                String alphaKey = PeftMatch.patternKey(alphaPattern.keySet(), m.path());
-                int r = rankKey == null ? rank : rankPattern.get(rankKey);
-                double a = alphaKey == null ? alpha : alphaPattern.get(alphaKey);
-                out.add(new LoraTarget(m, r, a, useRslora ? a / Math.sqrt(r) : a / r));
+            LoraTarget t = targetOf(m);
+            if (t != null) {
+                out.add(t);
             }
         }
         if (out.isEmpty()) {
@@ -258,9 +260,27 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return out;
     }
 
+    /**
+     * The rank, alpha and scaling this config gives {@code module}, or null when it does not adapt it (checks the
+     * module alone: {@link #resolve} also checks the config against the whole model).
+     */
+    public LoraTarget targetOf(LinearModule module) {
+        if (!selects(module.path())) {
+            return null;
+        }
+        String rankKey = PeftMatch.patternKey(rankPattern.keySet(), module.path());
+        String alphaKey = PeftMatch.patternKey(alphaPattern.keySet(), module.path());
+        int r = rankKey == null ? rank : rankPattern.get(rankKey);
+        double a = alphaKey == null ? alpha : alphaPattern.get(alphaKey);
+        return new LoraTarget(module, r, a, useRslora ? a / Math.sqrt(r) : a / r);
+    }
+
     private boolean selects(String path) {
         if (targetModulesRegex != null) {
             return PeftMatch.regexSelects(targetModulesRegex, path);
+        }
+        if (targetModules.contains(path)) {
+            return true; // PEFT: a full path is taken as given, layersToTransform does not filter it
         }
         if (!allLinear() && !PeftMatch.listSelects(targetModules, path)) {
             return false;

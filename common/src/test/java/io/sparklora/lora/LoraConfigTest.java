@@ -66,6 +66,24 @@ class LoraConfigTest {
     }
 
     @Test
+    void survivesJavaSerialization() throws Exception {
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        ranks.put("v_proj", 2);
+        ranks.put("q_proj", 4);
+        LoraConfig c = BASE.withRankPattern(ranks).withAlphaPattern(Map.of("q_proj", 3.0))
+                .withLayersToTransform(List.of(2, 0), "layers").withSeed(99);
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        try (var in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            LoraConfig back = (LoraConfig) in.readObject();
+            assertEquals(c, back);
+            assertEquals(List.of("v_proj", "q_proj"), List.copyOf(back.rankPattern().keySet()), "pattern order is kept");
+        }
+    }
+
+    @Test
     void resolvePicksNamedModulesOfLlama() {
         List<LoraTarget> t = BASE.resolve(TinyModels.llama());
         assertEquals(8, t.size());
@@ -134,6 +152,10 @@ class LoraConfigTest {
                 .withLayersToTransform(List.of(2), "h").resolve(TinyModels.gpt2())));
         assertEquals("Cannot apply LoRA to llama model: target modules [q_proj] with layersPattern h select no module",
                 message(() -> c.withLayersToTransform(List.of(1), "h").resolve(TinyModels.llama())));
+        // PEFT applies layers_to_transform to names, not to full paths given in target_modules.
+        assertEquals(List.of("model.layers.0.self_attn.k_proj", "model.layers.1.self_attn.q_proj",
+                "model.layers.3.self_attn.q_proj"), paths(c.withTargetModules(List.of("q_proj",
+                "model.layers.0.self_attn.k_proj")).resolve(TinyModels.llama())));
         assertEquals("Cannot apply LoRA to llama model: layersToTransform contains 4, but the model has 4 layers (0..3)",
                 message(() -> c.withLayersToTransform(List.of(4), null).resolve(TinyModels.llama())));
     }
