@@ -129,6 +129,9 @@ public final class SafeTensorsReader implements TensorSource {
                     value = NullNode.getInstance();
                 }
                 if (key.equals(METADATA)) {
+                    if (value.isNull()) {
+                        continue; // the reference reader treats null like an absent map
+                    }
                     metadata.putAll(parseMetadata(file, value));
                 } else {
                     tensors.put(key, parseEntry(file, key, value));
