@@ -191,7 +191,7 @@ class ScorerTest {
         assertEquals(Math.exp(0.5), n.get("perplexity").asDouble(), 0);
         assertEquals("Invalid tokensScored 0: must be > 0",
                 assertThrows(IllegalArgumentException.class, () -> new ScoreResult(0, 1, 1)).getMessage());
-        assertEquals("Invalid meanLoss NaN: must be finite and >= 0",
+        assertEquals("Invalid meanLoss NaN: must be finite",
                 assertThrows(IllegalArgumentException.class, () -> new ScoreResult(3, Double.NaN, 1)).getMessage());
     }
 }

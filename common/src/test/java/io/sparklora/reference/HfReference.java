@@ -54,6 +54,16 @@ public final class HfReference {
      * path names no linear layer of the model, so a misspelt path cannot silently score the base model.
      */
     public static double[][] logits(BaseModel base, Map<String, Lora> lora, int[] tokens) {
+        if (tokens.length > base.config().maxPositions()) {
+            throw new IllegalArgumentException("Cannot run the reference: " + tokens.length
+                    + " tokens exceed the model's " + base.config().maxPositions() + " positions");
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= base.config().vocabSize()) {
+                throw new IllegalArgumentException("Cannot run the reference: token id " + t
+                        + " is outside the vocabulary of " + base.config().vocabSize());
+            }
+        }
         Forward f = new Forward(base, lora == null ? Map.of() : lora);
         double[][] out;
         if (base.config() instanceof LlamaConfig c) {
