@@ -1,12 +1,20 @@
 package io.sparklora.job;
 
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.model.BaseModel;
 import io.sparklora.model.Batch;
 import io.sparklora.model.CausalLm;
+import io.sparklora.nn.CausalLms;
 import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +44,7 @@ public final class AdapterTrainer {
     private final BatchStream batches;
     private final LrSchedule schedule;
     private final int totalSteps;
+    private final String fingerprint; // SHA-256 of the spec and the windows, stored in checkpoints
     private TrainerCheckpoint checkpoint; // null: no checkpoints
     private TrainProgress progress = TrainProgress.NONE;
 
@@ -62,6 +71,51 @@ public final class AdapterTrainer {
         this.totalSteps = spec.totalSteps(data.train().size());
         this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
         model.dropoutRng().setState(spec.seed() ^ DROPOUT_SALT);
+        this.fingerprint = fingerprint(spec, data);
+    }
+
+    /** SHA-256 over the spec's text and every window's tokens and targets, training then held-out. */
+    private static String fingerprint(TrainSpec spec, PackedData data) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+        sha.update(spec.toString().getBytes(StandardCharsets.UTF_8));
+        ByteBuffer buf = ByteBuffer.allocate(2 * 4 * spec.seqLen() + 4);
+        for (List<Window> part : List.of(data.train(), data.heldOut())) {
+            buf.clear();
+            buf.putInt(part.size());
+            sha.update(buf.array(), 0, 4);
+            for (Window w : part) {
+                buf.clear();
+                buf.asIntBuffer().put(w.inputs()).put(w.targets());
+                sha.update(buf.array(), 0, 2 * 4 * w.seqLen());
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * A LoRA run: {@code adapter} (usually {@code LoraAdapter.initialize(spec.lora(), base.config())}) over the frozen
+     * {@code base}, which the run never writes to.
+     */
+    public static AdapterTrainer lora(TrainSpec spec, BaseModel base, LoraAdapter adapter, PackedData data) {
+        if (spec.mode() != TrainMode.LORA) {
+            throw new IllegalArgumentException("Cannot train adapter " + spec.adapterName() + " as LoRA: the spec's "
+                    + "mode is " + spec.mode());
+        }
+        return new AdapterTrainer(spec, CausalLms.withAdapter(base, adapter), data);
+    }
+
+    /** A full-weights run ({@code pretrain}, full fine-tuning): every tensor of {@code base} is updated in place. */
+    public static AdapterTrainer fullWeights(TrainSpec spec, BaseModel base, PackedData data) {
+        if (spec.mode() != TrainMode.FULL_WEIGHTS) {
+            throw new IllegalArgumentException("Cannot train " + spec.adapterName() + " with all weights: the spec's "
+                    + "mode is " + spec.mode());
+        }
+        return new AdapterTrainer(spec, CausalLms.fullWeights(base), data);
     }
 
     private static void checkTokenIds(String adapter, PackedData data, int vocab) {
@@ -164,8 +218,9 @@ public final class AdapterTrainer {
             }
             checkpointNanos += System.nanoTime() - s2;
             double tokPerSec = spec.tokensPerStep() / ((s1 - s0) / 1e9);
+            double eta = (System.nanoTime() - t0) / 1e9 / (step - resumedFrom) * (totalSteps - step);
             progress.onStep(new StepReport(spec.adapterName(), step, totalSteps, loss, lr, gradNorm, heldOut,
-                    tokPerSec));
+                    tokPerSec, eta));
         }
         double finalHeldOut = heldOutHistory.isEmpty() ? Double.NaN
                 : heldOutHistory.get(heldOutHistory.size() - 1).loss();
@@ -217,7 +272,7 @@ public final class AdapterTrainer {
             m.put(params.get(i).name(), optimizer.firstMoment(i));
             v.put(params.get(i).name(), optimizer.secondMoment(i));
         }
-        return new TrainerState(spec.adapterName(), step, totalSteps, optimizer.stepCount(),
+        return new TrainerState(spec.adapterName(), step, totalSteps, fingerprint, optimizer.stepCount(),
                 model.dropoutRng().state(), batches.position(), parameterMap(), m, v, List.copyOf(trainHistory),
                 List.copyOf(heldOutHistory));
     }
@@ -230,6 +285,11 @@ public final class AdapterTrainer {
         if (s.totalSteps() != totalSteps) {
             throw new IllegalStateException(where + ": the checkpoint is of a run of " + s.totalSteps()
                     + " steps, this run has " + totalSteps);
+        }
+        if (!s.runFingerprint().equals(fingerprint)) {
+            throw new IllegalStateException(where + ": the checkpoint was written by a run with another spec or "
+                    + "other data (fingerprint " + s.runFingerprint() + ", this run's " + fingerprint
+                    + "); delete it to start over");
         }
         if (s.parameters().size() != params.size()) {
             throw new IllegalStateException(where + ": it holds " + s.parameters().size()

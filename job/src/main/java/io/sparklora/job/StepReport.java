@@ -11,7 +11,8 @@ package io.sparklora.job;
  * @param gradNorm        global gradient norm before clipping
  * @param heldOutLoss     held-out loss measured after this step, or NaN when none was measured
  * @param tokensPerSecond input tokens trained per second over the step (forward, backward and update)
+ * @param etaSeconds      estimated seconds to the end: remaining steps times this process's mean step time
  */
 public record StepReport(String adapterName, int step, int totalSteps, double loss, double learningRate,
-                         double gradNorm, double heldOutLoss, double tokensPerSecond) {
+                         double gradNorm, double heldOutLoss, double tokensPerSecond, double etaSeconds) {
 }

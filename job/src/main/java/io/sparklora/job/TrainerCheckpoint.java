@@ -211,6 +211,7 @@ public final class TrainerCheckpoint {
         o.put("adapter_name", s.adapterName());
         o.put("step", s.step());
         o.put("total_steps", s.totalSteps());
+        o.put("run_fingerprint", s.runFingerprint());
         o.put("adam_step", s.adamStep());
         o.put("dropout_rng_state", s.dropoutRngState());
         ObjectNode data = o.putObject("data");
@@ -251,7 +252,8 @@ public final class TrainerCheckpoint {
         }
         JsonNode data = root.path("data");
         return new TrainerState(text(root, "adapter_name", where), (int) number(root, "step", where),
-                (int) number(root, "total_steps", where), number(root, "adam_step", where),
+                (int) number(root, "total_steps", where), text(root, "run_fingerprint", where),
+                number(root, "adam_step", where),
                 number(root, "dropout_rng_state", where),
                 new BatchStream.Position(number(data, "epoch", where), (int) number(data, "cursor", where),
                         number(data, "epoch_rng_state", where)),

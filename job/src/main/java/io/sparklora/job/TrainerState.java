@@ -11,6 +11,8 @@ import java.util.Map;
  * @param adapterName     the adapter
  * @param step            optimizer steps completed
  * @param totalSteps      steps of the whole run (a resume with another length is refused)
+ * @param runFingerprint  SHA-256 (hex) of the spec and the packed windows: a resume with other settings or data is
+ *                        refused
  * @param adamStep        AdamW's update count (bias correction)
  * @param dropoutRngState state of the model's dropout generator
  * @param data            position of the data-order stream
@@ -20,7 +22,7 @@ import java.util.Map;
  * @param trainHistory    training loss per step so far
  * @param heldOutHistory  held-out losses so far
  */
-public record TrainerState(String adapterName, int step, int totalSteps, long adamStep, long dropoutRngState,
+public record TrainerState(String adapterName, int step, int totalSteps, String runFingerprint, long adamStep, long dropoutRngState,
                            BatchStream.Position data, Map<String, Tensor> parameters, Map<String, Tensor> adamM,
                            Map<String, Tensor> adamV, List<LossPoint> trainHistory, List<LossPoint> heldOutHistory) {
 }

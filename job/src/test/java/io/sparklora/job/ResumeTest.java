@@ -96,6 +96,25 @@ class ResumeTest {
     }
 
     @Test
+    void aCheckpointOfOtherDataOrSettingsIsRefused(@TempDir Path tmp) throws IOException {
+        LoraConfig lora = spec().lora();
+        new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data()).checkpointTo(store(tmp))
+                .run();
+        PackedData otherData = pack("cat", repeatedSentence(12, 3), 32, 0.1, 1);
+        TrainSpec otherLr = TrainSpec.lora("cat", lora).steps(STEPS).batchSize(4).seqLen(32).learningRate(1e-3)
+                .gradAccumulation(2).build();
+        for (AdapterTrainer t : List.of(
+                new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), otherData),
+                new AdapterTrainer(otherLr, CausalLms.withAdapter(tinyBase(), adapter(lora)), data()))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.checkpointTo(store(tmp)).run());
+            assertTrue(e.getMessage().startsWith("Cannot resume adapter cat from " + store(tmp).location()
+                    + ": the checkpoint was written by a run with another spec or other data (fingerprint "),
+                    e.getMessage());
+            assertTrue(e.getMessage().endsWith("); delete it to start over"), e.getMessage());
+        }
+    }
+
+    @Test
     void aCheckpointOfAnotherRunLengthIsRefused(@TempDir Path tmp) throws IOException {
         LoraConfig lora = spec().lora();
         new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data()).checkpointTo(store(tmp))

@@ -34,7 +34,7 @@ class TrainerCheckpointTest {
             vt.fill(1e-9f);
             v.put(k, vt);
         });
-        return new TrainerState("ad-1", step, 100, step * 2L, 0x8000_0000_0000_0001L,
+        return new TrainerState("ad-1", step, 100, "f00d", step * 2L, 0x8000_0000_0000_0001L,
                 new BatchStream.Position(3, 5, -42L), params, m, v,
                 List.of(new LossPoint(1, 5.545177444479562, 1e-4), new LossPoint(2, 0.1 + 0.2, 2e-4)),
                 List.of(new LossPoint(2, Math.PI, 2e-4)));
@@ -58,6 +58,7 @@ class TrainerCheckpointTest {
         assertEquals(s.adapterName(), r.adapterName());
         assertEquals(4, r.step());
         assertEquals(100, r.totalSteps());
+        assertEquals("f00d", r.runFingerprint());
         assertEquals(8L, r.adamStep());
         assertEquals(0x8000_0000_0000_0001L, r.dropoutRngState());
         assertEquals(new BatchStream.Position(3, 5, -42L), r.data());
