@@ -133,12 +133,45 @@ class AdapterTrainerTest {
         TrainSpec spec = TrainSpec.fullWeights("base").steps(60).batchSize(4).seqLen(32).learningRate(3e-3)
                 .warmupSteps(5).weightDecay(0.01).build();
         TrainResult r = new AdapterTrainer(spec, CausalLms.fullWeights(base), data).run();
-        // Measured: 6.22 at step 1, below 1.0 after 60 steps.
+        // Measured: 6.22 at step 1, 0.11 (held out 0.11) after 60 steps: every weight can fit the sentence.
         assertTrue(r.trainHistory().get(0).loss() > 5.5);
-        assertTrue(r.finalTrainLoss() < 1.0, "final loss " + r.finalTrainLoss());
+        assertTrue(r.finalTrainLoss() < 0.5, "final loss " + r.finalTrainLoss());
+        assertTrue(r.finalHeldOutLoss() < 0.5, "final held-out loss " + r.finalHeldOutLoss());
         assertEquals(base.weights().keySet(), r.parameters().keySet());
         before.weights().forEach((k, t) -> assertFalse(java.util.Arrays.equals(t.toArray(),
                 base.weight(k).toArray()), k + " unchanged"));
+    }
+
+    /**
+     * Two micro-batches of 2 windows make the same step as one batch of 4 (the windows are the same, in the same
+     * order, and every window has 32 targets): same losses, same gradient norms (so the sum is divided by the
+     * accumulation count), and adapters equal up to float rounding.
+     */
+    @Test
+    void gradientAccumulationMatchesOneLargerBatch() {
+        LoraConfig lora = loraAllLinear(4, 0);
+        PackedData data = pack("cat", List.of(Example.text("the cat sat on the mat. ".repeat(16).substring(0, 8 * 32 + 1))),
+                32, 0, 1);
+        assertEquals(8, data.train().size());
+        data.train().forEach(w -> assertEquals(32, new Batch(1, 32, w.inputs(), w.targets()).targetCount()));
+        List<StepReport> big = new ArrayList<>();
+        List<StepReport> accumulated = new ArrayList<>();
+        LoraAdapter a = adapter(lora);
+        LoraAdapter b = adapter(lora);
+        TrainSpec.Builder spec = TrainSpec.lora("cat", lora).steps(4).seqLen(32).learningRate(1e-2).gradClip(0.05)
+                .heldOutFraction(0);
+        new AdapterTrainer(spec.batchSize(4).gradAccumulation(1).build(), CausalLms.withAdapter(tinyBase(), a), data)
+                .onProgress(big::add).run();
+        new AdapterTrainer(spec.batchSize(2).gradAccumulation(2).build(), CausalLms.withAdapter(tinyBase(), b), data)
+                .onProgress(accumulated::add).run();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(big.get(i).loss(), accumulated.get(i).loss(), 1e-5);
+            assertEquals(big.get(i).gradNorm(), accumulated.get(i).gradNorm(), 1e-4 * big.get(i).gradNorm());
+        }
+        assertTrue(big.get(0).gradNorm() > 0.05, "clipping is active: " + big.get(0).gradNorm());
+        for (int i = 0; i < a.parameters().size(); i++) {
+            assertArrayEquals(a.parameters().get(i).value().toArray(), b.parameters().get(i).value().toArray(), 1e-4f);
+        }
     }
 
     @Test
