@@ -9,12 +9,7 @@ import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,30 +66,7 @@ public final class AdapterTrainer {
         this.totalSteps = spec.totalSteps(data.train().size());
         this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
         model.dropoutRng().setState(spec.seed() ^ DROPOUT_SALT);
-        this.fingerprint = fingerprint(spec, data);
-    }
-
-    /** SHA-256 over the spec's text and every window's tokens and targets, training then held-out. */
-    private static String fingerprint(TrainSpec spec, PackedData data) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
-        sha.update(spec.toString().getBytes(StandardCharsets.UTF_8));
-        ByteBuffer buf = ByteBuffer.allocate(2 * 4 * spec.seqLen() + 4);
-        for (List<Window> part : List.of(data.train(), data.heldOut())) {
-            buf.clear();
-            buf.putInt(part.size());
-            sha.update(buf.array(), 0, 4);
-            for (Window w : part) {
-                buf.clear();
-                buf.asIntBuffer().put(w.inputs()).put(w.targets());
-                sha.update(buf.array(), 0, 2 * 4 * w.seqLen());
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        this.fingerprint = TrainerState.fingerprint(spec, data);
     }
 
     /**
