@@ -104,6 +104,32 @@ class AdapterTrainerTest {
     }
 
     @Test
+    void anInfiniteGradientStopsTheRunBeforeTheUpdate() {
+        LoraConfig lora = loraAllLinear(4, 0);
+        LoraAdapter a = adapter(lora);
+        CausalLm inner = CausalLms.withAdapter(tinyBase(), a);
+        CausalLm infiniteGradAtSecondBackward = new NanAt(inner, Integer.MAX_VALUE) {
+            private int backwards;
+
+            @Override
+            public void backward() {
+                super.backward();
+                if (++backwards == 2) {
+                    inner.trainableParameters().get(0).grad().set(0, Float.POSITIVE_INFINITY);
+                }
+            }
+        };
+        TrainSpec spec = catSpec(lora).steps(10).warmupSteps(0).learningRate(1e-3).build();
+        float[] beforeStep2 = new float[1];
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new AdapterTrainer(spec, infiniteGradAtSecondBackward, pack("cat", repeatedSentence(8, 4), 32,
+                        0.1, 1)).onProgress(r -> beforeStep2[0] = a.parameters().get(0).value().get(0)).run());
+        assertEquals("Cannot train adapter cat: gradient norm is Infinity at step 2 (learning rate "
+                + new LrSchedule(1e-3, 0, 10, 0.1).at(1) + ")", e.getMessage());
+        assertEquals(beforeStep2[0], a.parameters().get(0).value().get(0), "no update with a bad gradient");
+    }
+
+    @Test
     void tokenIdsOutsideTheVocabularyAreRefused() {
         LoraConfig lora = loraAllLinear(4, 0);
         PackedData data = new WindowPacker(new io.sparklora.tokenizer.Tokenizer() {
@@ -192,7 +218,7 @@ class AdapterTrainerTest {
     }
 
     /** Delegates to a real model but reports NaN from the n-th forward pass on (a loss gone bad mid-run). */
-    private static final class NanAt implements CausalLm {
+    private static class NanAt implements CausalLm {
         private final CausalLm inner;
         private final int badCall;
         private int calls;
