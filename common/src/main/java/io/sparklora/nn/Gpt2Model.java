@@ -140,9 +140,7 @@ final class Gpt2Model extends TransformerLm {
         int d = c.hiddenSize();
         int f = c.innerSize();
         int hs = c.numHeads();
-        for (int i = 0; i < rows * d; i++) {
-            dx.put(i, 0f);
-        }
+        dx.put(0, new float[rows * d]);
         Norms.layerNormBackward(rows, d, dHidden, xs[blocks.length], base.weight(P + "ln_f.weight").data(),
                 meanFinal, rstdFinal, dx, weightGrad(P + "ln_f.weight"), weightGrad(P + "ln_f.bias"));
         for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {

@@ -154,9 +154,7 @@ final class LlamaModel extends TransformerLm {
         int w = qkvWidth();
         int qd = c.qDim();
         int kvd = c.kvDim();
-        for (int i = 0; i < rows * d; i++) {
-            dx.put(i, 0f);
-        }
+        dx.put(0, new float[rows * d]);
         Norms.rmsNormBackward(rows, d, dHidden, xs[blocks.length], base.weight("model.norm.weight").data(),
                 rstdFinal, dx, weightGrad("model.norm.weight"));
         for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {
