@@ -38,6 +38,7 @@ record SafeTensorsHeader(long dataStart, Map<String, String> metadata, Map<Strin
     private static final String METADATA = "__metadata__";
     private static final ObjectMapper JSON = StrictJson.STREAMING;
 
+    /** Reads and checks the header of {@code src}; every violation is a {@link SafeTensorsException} naming it. */
     static SafeTensorsHeader parse(ByteSource src) throws IOException {
         String file = src.name();
         long size = src.size();
