@@ -5,6 +5,7 @@ import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.safetensors.ShardedSafeTensors;
 import io.sparklora.safetensors.TensorInfo;
 import io.sparklora.safetensors.TensorSource;
+import io.sparklora.storage.AtomicFiles;
 import io.sparklora.tensor.Tensor;
 import io.sparklora.util.SplitMix64;
 import io.sparklora.util.StrictJson;
@@ -127,7 +128,7 @@ public final class Checkpoints {
         Files.createDirectories(dir);
         byte[] json = (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
                 .writeValueAsString(model.config().toHfConfig()) + "\n").getBytes(StandardCharsets.UTF_8);
-        SafeTensorsWriter.writeAtomically(dir.resolve(CONFIG), out -> out.write(json));
+        AtomicFiles.write(dir.resolve(CONFIG), json);
         SafeTensorsWriter.write(dir.resolve(SAFETENSORS), Map.of("format", "pt"), model.weights());
     }
 

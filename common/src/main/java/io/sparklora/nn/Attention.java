@@ -31,6 +31,7 @@ public final class Attention {
                                         FloatBuffer out, int outOff, int ldo) {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
+        float[] row = new float[seq];
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
                 int qo = qOff + b * seq * ldq + h * headDim;
@@ -44,7 +45,7 @@ public final class Attention {
                     int pb = po + i0 * seq;
                     Blas.gemmNT(m, i1, headDim, scale, q, qo + i0 * ldq, ldq, k, ko, ldk, 0f, probs, pb, seq);
                     for (int i = i0; i < i1; i++) {
-                        softmaxCausalRow(probs, po + i * seq, i, i1);
+                        softmaxCausalRow(probs, po + i * seq, i, i1, row);
                     }
                     Blas.gemmNN(m, headDim, i1, 1f, probs, pb, seq, v, vo, ldv, 0f, out, oo + i0 * ldo, ldo);
                 }
@@ -52,25 +53,27 @@ public final class Attention {
         }
     }
 
-    /** Softmax over entries 0..i of a score row; entries i+1..end-1 become 0. */
-    private static void softmaxCausalRow(FloatBuffer p, int o, int i, int end) {
+    /** Softmax over entries 0..i of a score row; entries i+1..end-1 become 0. row: (≥ end) scratch. */
+    private static void softmaxCausalRow(FloatBuffer p, int o, int i, int end, float[] row) {
+        p.get(o, row, 0, i + 1);
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= i; j++) {
-            max = Math.max(max, p.get(o + j));
+            max = Math.max(max, row[j]);
         }
         float sum = 0f;
         for (int j = 0; j <= i; j++) {
-            float e = (float) Math.exp(p.get(o + j) - max);
-            p.put(o + j, e);
+            float e = FastMath.exp(row[j] - max);
+            row[j] = e;
             sum += e;
         }
         float inv = 1f / sum;
         for (int j = 0; j <= i; j++) {
-            p.put(o + j, p.get(o + j) * inv);
+            row[j] *= inv;
         }
         for (int j = i + 1; j < end; j++) {
-            p.put(o + j, 0f);
+            row[j] = 0f;
         }
+        p.put(o, row, 0, end);
     }
 
     /**
@@ -87,11 +90,12 @@ public final class Attention {
                                          FloatBuffer dv, int dvOff, int lddv, FloatBuffer scratch) {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
+        float[] pRow = new float[seq];
+        float[] dRow = new float[seq];
+        float[] zeros = new float[kvHeads * headDim];
         for (int r = 0; r < batch * seq; r++) {
-            for (int j = 0; j < kvHeads * headDim; j++) {
-                dk.put(dkOff + r * lddk + j, 0f);
-                dv.put(dvOff + r * lddv + j, 0f);
-            }
+            dk.put(dkOff + r * lddk, zeros, 0, zeros.length);
+            dv.put(dvOff + r * lddv, zeros, 0, zeros.length);
         }
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
@@ -111,18 +115,16 @@ public final class Attention {
                     // dP = dO·Vᵀ, then dS = P ⊙ (dP − Σ_j P·dP) in place
                     Blas.gemmNT(m, i1, headDim, 1f, dOut, doo + i0 * lddo, lddo, v, vo, ldv, 0f, scratch, sb, seq);
                     for (int i = i0; i < i1; i++) {
-                        int so = i * seq;
-                        int pr = po + i * seq;
-                        float dot = 0f;
+                        probs.get(po + i * seq, pRow, 0, i + 1);
+                        scratch.get(i * seq, dRow, 0, i + 1);
+                        float dot = FastMath.dot(pRow, dRow, i + 1);
                         for (int j = 0; j <= i; j++) {
-                            dot += probs.get(pr + j) * scratch.get(so + j);
-                        }
-                        for (int j = 0; j <= i; j++) {
-                            scratch.put(so + j, probs.get(pr + j) * (scratch.get(so + j) - dot));
+                            dRow[j] = pRow[j] * (dRow[j] - dot);
                         }
                         for (int j = i + 1; j < i1; j++) {
-                            scratch.put(so + j, 0f);
+                            dRow[j] = 0f;
                         }
+                        scratch.put(i * seq, dRow, 0, i1);
                     }
                     Blas.gemmNN(m, headDim, i1, scale, scratch, sb, seq, k, ko, ldk, 0f, dq, dqo + i0 * lddq, lddq);
                     Blas.gemmTN(i1, headDim, m, scale, scratch, sb, seq, q, qo + i0 * ldq, ldq, 1f, dk, dko, lddk);

@@ -140,12 +140,10 @@ final class Gpt2Model extends TransformerLm {
         int d = c.hiddenSize();
         int f = c.innerSize();
         int hs = c.numHeads();
-        for (int i = 0; i < rows * d; i++) {
-            dx.put(i, 0f);
-        }
+        dx.put(0, new float[rows * d]);
         Norms.layerNormBackward(rows, d, dHidden, xs[blocks.length], base.weight(P + "ln_f.weight").data(),
                 meanFinal, rstdFinal, dx, weightGrad(P + "ln_f.weight"), weightGrad(P + "ln_f.bias"));
-        for (int l = blocks.length - 1; l >= 0; l--) {
+        for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {
             Block b = blocks[l];
             b.mlpProj.backward(rows, dx, 0, d, b.act, 0, f, 0f, dAct, 0, f);
             Activations.geluNewBackward(rows * f, dAct, b.fc, dFc);
@@ -155,8 +153,7 @@ final class Gpt2Model extends TransformerLm {
             Attention.attentionBackward(batchSize, seqLen, hs, hs, c.headDim(), b.qkv, 0, 3 * d, b.qkv, d, 3 * d,
                     b.qkv, 2 * d, 3 * d, b.probs, dAttn, 0, d, dqkv, 0, 3 * d, dqkv, d, 3 * d, dqkv, 2 * d, 3 * d,
                     scores);
-            // The first block's input gradient feeds only the embeddings, needed only when training all weights.
-            boolean needDx = l > 0 || trainsAllWeights();
+            boolean needDx = needsInputGradient(l);
             b.cAttn.backward(rows, dqkv, 0, 3 * d, b.n1, 0, d, 0f, needDx ? dn : null, 0, d);
             if (needDx) {
                 Norms.layerNormBackward(rows, d, dn, xs[l], b.ln1w, b.mean1, b.rstd1, dx, b.dln1w, b.dln1b);

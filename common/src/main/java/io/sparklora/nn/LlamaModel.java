@@ -154,12 +154,10 @@ final class LlamaModel extends TransformerLm {
         int w = qkvWidth();
         int qd = c.qDim();
         int kvd = c.kvDim();
-        for (int i = 0; i < rows * d; i++) {
-            dx.put(i, 0f);
-        }
+        dx.put(0, new float[rows * d]);
         Norms.rmsNormBackward(rows, d, dHidden, xs[blocks.length], base.weight("model.norm.weight").data(),
                 rstdFinal, dx, weightGrad("model.norm.weight"));
-        for (int l = blocks.length - 1; l >= 0; l--) {
+        for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {
             Block b = blocks[l];
             // MLP: dx holds the gradient at xs[l+1]; it passes unchanged to h through the residual
             b.down.backward(rows, dx, 0, d, b.act, 0, f, 0f, dAct, 0, f);
@@ -174,8 +172,7 @@ final class LlamaModel extends TransformerLm {
                     dqkv, 0, w, dqkv, qd, w, dqkv, qd + kvd, w, scores);
             rope.backward(rows, seqLen, c.numAttentionHeads(), dqkv, 0, w);
             rope.backward(rows, seqLen, c.numKeyValueHeads(), dqkv, qd, w);
-            // The first block's input gradient feeds only the embedding, needed only when training all weights.
-            boolean needDx = l > 0 || trainsAllWeights();
+            boolean needDx = needsInputGradient(l);
             FloatBuffer dnOrNull = needDx ? dn : null;
             b.q.backward(rows, dqkv, 0, w, b.n1, 0, d, 0f, dnOrNull, 0, d);
             b.k.backward(rows, dqkv, qd, w, b.n1, 0, d, 1f, dnOrNull, 0, d);

@@ -4,7 +4,8 @@ import java.nio.FloatBuffer;
 
 /**
  * Row-wise normalisations over (rows, dim) activations, each a forward/backward pair. The forward keeps the per-row
- * statistics its backward needs; backward adds into dx and into the parameter gradients (null: not wanted).
+ * statistics its backward needs; backward adds into dx and into the parameter gradients (null: not wanted). Rows are
+ * copied to heap arrays for the arithmetic (several times faster than per-element direct-buffer access).
  */
 public final class Norms {
     private Norms() {
@@ -17,40 +18,54 @@ public final class Norms {
      */
     public static void rmsNormForward(int rows, int dim, FloatBuffer x, FloatBuffer w, float eps, FloatBuffer y,
                                       FloatBuffer rstd) {
+        float[] wr = new float[dim], xr = new float[dim];
+        w.get(0, wr, 0, dim);
         for (int r = 0; r < rows; r++) {
-            int o = r * dim;
-            double ss = 0;
-            for (int j = 0; j < dim; j++) {
-                float v = x.get(o + j);
-                ss += v * v;
-            }
-            float rs = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
+            x.get(r * dim, xr, 0, dim);
+            float rs = (float) (1.0 / Math.sqrt(FastMath.dot(xr, xr, dim) / dim + eps));
             rstd.put(r, rs);
             for (int j = 0; j < dim; j++) {
-                y.put(o + j, w.get(j) * (x.get(o + j) * rs));
+                xr[j] = wr[j] * (xr[j] * rs);
             }
+            y.put(r * dim, xr, 0, dim);
         }
     }
 
     /** dx += ∂y/∂x·dy; dw += Σ_rows dy·x·rstd (dw may be null). */
     public static void rmsNormBackward(int rows, int dim, FloatBuffer dy, FloatBuffer x, FloatBuffer w,
                                        FloatBuffer rstd, FloatBuffer dx, FloatBuffer dw) {
+        float[] wr = new float[dim], xr = new float[dim], gw = new float[dim], dxr = new float[dim];
+        float[] dwAcc = dw == null ? null : new float[dim];
+        w.get(0, wr, 0, dim);
         for (int r = 0; r < rows; r++) {
             int o = r * dim;
+            x.get(o, xr, 0, dim);
+            dy.get(o, gw, 0, dim);
+            dx.get(o, dxr, 0, dim);
             float rs = rstd.get(r);
-            double dot = 0; // Σ dy·w·x
-            for (int j = 0; j < dim; j++) {
-                dot += dy.get(o + j) * w.get(j) * x.get(o + j);
-            }
-            float c = (float) (dot * rs * rs * rs / dim);
-            for (int j = 0; j < dim; j++) {
-                float xj = x.get(o + j);
-                float g = dy.get(o + j);
-                dx.put(o + j, dx.get(o + j) + rs * g * w.get(j) - c * xj);
-                if (dw != null) {
-                    dw.put(j, dw.get(j) + g * xj * rs);
+            if (dwAcc != null) {
+                for (int j = 0; j < dim; j++) {
+                    dwAcc[j] += gw[j] * xr[j] * rs;
                 }
             }
+            for (int j = 0; j < dim; j++) {
+                gw[j] *= wr[j];
+            }
+            float c = FastMath.dot(gw, xr, dim) * rs * rs * rs / dim;
+            for (int j = 0; j < dim; j++) {
+                dxr[j] += rs * gw[j] - c * xr[j];
+            }
+            dx.put(o, dxr, 0, dim);
+        }
+        addInto(dw, dwAcc, dim);
+    }
+
+    private static void addInto(FloatBuffer dst, float[] src, int n) {
+        if (dst == null) {
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            dst.put(j, dst.get(j) + src[j]);
         }
     }
 
@@ -62,24 +77,22 @@ public final class Norms {
      */
     public static void layerNormForward(int rows, int dim, FloatBuffer x, FloatBuffer w, FloatBuffer b, float eps,
                                         FloatBuffer y, FloatBuffer mean, FloatBuffer rstd) {
+        float[] wr = new float[dim], br = new float[dim], xr = new float[dim];
+        w.get(0, wr, 0, dim);
+        b.get(0, br, 0, dim);
         for (int r = 0; r < rows; r++) {
-            int o = r * dim;
-            double s = 0;
+            x.get(r * dim, xr, 0, dim);
+            float mu = FastMath.sum(xr, dim) / dim;
             for (int j = 0; j < dim; j++) {
-                s += x.get(o + j);
+                xr[j] -= mu;
             }
-            float mu = (float) (s / dim);
-            double ss = 0;
-            for (int j = 0; j < dim; j++) {
-                float d = x.get(o + j) - mu;
-                ss += d * d;
-            }
-            float rs = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
+            float rs = (float) (1.0 / Math.sqrt(FastMath.dot(xr, xr, dim) / dim + eps));
             mean.put(r, mu);
             rstd.put(r, rs);
             for (int j = 0; j < dim; j++) {
-                y.put(o + j, (x.get(o + j) - mu) * rs * w.get(j) + b.get(j));
+                xr[j] = xr[j] * rs * wr[j] + br[j];
             }
+            y.put(r * dim, xr, 0, dim);
         }
     }
 
@@ -87,28 +100,37 @@ public final class Norms {
     public static void layerNormBackward(int rows, int dim, FloatBuffer dy, FloatBuffer x, FloatBuffer w,
                                          FloatBuffer mean, FloatBuffer rstd, FloatBuffer dx, FloatBuffer dw,
                                          FloatBuffer db) {
+        float[] wr = new float[dim], xhat = new float[dim], g = new float[dim], dxr = new float[dim];
+        float[] dwAcc = dw == null ? null : new float[dim];
+        float[] dbAcc = db == null ? null : new float[dim];
+        w.get(0, wr, 0, dim);
         for (int r = 0; r < rows; r++) {
             int o = r * dim;
+            x.get(o, xhat, 0, dim);
+            dy.get(o, g, 0, dim);
+            dx.get(o, dxr, 0, dim);
             float mu = mean.get(r);
             float rs = rstd.get(r);
-            double sumG = 0; // Σ dy·w
-            double sumGx = 0; // Σ dy·w·x̂
             for (int j = 0; j < dim; j++) {
-                float g = dy.get(o + j) * w.get(j);
-                sumG += g;
-                sumGx += g * (x.get(o + j) - mu) * rs;
+                xhat[j] = (xhat[j] - mu) * rs;
             }
-            float meanG = (float) (sumG / dim);
-            float meanGx = (float) (sumGx / dim);
-            for (int j = 0; j < dim; j++) {
-                float xhat = (x.get(o + j) - mu) * rs;
-                float dyj = dy.get(o + j);
-                dx.put(o + j, dx.get(o + j) + rs * (dyj * w.get(j) - meanG - xhat * meanGx));
-                if (dw != null) {
-                    dw.put(j, dw.get(j) + dyj * xhat);
-                    db.put(j, db.get(j) + dyj);
+            if (dwAcc != null) {
+                for (int j = 0; j < dim; j++) {
+                    dwAcc[j] += g[j] * xhat[j];
+                    dbAcc[j] += g[j];
                 }
             }
+            for (int j = 0; j < dim; j++) {
+                g[j] *= wr[j];
+            }
+            float meanG = FastMath.sum(g, dim) / dim;
+            float meanGx = FastMath.dot(g, xhat, dim) / dim;
+            for (int j = 0; j < dim; j++) {
+                dxr[j] += rs * (g[j] - meanG - xhat[j] * meanGx);
+            }
+            dx.put(o, dxr, 0, dim);
         }
+        addInto(dw, dwAcc, dim);
+        addInto(db, dbAcc, dim);
     }
 }

@@ -46,19 +46,22 @@ public final class Rope {
     }
 
     private void rotate(int rows, int seq, int heads, FloatBuffer x, int off, int ld, float sign) {
+        float[] row = new float[heads * headDim];
         for (int r = 0; r < rows; r++) {
-            int t = r % seq;
+            int t = (r % seq) * half;
+            x.get(off + r * ld, row, 0, row.length);
             for (int h = 0; h < heads; h++) {
-                int o = off + r * ld + h * headDim;
+                int o = h * headDim;
                 for (int i = 0; i < half; i++) {
-                    float c = cos[t * half + i];
-                    float s = sign * sin[t * half + i];
-                    float a = x.get(o + i);
-                    float b = x.get(o + i + half);
-                    x.put(o + i, a * c - b * s);
-                    x.put(o + i + half, b * c + a * s);
+                    float c = cos[t + i];
+                    float s = sign * sin[t + i];
+                    float a = row[o + i];
+                    float b = row[o + i + half];
+                    row[o + i] = a * c - b * s;
+                    row[o + i + half] = b * c + a * s;
                 }
             }
+            x.put(off + r * ld, row, 0, row.length);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.sparklora.nn;
 
 import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Batch;
 import io.sparklora.model.CausalLm;
@@ -26,6 +27,9 @@ abstract class TransformerLm implements CausalLm {
     protected final LoraAdapter adapter; // null when no LoRA branch
     private final Map<String, Parameter> weightParams; // canonical key -> parameter, null unless training all weights
     private final List<Parameter> trainable;
+    // 0 when training all weights, else the lowest adapted block (the block count when nothing is trained): gradients
+    // below it reach no parameter, so backward stops there.
+    private final int lowestTrainedBlock;
     private final SplitMix64 dropoutRng = new SplitMix64(0L);
     private boolean training;
 
@@ -46,6 +50,13 @@ abstract class TransformerLm implements CausalLm {
         this.weightParams = weightParams;
         this.trainable = weightParams != null ? List.copyOf(weightParams.values())
                 : adapter != null ? adapter.parameters() : List.of();
+        int lowest = weightParams != null ? 0 : base.config().numLayers();
+        if (adapter != null && weightParams == null) {
+            for (LoraModule m : adapter.modules().values()) {
+                lowest = Math.min(lowest, m.target().layer());
+            }
+        }
+        this.lowestTrainedBlock = lowest;
     }
 
     @Override
@@ -80,6 +91,16 @@ abstract class TransformerLm implements CausalLm {
 
     protected boolean trainsAllWeights() {
         return weightParams != null;
+    }
+
+    /** The lowest block backward must reach (see {@link #lowestTrainedBlock}). */
+    protected int lowestTrainedBlock() {
+        return lowestTrainedBlock;
+    }
+
+    /** Whether backward must produce the gradient at block l's input (it feeds a trained parameter below). */
+    protected boolean needsInputGradient(int block) {
+        return block > lowestTrainedBlock || weightParams != null;
     }
 
     /** The gradient buffer of base tensor {@code key}, or null unless training all weights. */

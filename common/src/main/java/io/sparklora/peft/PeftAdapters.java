@@ -14,6 +14,7 @@ import io.sparklora.model.WeightLayout;
 import io.sparklora.safetensors.DType;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
+import io.sparklora.storage.AtomicFiles;
 import io.sparklora.safetensors.TensorInfo;
 import io.sparklora.tensor.Tensor;
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class PeftAdapters {
         Files.createDirectories(dir);
         SafeTensorsWriter.write(dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"), tensors); // temp file + move
         byte[] configBytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
-        SafeTensorsWriter.writeAtomically(dir.resolve(PeftAdapterConfig.FILE), out -> out.write(configBytes));
+        AtomicFiles.write(dir.resolve(PeftAdapterConfig.FILE), configBytes);
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.sparklora.safetensors;
 
 import java.nio.ByteBuffer;
-import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -67,52 +66,87 @@ final class Conversions {
         return (b & 0x80) == 0 ? v : -v;
     }
 
+    /** Elements converted per block: small heap arrays that the JIT vectorizes and that stay in cache. */
+    private static final int BLOCK = 1 << 14;
+
     /**
      * Converts the {@code count} elements of {@code dtype} in {@code src} (little-endian, position 0) into
-     * {@code dst[dstOffset, dstOffset + count)}.
+     * {@code dst[dstOffset, dstOffset + count)}. F32 is one bulk copy; other types are bulk-copied into a heap block,
+     * converted there, and bulk-put (element-wise access to direct view buffers runs ~10x slower).
      */
     static void toFloats(DType dtype, ByteBuffer src, int count, FloatBuffer dst, int dstOffset) {
-        switch (dtype) {
-            case F32 -> dst.put(dstOffset, src.asFloatBuffer(), 0, count);
-            case F64 -> {
-                DoubleBuffer d = src.asDoubleBuffer();
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, (float) d.get(i));
+        if (dtype == DType.F32) {
+            dst.put(dstOffset, src.asFloatBuffer(), 0, count);
+            return;
+        }
+        float[] out = new float[Math.min(BLOCK, count)];
+        short[] shorts = dtype.byteSize() == 2 ? new short[out.length] : null;
+        byte[] bytes = dtype.byteSize() == 1 ? new byte[out.length] : null;
+        int[] ints = dtype.byteSize() == 4 ? new int[out.length] : null;
+        long[] longs = dtype.byteSize() == 8 && dtype != DType.F64 ? new long[out.length] : null;
+        double[] doubles = dtype == DType.F64 ? new double[out.length] : null;
+        ShortBuffer srcShorts = shorts != null ? src.asShortBuffer() : null;
+        for (int off = 0; off < count; off += BLOCK) {
+            int n = Math.min(BLOCK, count - off);
+            switch (dtype) {
+                case F64 -> {
+                    src.asDoubleBuffer().get(off, doubles, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = (float) doubles[i];
+                    }
                 }
-            }
-            case F16 -> {
-                ShortBuffer s = src.asShortBuffer();
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, F16[s.get(i) & 0xffff]);
+                case F16 -> {
+                    srcShorts.get(off, shorts, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = F16[shorts[i] & 0xffff];
+                    }
                 }
-            }
-            case BF16 -> {
-                ShortBuffer s = src.asShortBuffer();
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, bf16ToF32(s.get(i)));
+                case BF16 -> {
+                    srcShorts.get(off, shorts, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = Float.intBitsToFloat(shorts[i] << 16);
+                    }
                 }
-            }
-            case F8_E5M2 -> {
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, F16[(src.get(i) & 0xff) << 8]); // e5m2 is the top byte of an F16
+                case I16 -> {
+                    srcShorts.get(off, shorts, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = shorts[i];
+                    }
                 }
-            }
-            case F8_E4M3 -> {
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, F8_E4M3[src.get(i) & 0xff]);
+                case U16 -> {
+                    srcShorts.get(off, shorts, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = shorts[i] & 0xffff;
+                    }
                 }
-            }
-            case U64 -> {
-                LongBuffer l = src.asLongBuffer();
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, unsignedToFloat(l.get(i)));
+                case F8_E5M2, F8_E4M3, I8, U8, BOOL -> {
+                    src.get(off, bytes, 0, n);
+                    float[] table = dtype == DType.F8_E4M3 ? F8_E4M3 : null;
+                    for (int i = 0; i < n; i++) {
+                        int b = bytes[i] & 0xff;
+                        out[i] = switch (dtype) {
+                            case F8_E5M2 -> F16[b << 8]; // e5m2 is the top byte of an F16
+                            case F8_E4M3 -> table[b];
+                            case I8 -> bytes[i];
+                            default -> b;
+                        };
+                    }
                 }
-            }
-            default -> {
-                for (int i = 0; i < count; i++) {
-                    dst.put(dstOffset + i, (float) integerAt(dtype, src, i));
+                case I32, U32 -> {
+                    src.asIntBuffer().get(off, ints, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = dtype == DType.I32 ? ints[i] : (float) (ints[i] & 0xffffffffL);
+                    }
                 }
+                case I64, U64 -> {
+                    src.asLongBuffer().get(off, longs, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        out[i] = dtype == DType.I64 ? (float) longs[i] : unsignedToFloat(longs[i]);
+                    }
+                }
+                default -> throw new IllegalStateException("unhandled dtype " + dtype);
             }
+            dst.put(dstOffset + off, out, 0, n);
         }
     }
 

@@ -1,48 +1,28 @@
 package io.sparklora.safetensors;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.NullNode;
 import io.sparklora.storage.ByteSource;
 import io.sparklora.storage.LocalFileSource;
 import io.sparklora.tensor.Tensor;
-import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Reads a safetensors file (https://github.com/huggingface/safetensors): an 8-byte little-endian header length N, N
  * bytes of JSON header mapping names to {dtype, shape, data_offsets} plus an optional {@code __metadata__} string map,
- * then the data buffer. {@link #open} checks the whole header before anything is allocated from it: the header size
- * against the 100 MB limit and the file, every entry's dtype and shape against its byte length, and that the entries
- * tile the data buffer exactly (sorted by offset: contiguous, no overlap, no gap, no trailing bytes) — the rules of
- * the reference Rust implementation. Tensors are read on demand, in bulk chunks.
+ * then the data buffer. {@link #open} checks the whole header ({@link SafeTensorsHeader}) before anything is allocated
+ * from it; tensors are then read on demand, in bulk chunks, converted to float32. Positional reads make concurrent
+ * {@link #read} calls safe.
  */
 public final class SafeTensorsReader implements TensorSource {
     /** The reference implementation's limit on the header (MAX_HEADER_SIZE). */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
-    private static final String METADATA = "__metadata__";
     private static final int CHUNK_BYTES = 1 << 24; // 16 MiB, a multiple of every element size
-    private static final ObjectMapper JSON = StrictJson.STREAMING;
 
     private final ByteSource src;
     private final long dataStart; // 8 + header length: file position of data byte 0
@@ -70,7 +50,8 @@ public final class SafeTensorsReader implements TensorSource {
     /** Parses and checks the header of {@code src}; takes ownership (closes it on failure and on {@link #close}). */
     public static SafeTensorsReader open(ByteSource src) throws IOException {
         try {
-            return parse(src);
+            SafeTensorsHeader h = SafeTensorsHeader.parse(src);
+            return new SafeTensorsReader(src, h.dataStart(), h.metadata(), h.tensors());
         } catch (IOException | RuntimeException e) {
             try {
                 src.close();
@@ -78,173 +59,6 @@ public final class SafeTensorsReader implements TensorSource {
                 e.addSuppressed(suppressed);
             }
             throw e;
-        }
-    }
-
-    private static SafeTensorsReader parse(ByteSource src) throws IOException {
-        String file = src.name();
-        long size = src.size();
-        if (size < 8) {
-            throw new SafeTensorsException(file, "file is " + size + " bytes, too short for the 8-byte header length");
-        }
-        ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        src.readFully(0, lengthBytes);
-        long headerLength = lengthBytes.getLong(0); // unsigned on disk: negative means above 2^63
-        if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
-            throw new SafeTensorsException(file, "header length " + Long.toUnsignedString(headerLength)
-                    + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
-        }
-        if (headerLength > size - 8) {
-            throw new SafeTensorsException(file, "header length " + headerLength + " exceeds the file size " + size
-                    + " (8 + header length must fit in the file)");
-        }
-        ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-        src.readFully(8, header);
-        byte[] json = header.array();
-        if (json.length == 0 || json[0] != '{') {
-            throw new SafeTensorsException(file, "header does not start with '{'");
-        }
-        long dataStart = 8 + headerLength;
-        long dataSize = size - dataStart;
-        Map<String, String> metadata = new LinkedHashMap<>();
-        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
-        String text;
-        try {
-            // decode strictly ourselves: Jackson would guess UTF-16/32 from zero bytes in a corrupt header
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json)).toString();
-        } catch (CharacterCodingException e) {
-            throw new SafeTensorsException(file, "header is not valid UTF-8", e);
-        }
-        try (JsonParser p = JSON.getFactory().createParser(text)) {
-            p.setCodec(JSON);
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new SafeTensorsException(file, "header is not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String key = p.currentName();
-                p.nextToken();
-                JsonNode value = p.readValueAsTree();
-                if (value == null) {
-                    value = NullNode.getInstance();
-                }
-                if (key.equals(METADATA)) {
-                    metadata.putAll(parseMetadata(file, value));
-                } else {
-                    tensors.put(key, parseEntry(file, key, value));
-                }
-            }
-            if (p.nextToken() != null) {
-                throw new SafeTensorsException(file, "header has content after its JSON object");
-            }
-        } catch (JsonParseException e) {
-            String m = e.getOriginalMessage();
-            if (m.startsWith("Duplicate field")) {
-                throw new SafeTensorsException(file, "duplicate key in the header: " + m, e);
-            }
-            throw new SafeTensorsException(file, "header is not valid JSON: " + m, e);
-        } catch (JsonProcessingException e) {
-            throw new SafeTensorsException(file, "header is not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        checkLayout(file, tensors, dataSize);
-        return new SafeTensorsReader(src, dataStart, metadata, tensors);
-    }
-
-    private static Map<String, String> parseMetadata(String file, JsonNode value) throws SafeTensorsException {
-        if (!value.isObject()) {
-            throw new SafeTensorsException(file, "__metadata__ must be an object of string values, got " + value);
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual()) {
-                throw new SafeTensorsException(file, "__metadata__ value of '" + e.getKey()
-                        + "' must be a string, got " + e.getValue());
-            }
-            out.put(e.getKey(), e.getValue().textValue());
-        }
-        return out;
-    }
-
-    private static TensorInfo parseEntry(String file, String name, JsonNode v) throws SafeTensorsException {
-        String what = "tensor '" + name + "'";
-        if (!v.isObject()) {
-            throw new SafeTensorsException(file, what + " must be an object with dtype, shape and data_offsets, got "
-                    + v);
-        }
-        JsonNode dt = v.get("dtype");
-        if (dt == null || !dt.isTextual()) {
-            throw new SafeTensorsException(file, what + " has no dtype string, got " + dt);
-        }
-        DType dtype;
-        try {
-            dtype = DType.parse(dt.textValue());
-        } catch (IllegalArgumentException e) {
-            throw new SafeTensorsException(file, what + " has unknown dtype '" + dt.textValue() + "'");
-        }
-        JsonNode sh = v.get("shape");
-        if (sh == null || !sh.isArray()) {
-            throw new SafeTensorsException(file, what + " has no shape array, got " + sh);
-        }
-        int[] shape = new int[sh.size()];
-        for (int i = 0; i < shape.length; i++) {
-            JsonNode d = sh.get(i);
-            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
-                throw new SafeTensorsException(file, what + " has shape " + sh
-                        + ": dimensions must be non-negative integers below 2^31");
-            }
-            shape[i] = d.intValue();
-        }
-        JsonNode off = v.get("data_offsets");
-        if (off == null || !off.isArray() || off.size() != 2 || !isOffset(off.get(0)) || !isOffset(off.get(1))
-                || off.get(1).longValue() < off.get(0).longValue()) {
-            throw new SafeTensorsException(file, what + " has data_offsets " + off
-                    + ": must be [begin, end] with integers 0 <= begin <= end");
-        }
-        TensorInfo info = new TensorInfo(name, dtype, shape, off.get(0).longValue(), off.get(1).longValue());
-        long numel = info.numel();
-        long bytes = numel < 0 || numel > Long.MAX_VALUE / dtype.byteSize() ? -1 : numel * dtype.byteSize();
-        if (bytes != info.byteLength()) {
-            throw new SafeTensorsException(file, what + " of dtype " + dtype + " and shape " + Arrays.toString(shape)
-                    + " needs " + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes)) + " bytes, but data_offsets "
-                    + off + " hold " + info.byteLength());
-        }
-        return info;
-    }
-
-    private static boolean isOffset(JsonNode n) {
-        return n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0;
-    }
-
-    /** The entries, sorted by offset, must tile [0, dataSize) exactly. */
-    private static void checkLayout(String file, Map<String, TensorInfo> tensors, long dataSize)
-            throws SafeTensorsException {
-        List<TensorInfo> sorted = new ArrayList<>(tensors.values());
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        for (TensorInfo t : sorted) {
-            if (t.end() > dataSize) {
-                throw new SafeTensorsException(file, "tensor '" + t.name() + "' has data_offsets [" + t.begin() + ", "
-                        + t.end() + "] past the end of the data buffer of " + dataSize + " bytes");
-            }
-        }
-        long expected = 0;
-        TensorInfo previous = null;
-        for (TensorInfo t : sorted) {
-            if (t.begin() < expected) {
-                throw new SafeTensorsException(file, "tensor '" + t.name() + "' at data_offsets [" + t.begin() + ", "
-                        + t.end() + "] overlaps tensor '" + previous.name() + "' at [" + previous.begin() + ", "
-                        + previous.end() + "]");
-            }
-            if (t.begin() > expected) {
-                throw new SafeTensorsException(file, "gap in the data buffer: bytes [" + expected + ", " + t.begin()
-                        + ") before tensor '" + t.name() + "' belong to no tensor");
-            }
-            expected = t.end();
-            previous = t;
-        }
-        if (expected != dataSize) {
-            throw new SafeTensorsException(file, (dataSize - expected) + " trailing bytes after the last tensor: the "
-                    + "data buffer is " + dataSize + " bytes, the tensors cover " + expected);
         }
     }
 

@@ -3,17 +3,14 @@ package io.sparklora.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.storage.AtomicFiles;
 import io.sparklora.tensor.Tensor;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -52,30 +49,7 @@ public final class SafeTensorsWriter {
      * reader never sees a half-written checkpoint.
      */
     public static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
-        writeAtomically(file, out -> write(out, metadata, tensors));
-    }
-
-    /** Something that writes a whole file's content to a stream. */
-    public interface Content {
-        void writeTo(OutputStream out) throws IOException;
-    }
-
-    /** Writes {@code content} to a temporary sibling of {@code file} and moves it into place (atomically if possible). */
-    public static void writeAtomically(Path file, Content content) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                content.writeTo(out);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(file, out -> write(out, metadata, tensors));
     }
 
     /** The JSON header, UTF-8, padded with spaces to a multiple of 8 bytes. */

@@ -71,6 +71,18 @@ class ModelGradientTest {
         fullGradients(ModelTest.GPT2);
     }
 
+    /** An adapter on the upper block only: backward stops there and the gradients are still exact. */
+    @Test
+    void upperBlockOnlyAdapterGradients() {
+        for (ModelConfig config : List.of(ModelTest.LLAMA, ModelTest.GPT2)) {
+            BaseModel base = randomBase(config, 99, 0.3);
+            List<io.sparklora.lora.LoraModule> upper = randomAdapter(config, null, 2, 0f, 100, 0.3).modules().values()
+                    .stream().filter(m -> m.target().layer() == 1).toList();
+            CausalLm lm = CausalLms.withAdapter(base, new LoraAdapter(null, upper));
+            checkAll(lm, randomBatch(2, 6, config.vocabSize(), 101), 12);
+        }
+    }
+
     /** backward() adds: two backward passes of the same forward give twice the gradient. */
     @Test
     void backwardAccumulates() {

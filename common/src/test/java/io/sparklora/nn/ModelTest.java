@@ -65,6 +65,12 @@ class ModelTest {
         assertMatchesReference(LLAMA_TIED);
     }
 
+    /** head_dim 6 with 4 heads: q is 24 wide, the hidden size 16. */
+    @Test
+    void llamaWithExplicitHeadDimMatchesReference() {
+        assertMatchesReference(new LlamaConfig(19, 16, 24, 2, 4, 2, 6, 16, 1e-6, 10000.0, false, false, false, 0.02));
+    }
+
     @Test
     void gpt2WithLoraMatchesReference() {
         assertMatchesReference(GPT2);

@@ -105,6 +105,28 @@ class SafeTensorsReaderTest {
     }
 
     @Test
+    void unsignedAndSixteenBitIntegers() throws IOException {
+        ByteBuffer d = ByteBuffer.allocate(2 + 2 + 4 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        d.putShort((short) 0xFFFF).putShort((short) -2).putInt(-1).putLong(-1);
+        String header = "{\"__metadata__\":null,"
+                + "\"u16\":{\"dtype\":\"U16\",\"shape\":[1],\"data_offsets\":[0,2]},"
+                + "\"i16\":{\"dtype\":\"I16\",\"shape\":[1],\"data_offsets\":[2,4]},"
+                + "\"u32\":{\"dtype\":\"U32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+                + "\"u64\":{\"dtype\":\"U64\",\"shape\":[1],\"data_offsets\":[8,16]}}";
+        try (SafeTensorsReader r = open(file(header, d.array()))) {
+            assertTrue(r.metadata().isEmpty());
+            assertArrayEquals(new float[] {65535f}, r.read("u16").toArray());
+            assertArrayEquals(new long[] {65535}, r.readLongs("u16"));
+            assertArrayEquals(new float[] {-2f}, r.read("i16").toArray());
+            assertArrayEquals(new long[] {-2}, r.readLongs("i16"));
+            assertArrayEquals(new float[] {4294967295f}, r.read("u32").toArray());
+            assertArrayEquals(new long[] {4294967295L}, r.readLongs("u32"));
+            assertArrayEquals(new float[] {0x1.0p64f}, r.read("u64").toArray()); // 2^64 - 1 rounds to 2^64
+            assertArrayEquals(new long[] {-1}, r.readLongs("u64")); // documented wrap above 2^63
+        }
+    }
+
+    @Test
     void float8Types() throws IOException {
         // e5m2: 0x3C = 1.0, 0x7C = +inf; e4m3fn: 0x38 = 1.0, 0x7E = 448, 0x01 = 2^-9, 0xFF = NaN
         byte[] data = {0x3C, 0x7C, 0x38, 0x7E, 0x01, (byte) 0xFF};

@@ -1,0 +1,294 @@
+package io.sparklora.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.safetensors.SafeTensorsReader;
+import io.sparklora.safetensors.SafeTensorsWriter;
+import io.sparklora.tensor.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The checkpoints of one training run, in one directory of any Hadoop {@link FileSystem}.
+ *
+ * <p>Layout: {@code <dir>/step-00000040/} holds {@code tensors.safetensors} (every trainable tensor under
+ * {@code param/<name>}, AdamW's moments under {@code adam_m/<name>} and {@code adam_v/<name>}) and {@code state.json}
+ * (format version, step, generator states, data position, loss history, and the tensors file's length and SHA-256).
+ *
+ * <p>Atomicity: a checkpoint is written into {@code <dir>/_tmp-<uuid>/}, state.json last, then the directory is renamed
+ * to its {@code step-N} name (atomic on HDFS and local file systems), and only then are older checkpoints deleted. The
+ * loader deletes {@code _tmp-*} leftovers of crashed writers and accepts a {@code step-N} directory only when its
+ * state.json parses, has our format version, and the tensors file has the recorded length and hash; otherwise it
+ * deletes that directory and falls back to the previous one. So on stores whose rename is a copy (S3A), a crash
+ * mid-rename still never loads half a checkpoint.
+ *
+ * <p>Concurrent attempts of the same task (speculative execution) compute identical states; if a {@code step-N}
+ * directory already exists when an attempt commits, the attempt keeps it and drops its own copy.
+ */
+public final class TrainerCheckpoint {
+    public static final int FORMAT_VERSION = 1;
+    static final String TENSORS = "tensors.safetensors";
+    static final String STATE = "state.json";
+    private static final String TMP_PREFIX = "_tmp-";
+    private static final String STEP_PREFIX = "step-";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final FileSystem fs;
+    private final Path dir;
+
+    public TrainerCheckpoint(FileSystem fs, Path dir) {
+        this.fs = fs;
+        this.dir = dir;
+    }
+
+    /** The checkpoint directory at {@code uri} ({@code file:///…}, {@code hdfs://…}, {@code s3a://…}). */
+    public static TrainerCheckpoint at(URI uri, Configuration conf) throws IOException {
+        Path p = new Path(uri);
+        return new TrainerCheckpoint(p.getFileSystem(conf), p);
+    }
+
+    /** The directory, for messages. */
+    public String location() {
+        return fs.makeQualified(dir).toString();
+    }
+
+    /** Writes {@code s} as the checkpoint of step {@code s.step()}, atomically, and deletes older checkpoints. */
+    public void save(TrainerState s) throws IOException {
+        fs.mkdirs(dir);
+        Path tmp = new Path(dir, TMP_PREFIX + UUID.randomUUID());
+        Path target = new Path(dir, stepName(s.step()));
+        try {
+            fs.mkdirs(tmp);
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            s.parameters().forEach((k, v) -> tensors.put("param/" + k, v));
+            s.adamM().forEach((k, v) -> tensors.put("adam_m/" + k, v));
+            s.adamV().forEach((k, v) -> tensors.put("adam_v/" + k, v));
+            MessageDigest sha = sha256();
+            long bytes;
+            try (FSDataOutputStream raw = fs.create(new Path(tmp, TENSORS), false);
+                 DigestOutputStream out = new DigestOutputStream(raw, sha)) {
+                SafeTensorsWriter.write(out, Map.of("format", "spark-lora-trainer-checkpoint"), tensors);
+                out.flush();
+                bytes = raw.getPos();
+            }
+            byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+                    stateJson(s, bytes, HexFormat.of().formatHex(sha.digest())));
+            try (OutputStream out = fs.create(new Path(tmp, STATE), false)) {
+                out.write(state);
+            }
+            if (fs.exists(target)) {
+                fs.delete(tmp, true); // another attempt committed this step's (identical) state first
+            } else if (!fs.rename(tmp, target)) {
+                throw new IOException("rename of " + tmp + " to " + target + " failed");
+            }
+        } catch (IOException e) {
+            fs.delete(tmp, true);
+            throw new IOException("Cannot write checkpoint of adapter " + s.adapterName() + " step " + s.step()
+                    + " to " + location() + ": " + e.getMessage(), e);
+        }
+        for (FileStatus st : list()) {
+            String name = st.getPath().getName();
+            if (name.startsWith(STEP_PREFIX) && stepOf(name) < s.step()) {
+                fs.delete(st.getPath(), true);
+            }
+        }
+    }
+
+    /**
+     * The newest complete checkpoint, or empty when there is none. Deletes temporary directories and incomplete
+     * checkpoints it finds (see the class comment).
+     */
+    public Optional<TrainerState> loadLatest() throws IOException {
+        List<Path> steps = new ArrayList<>();
+        for (FileStatus st : list()) {
+            String name = st.getPath().getName();
+            if (name.startsWith(TMP_PREFIX)) {
+                fs.delete(st.getPath(), true);
+            } else if (name.startsWith(STEP_PREFIX) && stepOf(name) >= 0) {
+                steps.add(st.getPath());
+            }
+        }
+        steps.sort((a, b) -> Long.compare(stepOf(b.getName()), stepOf(a.getName())));
+        for (Path p : steps) {
+            Optional<TrainerState> s = tryLoad(p);
+            if (s.isPresent()) {
+                return s;
+            }
+            fs.delete(p, true);
+        }
+        return Optional.empty();
+    }
+
+    private List<FileStatus> list() throws IOException {
+        return fs.exists(dir) ? List.of(fs.listStatus(dir)) : List.of();
+    }
+
+    private static String stepName(int step) {
+        return String.format("%s%08d", STEP_PREFIX, step);
+    }
+
+    /** The step of a {@code step-N} name, or -1 when the name is not one. */
+    private static long stepOf(String name) {
+        try {
+            return Long.parseLong(name.substring(STEP_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The state in {@code stepDir}, or empty when it is incomplete or not ours (see the class comment). */
+    private Optional<TrainerState> tryLoad(Path stepDir) throws IOException {
+        Path statePath = new Path(stepDir, STATE);
+        Path tensorsPath = new Path(stepDir, TENSORS);
+        if (!fs.exists(statePath) || !fs.exists(tensorsPath)) {
+            return Optional.empty();
+        }
+        JsonNode root;
+        try (InputStream in = fs.open(statePath)) {
+            root = JSON.readTree(in);
+        } catch (IOException e) {
+            return Optional.empty(); // truncated JSON
+        }
+        if (root == null || root.path("format_version").asInt(-1) != FORMAT_VERSION) {
+            return Optional.empty();
+        }
+        long bytes = root.path("tensors_bytes").asLong(-1);
+        if (fs.getFileStatus(tensorsPath).getLen() != bytes) {
+            return Optional.empty();
+        }
+        try {
+            if (!root.path("tensors_sha256").asText("").equals(sha256Of(tensorsPath))) {
+                return Optional.empty();
+            }
+        } catch (ChecksumException e) {
+            return Optional.empty(); // a checksummed file system (file://, HDFS) caught the damage first
+        }
+        return Optional.of(parse(stepDir, root, tensorsPath));
+    }
+
+    private String sha256Of(Path file) throws IOException {
+        MessageDigest sha = sha256();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = fs.open(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static ObjectNode stateJson(TrainerState s, long tensorBytes, String sha) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("format_version", FORMAT_VERSION);
+        o.put("adapter_name", s.adapterName());
+        o.put("step", s.step());
+        o.put("total_steps", s.totalSteps());
+        o.put("run_fingerprint", s.runFingerprint());
+        o.put("adam_step", s.adamStep());
+        o.put("dropout_rng_state", s.dropoutRngState());
+        ObjectNode data = o.putObject("data");
+        data.put("epoch", s.data().epoch());
+        data.put("cursor", s.data().cursor());
+        data.put("epoch_rng_state", s.data().epochRngState());
+        ArrayNode names = o.putArray("parameters");
+        s.parameters().keySet().forEach(names::add);
+        history(o.putArray("train_history"), s.trainHistory());
+        history(o.putArray("held_out_history"), s.heldOutHistory());
+        o.put("tensors_bytes", tensorBytes);
+        o.put("tensors_sha256", sha);
+        return o;
+    }
+
+    private static void history(ArrayNode out, List<LossPoint> points) {
+        for (LossPoint p : points) {
+            out.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
+        }
+    }
+
+    private TrainerState parse(Path stepDir, JsonNode root, Path tensorsPath) throws IOException {
+        String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Map<String, Tensor> v = new LinkedHashMap<>();
+        try (SafeTensorsReader r = SafeTensorsReader.open(HadoopByteSource.open(fs, tensorsPath))) {
+            for (JsonNode n : root.path("parameters")) {
+                String name = n.asText();
+                params.put(name, read(r, where, "param/" + name));
+                m.put(name, read(r, where, "adam_m/" + name));
+                v.put(name, read(r, where, "adam_v/" + name));
+            }
+            if (r.names().size() != 3 * params.size()) {
+                throw new IOException(where + ": " + TENSORS + " holds " + r.names().size() + " tensors, "
+                        + STATE + " lists " + params.size() + " parameters (3 tensors each)");
+            }
+        }
+        JsonNode data = root.path("data");
+        return new TrainerState(text(root, "adapter_name", where), (int) number(root, "step", where),
+                (int) number(root, "total_steps", where), text(root, "run_fingerprint", where),
+                number(root, "adam_step", where),
+                number(root, "dropout_rng_state", where),
+                new BatchStream.Position(number(data, "epoch", where), (int) number(data, "cursor", where),
+                        number(data, "epoch_rng_state", where)),
+                params, m, v, history(root.path("train_history")), history(root.path("held_out_history")));
+    }
+
+    private static Tensor read(SafeTensorsReader r, String where, String key) throws IOException {
+        if (r.info(key) == null) {
+            throw new IOException(where + ": tensor " + key + " is missing from " + TENSORS);
+        }
+        return r.read(key);
+    }
+
+    private static long number(JsonNode o, String field, String where) throws IOException {
+        JsonNode n = o.get(field);
+        if (n == null || !n.canConvertToLong()) {
+            throw new IOException(where + ": " + STATE + " has no integer '" + field + "'");
+        }
+        return n.asLong();
+    }
+
+    private static String text(JsonNode o, String field, String where) throws IOException {
+        JsonNode n = o.get(field);
+        if (n == null || !n.isTextual()) {
+            throw new IOException(where + ": " + STATE + " has no string '" + field + "'");
+        }
+        return n.asText();
+    }
+
+    private static List<LossPoint> history(JsonNode arr) {
+        List<LossPoint> out = new ArrayList<>();
+        for (JsonNode p : arr) {
+            out.add(new LossPoint(p.get(0).asInt(), p.get(1).asDouble(), p.get(2).asDouble()));
+        }
+        return out;
+    }
+
+}
