@@ -37,13 +37,19 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--text-file", required = true, description = "UTF-8 text to score")
     Path textFile;
 
-    @Option(names = "--seq", defaultValue = "128", description = "window length in tokens (default: ${DEFAULT-VALUE})")
-    int seq;
+    @Option(names = "--seq", description = "window length in tokens (default: 128, or the model's max positions if"
+            + " smaller)")
+    Integer seq;
 
     @Override
     public Integer call() throws Exception {
+        if (!Files.isRegularFile(textFile)) {
+            throw new IOException("Cannot read text file " + textFile + ": no such file");
+        }
         BaseModel base = Checkpoints.load(model);
-        if (seq < 2 || seq > base.config().maxPositions()) {
+        int maxSeq = base.config().maxPositions();
+        int seq = this.seq != null ? this.seq : Math.min(Scorer.DEFAULT_SEQ_LEN, maxSeq);
+        if (seq < 2 || seq > maxSeq) {
             throw new IllegalArgumentException("Invalid --seq " + seq + ": must be between 2 and the model's "
                     + "max positions " + base.config().maxPositions());
         }
@@ -62,9 +68,6 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** The file's UTF-8 bytes as ids for byte-level models; the model's tokenizer.json otherwise. */
     private static int[] tokenize(Path modelDir, Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException("Cannot read text file " + file + ": no such file");
-        }
         Tokenizer tokenizer = Tokenizers.forModel(modelDir);
         if (tokenizer instanceof ByteTokenizer bytes) {
             return bytes.encodeBytes(Files.readAllBytes(file));

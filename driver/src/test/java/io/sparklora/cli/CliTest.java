@@ -7,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.lora.LoraModule;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +73,46 @@ class CliTest {
             assertEquals(Math.log(256), loss, 0.1, family);
             assertEquals(Math.exp(loss), json.get("perplexity").asDouble(), 1e-9 * Math.exp(loss));
         }
+    }
+
+    /** An adapter with non-zero B changes the score; the same adapter with B = 0 scores exactly as the base. */
+    @Test
+    void scoreWithAdapter() throws Exception {
+        Path model = tmp.resolve("llama");
+        assertEquals(0, cli("init-model", "--family", "llama", "--dim", "32", "--layers", "2", "--heads", "4",
+                "--kv-heads", "2", "--ffn", "64", "--vocab", "256", "--max-seq", "64", "--out", model.toString())
+                .status());
+        Path text = tmp.resolve("t.txt");
+        Files.writeString(text, "Ein kleiner Text, der bewertet wird. ".repeat(5));
+        BaseModel base = Checkpoints.load(model);
+        LoraAdapter zeroB = LoraAdapter.initialize(LoraConfig.defaults().withRank(4), base.config());
+        PeftAdapters.write(tmp.resolve("zero"), zeroB, model.toString());
+        LoraAdapter trained = LoraAdapter.initialize(LoraConfig.defaults().withRank(4), base.config());
+        for (LoraModule m : trained.modules().values()) {
+            Tensor b = m.loraB().value();
+            for (int i = 0; i < b.size(); i++) {
+                b.set(i, (float) Math.sin(i + 1) * 0.5f);
+            }
+        }
+        PeftAdapters.write(tmp.resolve("trained"), trained, model.toString());
+
+        double baseLoss = meanLoss(cli("score", "--model", model.toString(), "--text-file", text.toString()));
+        double zeroLoss = meanLoss(cli("score", "--model", model.toString(), "--adapter",
+                tmp.resolve("zero").toString(), "--text-file", text.toString()));
+        double trainedLoss = meanLoss(cli("score", "--model", model.toString(), "--adapter",
+                tmp.resolve("trained").toString(), "--text-file", text.toString()));
+        assertEquals(baseLoss, zeroLoss, 0.0, "B = 0 scores exactly as the base");
+        assertTrue(Math.abs(trainedLoss - baseLoss) > 1e-4, baseLoss + " vs " + trainedLoss);
+
+        Run wrongBase = cli("score", "--model", model.toString(), "--adapter", tmp.resolve("absent").toString(),
+                "--text-file", text.toString());
+        assertEquals(1, wrongBase.status());
+        assertTrue(wrongBase.err().contains("Cannot read adapter " + tmp.resolve("absent")), wrongBase.err());
+    }
+
+    private static double meanLoss(Run run) throws Exception {
+        assertEquals(0, run.status(), run.err());
+        return new ObjectMapper().readTree(run.out().strip()).get("mean_loss").asDouble();
     }
 
     @Test
