@@ -78,10 +78,15 @@ final class LoraLinear {
         if (droppedOut) {
             drawMask(n, dropoutRng);
             int in = in();
+            float[] xr = new float[in];
+            float[] mr = new float[in];
             for (int r = 0; r < n; r++) {
+                x.get(xOff + r * ldx, xr, 0, in);
+                mask.get(r * in, mr, 0, in);
                 for (int j = 0; j < in; j++) {
-                    xd.put(r * in + j, x.get(xOff + r * ldx + j) * mask.get(r * in + j));
+                    xr[j] *= mr[j];
                 }
+                xd.put(r * in, xr, 0, in);
             }
             branchIn = xd;
             bOff = 0;
@@ -123,11 +128,17 @@ final class LoraLinear {
         Linear.loraBackward(n, in, out(), lora.rank(), lora.scaling(), dy, dyOff, lddy, xd, 0, in, a, b, u, du, dA,
                 dB, 0f, dx == null ? null : dxd, 0, in);
         if (dx != null) {
+            float[] dr = new float[in];
+            float[] gr = new float[in];
+            float[] mr = new float[in];
             for (int r = 0; r < n; r++) {
+                dx.get(dxOff + r * lddx, dr, 0, in);
+                dxd.get(r * in, gr, 0, in);
+                mask.get(r * in, mr, 0, in);
                 for (int j = 0; j < in; j++) {
-                    int o = dxOff + r * lddx + j;
-                    dx.put(o, dx.get(o) + dxd.get(r * in + j) * mask.get(r * in + j));
+                    dr[j] += gr[j] * mr[j];
                 }
+                dx.put(dxOff + r * lddx, dr, 0, in);
             }
         }
     }

@@ -71,6 +71,26 @@ class ModelGradientTest {
         fullGradients(ModelTest.GPT2);
     }
 
+    /** Training mode with LoRA dropout: each evaluation replays the same masks by restoring the rng state. */
+    @Test
+    void llamaLoraGradientsWithDropout() {
+        BaseModel base = randomBase(ModelTest.LLAMA, 102, 0.3);
+        CausalLm lm = CausalLms.withAdapter(base, randomAdapter(ModelTest.LLAMA, null, 2, 0.25f, 103, 0.3));
+        lm.train();
+        Batch batch = randomBatch(2, 6, 19, 104);
+        long state = lm.dropoutRng().state();
+        java.util.function.DoubleSupplier loss = () -> {
+            lm.dropoutRng().setState(state);
+            return lm.forward(batch);
+        };
+        loss.getAsDouble();
+        lm.backward();
+        for (Parameter p : lm.trainableParameters()) {
+            checkGradient(p.name(), p.value().data(), p.value().size(), p.grad().data(), loss, 12, 1e-2f, 2e-2,
+                    2e-3);
+        }
+    }
+
     /** An adapter on the upper block only: backward stops there and the gradients are still exact. */
     @Test
     void upperBlockOnlyAdapterGradients() {
