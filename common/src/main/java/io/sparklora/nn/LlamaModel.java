@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class LlamaModel extends TransformerLm {
     private final LlamaConfig c;
-    private final Rope rope;
+    private Rope rope; // cos/sin tables for the current sequence length (not max_position_embeddings: that can be 128k)
     private final Block[] blocks;
     private final float eps;
 
@@ -51,7 +51,6 @@ final class LlamaModel extends TransformerLm {
         super(base, adapter, weightParams);
         this.c = (LlamaConfig) base.config();
         this.eps = (float) c.rmsNormEps();
-        this.rope = new Rope(c.headDim(), c.ropeTheta(), c.maxPositionEmbeddings());
         List<LinearModule> linears = c.linearModules();
         this.blocks = new Block[c.numHiddenLayers()];
         for (int l = 0; l < blocks.length; l++) {
@@ -86,6 +85,7 @@ final class LlamaModel extends TransformerLm {
     protected void allocateBlocks() {
         int d = c.hiddenSize();
         int f = c.intermediateSize();
+        rope = new Rope(c.headDim(), c.ropeTheta(), seqLen);
         xs = new FloatBuffer[blocks.length + 1];
         for (int i = 0; i < xs.length; i++) {
             xs[i] = Tensor.allocate(rows * d);
