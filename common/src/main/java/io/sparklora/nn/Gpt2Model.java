@@ -95,7 +95,7 @@ final class Gpt2Model extends TransformerLm {
             b.mean2 = Tensor.allocate(rows);
             b.rstd2 = Tensor.allocate(rows);
             b.qkv = Tensor.allocate(rows * 3 * d);
-            b.probs = Tensor.allocate(batchSize * c.numHeads() * seqLen * seqLen);
+            b.probs = Tensor.zeros(batchSize, c.numHeads(), seqLen, seqLen).data(); // checked size
             b.attn = Tensor.allocate(rows * d);
             b.h = Tensor.allocate(rows * d);
             b.fc = Tensor.allocate(rows * f);

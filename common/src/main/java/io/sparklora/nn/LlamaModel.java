@@ -97,7 +97,7 @@ final class LlamaModel extends TransformerLm {
             b.rstd1 = Tensor.allocate(rows);
             b.rstd2 = Tensor.allocate(rows);
             b.qkv = Tensor.allocate(rows * qkvWidth());
-            b.probs = Tensor.allocate(batchSize * c.numAttentionHeads() * seqLen * seqLen);
+            b.probs = Tensor.zeros(batchSize, c.numAttentionHeads(), seqLen, seqLen).data(); // checked size
             b.attn = Tensor.allocate(rows * c.qDim());
             b.h = Tensor.allocate(rows * d);
             b.gateOut = Tensor.allocate(rows * f);

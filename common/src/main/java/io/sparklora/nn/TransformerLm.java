@@ -142,7 +142,7 @@ abstract class TransformerLm implements CausalLm {
             int vocab = config().vocabSize();
             int dim = config().hiddenSize();
             logits = Tensor.zeros(rows, vocab);
-            dLogits = Tensor.allocate(rows * vocab);
+            dLogits = Tensor.zeros(rows, vocab).data();
             logSumExp = Tensor.allocate(rows);
             hidden = Tensor.allocate(rows * dim);
             dHidden = Tensor.allocate(rows * dim);
