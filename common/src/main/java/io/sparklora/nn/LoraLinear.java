@@ -46,6 +46,11 @@ final class LoraLinear {
         return module.outFeatures();
     }
 
+    /** Whether backward reads the layer input x (for dA or dW); when not, callers need not keep or rebuild it. */
+    boolean backwardReadsInput() {
+        return lora != null || weightGrad != null;
+    }
+
     private void ensureRows(int n) {
         if (lora == null || n == rows) {
             return;

@@ -71,6 +71,17 @@ class ModelGradientTest {
         fullGradients(ModelTest.GPT2);
     }
 
+    /** The benchmark's adapter shape: q_proj and v_proj only (c_attn for GPT-2), so the MLPs keep no input. */
+    @Test
+    void attentionOnlyAdapterGradients() {
+        for (ModelConfig config : List.of(ModelTest.LLAMA, ModelTest.GPT2)) {
+            BaseModel base = randomBase(config, 105, 0.3);
+            LoraAdapter adapter = randomAdapter(config, java.util.Set.of("q_proj", "v_proj", "c_attn"), 2, 0f, 106,
+                    0.3);
+            checkAll(CausalLms.withAdapter(base, adapter), randomBatch(2, 6, config.vocabSize(), 107), 12);
+        }
+    }
+
     /** Training mode with LoRA dropout: each evaluation replays the same masks by restoring the rng state. */
     @Test
     void llamaLoraGradientsWithDropout() {
