@@ -39,6 +39,9 @@ public final class NnBench {
         if (only.equals("all") || only.equals("small")) {
             run("small", llama(512, 8, 8, 1376, 256), 4, 256, 6);
         }
+        if (only.equals("small-full")) {
+            runFullWeights("small-full", llama(512, 8, 8, 1376, 256), 4, 256, 4);
+        }
     }
 
     /** The MISSION presets' shape: byte vocabulary 256, untied head, no biases. */
@@ -82,6 +85,28 @@ public final class NnBench {
                         + "\"tokens_per_s\": %.1f, \"model_gflops\": %.2f, \"best_model_gflops\": %.2f, "
                         + "\"sgemm_gflops\": %.2f, \"mfu\": %.3f, \"best_mfu\": %.3f}%n",
                 name, median, times[0], batch * seq / median, model, best, sgemm, model / sgemm, best / sgemm);
+    }
+
+    /**
+     * Full-weight training step (pretrain): every weight gets a gradient, so the linear layers cost 6 (not 4) FLOPs
+     * per parameter and token; reported as tokens/s and GFLOP/s by that count.
+     */
+    private static void runFullWeights(String name, LlamaConfig c, int batch, int seq, int steps) {
+        CausalLm lm = CausalLms.fullWeights(NnTestSupport.randomBase(c, 1, 0.02));
+        Batch b = NnTestSupport.randomBatch(batch, seq, c.vocabSize(), 3);
+        double best = Double.MAX_VALUE;
+        for (int i = -1; i < steps; i++) {
+            long t0 = System.nanoTime();
+            lm.forward(b);
+            lm.backward();
+            if (i >= 0) {
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        double attention = 12.0 * c.numHiddenLayers() * batch * (double) seq * seq * c.hiddenSize();
+        double flops = (modelFlops(c, batch, seq) - attention) * 1.5 + attention;
+        System.out.printf(Locale.ROOT, "{\"preset\": \"%s\", \"best_step_s\": %.4f, \"tokens_per_s\": %.1f, "
+                + "\"model_gflops\": %.2f}%n", name, best, batch * seq / best, flops / best / 1e9);
     }
 
     /**
