@@ -15,5 +15,7 @@ public final class SparkLoraKryo implements KryoRegistrator {
         kryo.register(TrainRow[].class);
         kryo.register(AdapterOutcome.class);
         kryo.register(AdapterOutcome[].class);
+        kryo.register(double[].class);
+        kryo.register(double[][].class);
     }
 }
