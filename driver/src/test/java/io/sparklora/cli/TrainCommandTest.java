@@ -297,18 +297,14 @@ class TrainCommandTest {
                 train(out, "--text-column", "body"));
         Path empty = tmp.resolve("empty.jsonl");
         Files.writeString(empty, "");
-        assertError("Cannot train: the data " + empty + " has no rows",
-                "train", "--model", model.toString(), "--data", empty.toString(), "--partition-by", "lang",
-                "--out", out.toString());
+        assertError("Cannot train: the data " + empty + " has no rows", train(out, "--data", empty.toString()));
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"lang\": \"a\", \"text\": \"hello there\"}\n{\"lang\": \"a\", \"text\": oops}\n"
                 + "{\"lang\": \"b\", \"text\": \"x\"}\n");
-        assertError("Cannot read data file:" + bad + ": line 2 is not valid JSON ({\"lang\": \"a\", \"text\": oops});"
-                + " fix it or pass --skip-malformed to drop such lines", "train", "--model", model.toString(),
-                "--data", bad.toString(), "--partition-by", "lang", "--out", out.toString());
+        assertError("Cannot read data file://" + bad + ": line 2 is not valid JSON ({\"lang\": \"a\", \"text\": oops});"
+                + " fix it or pass --skip-malformed to drop such lines", train(out, "--data", bad.toString()));
         assertError("Cannot load base model " + tmp.resolve("nope") + ": no such directory",
-                "train", "--model", tmp.resolve("nope").toString(), "--data", data.toString(),
-                "--partition-by", "lang", "--out", out.toString());
+                train(out, "--model", tmp.resolve("nope").toString()));
         Path file = tmp.resolve("a-file");
         Files.writeString(file, "x");
         assertError("Cannot write to output " + file + ": it is a file", train(file));
