@@ -254,6 +254,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void baseOnExecutorsTrainsTheSameAdaptersAsTheBroadcast(@TempDir Path tmp) throws IOException {
+        Path broadcast = tmp.resolve("broadcast");
+        Path onExecutors = tmp.resolve("on-executors");
+        assertEquals(0, CliTest.cli(train(broadcast, "--steps", "4")).status());
+        int builds = io.sparklora.driver.ExecutorModels.builds();
+        List<String> args = new ArrayList<>(List.of(train(onExecutors, "--steps", "4")));
+        args.add("--base-on-executors");
+        CliTest.Run run = CliTest.cli(args.toArray(String[]::new));
+        assertEquals(0, run.status(), run.err());
+        assertEquals(builds + 1, io.sparklora.driver.ExecutorModels.builds(), "one load per executor (one JVM here)");
+        for (String k : new String[] {"cat", "market", "noise", "song"}) {
+            assertEquals(io.sparklora.util.Hashing.sha256(broadcast.resolve("adapters").resolve(k)
+                            .resolve("adapter_model.safetensors")),
+                    io.sparklora.util.Hashing.sha256(onExecutors.resolve("adapters").resolve(k)
+                            .resolve("adapter_model.safetensors")), k);
+        }
+    }
+
+    @Test
     void keysThatAreNotNamesStayInsideOut(@TempDir Path tmp) throws IOException {
         Path weird = tmp.resolve("weird.jsonl");
         List<String> lines = new ArrayList<>();
