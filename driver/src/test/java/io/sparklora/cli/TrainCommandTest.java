@@ -273,6 +273,44 @@ class TrainCommandTest {
     }
 
     @Test
+    void parquetPromptCompletionRowsWithAnIntegerKeyAndEvalByAnotherColumn(@TempDir Path tmp) throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("group", org.apache.spark.sql.types.DataTypes.IntegerType)
+                .add("topic", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("q", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("a", org.apache.spark.sql.types.DataTypes.StringType);
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            rows.add(org.apache.spark.sql.RowFactory.create(i % 2, i % 3 == 0 ? "x" : "y", "question " + (i % 5) + "? ",
+                    (i % 2 == 0 ? "even answer. " : "odd answer! ").repeat(3)));
+        }
+        Path parquet = tmp.resolve("qa.parquet");
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(parquet.toString());
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli("train", "--model", model.toString(), "--data", parquet.toString(),
+                "--format", "parquet", "--prompt-column", "q", "--completion-column", "a", "--partition-by", "group",
+                "--steps", "3", "--batch", "2", "--seq", "32", "--out", out.toString());
+        assertEquals(0, run.status(), run.err());
+        JsonNode m = manifest(out);
+        assertEquals(2, m.path("adapters").size());
+        assertEquals("0", m.path("adapters").get(0).path("name").asText());
+        assertEquals(15, m.path("adapters").get(0).path("rows").asLong());
+        assertEquals("q", m.path("job").path("prompt_column").asText());
+
+        Path evalOut = tmp.resolve("eval/matrix.json");
+        CliTest.Run eval = CliTest.cli("eval", "--model", model.toString(), "--adapters", out.toString(),
+                "--partition-by", "topic", "--out", evalOut.toString());
+        assertEquals(0, eval.status(), eval.err());
+        JsonNode matrix = JSON.readTree(evalOut.toFile());
+        assertEquals("[\"x\",\"y\"]", matrix.path("columns").toString());
+        assertEquals(3, matrix.path("rows").size()); // two adapters and the base
+        for (JsonNode row : matrix.path("rows")) {
+            assertEquals(2, row.path("loss").size());
+            row.path("loss").forEach(v -> assertTrue(v.asDouble() > 0 && Double.isFinite(v.asDouble()), row.toString()));
+        }
+    }
+
+    @Test
     void keysThatAreNotNamesStayInsideOut(@TempDir Path tmp) throws IOException {
         Path weird = tmp.resolve("weird.jsonl");
         List<String> lines = new ArrayList<>();
