@@ -230,7 +230,8 @@ public final class SparkTrainJob {
                             : List.of(new Tuple2<>(i, new TrainRow(row.getString(1), row.getString(2),
                             row.getString(3)))).iterator();
                 });
-        return rows.partitionBy(new AdapterPartitioner(plans.size()));
+        return rows.partitionBy(new AdapterPartitioner(plans.size()))
+                .setName("spark-lora: rows of " + plans.size() + " adapter(s), partition i = adapter i");
     }
 
     /** Partition i holds the rows of adapter i. */

@@ -215,6 +215,24 @@ class TrainCommandTest {
         }
         assertEquals(96, rows);
         assertEquals(3, m.path("job").path("shards").asInt());
+
+        // Shards and adapters depend on row content and seed, not on row order: the reversed file gives the same.
+        List<String> lines = new ArrayList<>(Files.readAllLines(data));
+        java.util.Collections.reverse(lines);
+        Path reversed = tmp.resolve("reversed.jsonl");
+        Files.write(reversed, lines);
+        Path out2 = tmp.resolve("out2");
+        String[] args2 = args.clone();
+        args2[java.util.Arrays.asList(args2).indexOf("--data") + 1] = reversed.toString();
+        args2[java.util.Arrays.asList(args2).indexOf("--out") + 1] = out2.toString();
+        assertEquals(0, CliTest.cli(args2).status());
+        for (int i = 0; i < 3; i++) {
+            JsonNode a = m.path("adapters").get(i);
+            JsonNode b = manifest(out2).path("adapters").get(i);
+            assertEquals(a.path("rows"), b.path("rows"));
+            assertEquals(a.path("sha256").path("adapter_model.safetensors"),
+                    b.path("sha256").path("adapter_model.safetensors"), a.path("name").asText());
+        }
     }
 
     @Test
