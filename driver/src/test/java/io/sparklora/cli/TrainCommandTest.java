@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.driver.ExecutorModels;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
@@ -98,10 +99,12 @@ class TrainCommandTest {
     void fourKeysFourAdaptersEachBestOnItsOwnKeyThenReRunsTrainOnlyWhatIsMissing(@TempDir Path tmp)
             throws IOException {
         Path out = tmp.resolve("out");
+        int builds = ExecutorModels.builds();
         long t0 = System.nanoTime();
         CliTest.Run run = CliTest.cli(train(out));
         double sparkSeconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, run.status(), run.err());
+        assertEquals(builds + 1, ExecutorModels.builds(), "four tasks, one executor: the base is rebuilt once");
         assertTrue(run.out().contains("Trained 4 adapter(s); 0 already complete"), run.out());
         assertTrue(run.out().contains("held-out loss"), run.out()); // the final table's header
 
@@ -165,8 +168,10 @@ class TrainCommandTest {
 
         // Re-run of the finished job: nothing trained, files untouched.
         String before = Files.readString(out.resolve("adapters/cat/training.json"));
+        int buildsBefore = ExecutorModels.builds();
         CliTest.Run again = CliTest.cli(train(out));
         assertEquals(0, again.status(), again.err());
+        assertEquals(buildsBefore, ExecutorModels.builds(), "nothing to train: no broadcast, no task");
         assertTrue(again.out().contains("Trained 0 adapter(s); 4 already complete"), again.out());
         assertEquals(before, Files.readString(out.resolve("adapters/cat/training.json")));
         manifest(out).path("adapters").forEach(a -> assertEquals("existing", a.path("status").asText()));
@@ -276,12 +281,12 @@ class TrainCommandTest {
         Path broadcast = tmp.resolve("broadcast");
         Path onExecutors = tmp.resolve("on-executors");
         assertEquals(0, CliTest.cli(train(broadcast, "--steps", "4")).status());
-        int builds = io.sparklora.driver.ExecutorModels.builds();
+        int builds = ExecutorModels.builds();
         List<String> args = new ArrayList<>(List.of(train(onExecutors, "--steps", "4")));
         args.add("--base-on-executors");
         CliTest.Run run = CliTest.cli(args.toArray(String[]::new));
         assertEquals(0, run.status(), run.err());
-        assertEquals(builds + 1, io.sparklora.driver.ExecutorModels.builds(), "one load per executor (one JVM here)");
+        assertEquals(builds + 1, ExecutorModels.builds(), "one load per executor (one JVM here)");
         for (String k : new String[] {"cat", "market", "noise", "song"}) {
             assertEquals(io.sparklora.util.Hashing.sha256(broadcast.resolve("adapters").resolve(k)
                             .resolve("adapter_model.safetensors")),
