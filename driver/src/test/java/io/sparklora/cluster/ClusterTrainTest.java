@@ -1,0 +1,223 @@
+package io.sparklora.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparklora.cli.SparkLoraCli;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.model.ModelConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same {@code train} job (a tiny LLaMA, four keys, a few steps) against real infrastructure: writing to
+ * {@code hdfs://} on a MiniDFSCluster, to {@code s3a://} on S3Proxy, and submitted to a standalone Spark cluster whose
+ * executors are separate processes. Each run's output is read back through the FileSystem API
+ * ({@link TrainOutputCheck}).
+ */
+@Tag("slow")
+class ClusterTrainTest {
+    static final Set<String> KEYS = Set.of("alpha", "beta", "gamma", "delta");
+    static final int RANK = 4;
+    static final int STEPS = 6;
+
+    @TempDir
+    static Path shared;
+    static Path model;
+    static ModelConfig config;
+    static byte[] data;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void modelAndData() throws Exception {
+        model = shared.resolve("model");
+        CliRun init = cli(Map.of(), "init-model", "--family", "llama", "--dim", "32", "--layers", "2", "--heads", "4",
+                "--kv-heads", "2", "--ffn", "64", "--vocab", "256", "--max-seq", "64", "--seed", "11",
+                "--out", model.toString());
+        assertEquals(0, init.status(), init.err());
+        config = Checkpoints.readConfig(model);
+        data = jsonl();
+    }
+
+    /** Four keys, each with its own vocabulary of phrases, 24 rows each. */
+    static byte[] jsonl() {
+        Map<String, String[]> words = new TreeMap<>(Map.of(
+                "alpha", new String[] {"apple", "amber", "arrow", "atlas"},
+                "beta", new String[] {"bread", "brick", "bison", "brass"},
+                "gamma", new String[] {"grape", "gravel", "goose", "glass"},
+                "delta", new String[] {"dune", "dragon", "dozen", "drum"}));
+        StringBuilder out = new StringBuilder();
+        for (int row = 0; row < 24; row++) {
+            for (Map.Entry<String, String[]> e : words.entrySet()) {
+                String[] w = e.getValue();
+                String text = w[row % 4] + " and " + w[(row + 1) % 4] + " then " + w[(row + 2) % 4] + " with "
+                        + w[(row * 3 + 1) % 4] + ".";
+                out.append("{\"topic\": \"").append(e.getKey()).append("\", \"text\": \"").append(text)
+                        .append("\"}\n");
+            }
+        }
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** train's arguments for data at {@code dataUri} and output at {@code outUri}. */
+    static List<String> trainArgs(String master, URI dataUri, URI outUri) {
+        return List.of("train", "--model", model.toString(), "--data", dataUri.toString(), "--format", "jsonl",
+                "--partition-by", "topic", "--rank", String.valueOf(RANK), "--steps", String.valueOf(STEPS),
+                "--batch", "2", "--seq", "32", "--lr", "1e-2", "--checkpoint-every", "3", "--seed", "5",
+                "--out", outUri.toString(), "--master", master);
+    }
+
+    @Test
+    void trainWritesAdaptersToHdfs() throws Exception {
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
+            URI dataUri = hdfs.uri("data/rows.jsonl");
+            put(dataUri, hdfs.configuration(), data);
+            URI out = hdfs.uri("runs/four-keys");
+            CliRun run = cli(Map.of("spark.hadoop.dfs.replication", "1"),
+                    trainArgs("local[2]", dataUri, out).toArray(String[]::new));
+            assertEquals(0, run.status(), run.err());
+            TrainOutputCheck.verify(out, hdfs.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+        }
+    }
+
+    @Test
+    void trainWritesAdaptersToS3a() throws Exception {
+        // A fresh bucket name per run: Hadoop caches S3A clients per bucket for the JVM's life.
+        String bucket = "spark-lora-" + UUID.randomUUID().toString().substring(0, 8);
+        try (S3Endpoint s3 = S3Endpoint.start(bucket)) {
+            URI dataUri = s3.uri("data/rows.jsonl");
+            put(dataUri, s3.configuration(), data);
+            URI out = s3.uri("runs/four-keys");
+            CliRun run = cli(s3.sparkSettings(), trainArgs("local[2]", dataUri, out).toArray(String[]::new));
+            assertEquals(0, run.status(), run.err());
+            TrainOutputCheck.verify(out, s3.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+        }
+    }
+
+    /**
+     * Submitted to a Master with two single-core Workers: both executors train, each builds the base model from the
+     * broadcast exactly once (the executor-side cache logs one "Built base model" line per build), although the four
+     * adapters need four tasks.
+     */
+    @Test
+    void trainOnStandaloneClusterBuildsBaseOncePerExecutor() throws Exception {
+        Path dataFile = tmp.resolve("rows.jsonl");
+        Files.write(dataFile, data);
+        URI out = tmp.resolve("out").toUri();
+        try (StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
+            CliRun run = cli(cluster.sparkSettings(),
+                    trainArgs(cluster.masterUrl(), dataFile.toUri(), out).toArray(String[]::new));
+            assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
+            TrainOutputCheck.verify(out, new Configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+
+            Pattern built = Pattern.compile("Built base model (\\S+) on this executor");
+            Map<Path, List<String>> buildsPerExecutor = new HashMap<>();
+            for (Path log : cluster.executorLogs()) {
+                Matcher m = built.matcher(Files.readString(log, StandardCharsets.ISO_8859_1));
+                List<String> builds = new ArrayList<>();
+                while (m.find()) {
+                    builds.add(m.group(1));
+                }
+                if (!builds.isEmpty()) {
+                    buildsPerExecutor.put(log, builds);
+                }
+            }
+            assertEquals(2, buildsPerExecutor.size(), "executors that built the base: " + buildsPerExecutor.keySet()
+                    + " of " + cluster.executorLogs());
+            for (Map.Entry<Path, List<String>> e : buildsPerExecutor.entrySet()) {
+                assertEquals(1, e.getValue().size(), "builds in " + e.getKey() + ": " + e.getValue());
+                assertTrue(e.getValue().get(0).startsWith("broadcast-"), e.getValue().toString());
+            }
+        }
+    }
+
+    static void put(URI file, Configuration conf, byte[] bytes) throws IOException {
+        try (FileSystem fs = FileSystem.newInstance(file, conf)) {
+            FileSystemRoundTrip.write(fs, new org.apache.hadoop.fs.Path(file), bytes);
+        }
+    }
+
+    record CliRun(int status, String out, String err) {
+    }
+
+    /**
+     * Runs the CLI in this JVM with {@code sparkProperties} as system properties (a new SparkConf reads
+     * {@code spark.*} system properties, as spark-submit passes {@code --conf}), capturing stdout and stderr while
+     * still echoing them for the test log.
+     */
+    static synchronized CliRun cli(Map<String, String> sparkProperties, String... args) {
+        Map<String, String> previous = new HashMap<>();
+        sparkProperties.forEach((k, v) -> previous.put(k, System.setProperty(k, v)));
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(new Tee(out, oldOut), true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(new Tee(err, oldErr), true, StandardCharsets.UTF_8));
+            int status = SparkLoraCli.run(args);
+            return new CliRun(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            previous.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+    }
+
+    /** Writes to a capture buffer and to the original stream. */
+    private static final class Tee extends java.io.OutputStream {
+        private final java.io.OutputStream a;
+        private final java.io.OutputStream b;
+
+        Tee(java.io.OutputStream a, java.io.OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int x) throws IOException {
+            a.write(x);
+            b.write(x);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            a.flush();
+            b.flush();
+        }
+    }
+}
