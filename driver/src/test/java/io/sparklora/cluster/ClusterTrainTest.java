@@ -117,9 +117,9 @@ class ClusterTrainTest {
     }
 
     /**
-     * Submitted to a Master with two single-core Workers: both executors train, each builds the base model from the
-     * broadcast exactly once (the executor-side cache logs one "Built base model" line per build), although the four
-     * adapters need four tasks.
+     * Submitted to a Master with two single-core Workers: both executors train (their logs show each adapter's last
+     * progress line), and each fetches the broadcast once and builds the base model from it once (the executor-side
+     * cache logs one "Built base model" line per build), although four adapters ran on two executors.
      */
     @Test
     void trainOnStandaloneClusterBuildsBaseOncePerExecutor() throws Exception {
@@ -132,25 +132,44 @@ class ClusterTrainTest {
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
             TrainOutputCheck.verify(out, new Configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
 
-            Pattern built = Pattern.compile("Built base model (\\S+) on this executor");
+            // Per executor log: the base-model builds, the broadcast fetches and the adapters trained.
+            Pattern built = Pattern.compile("Built base model broadcast-(\\d+) on this executor");
+            Pattern finished = Pattern.compile("adapter (\\S+): step " + STEPS + "/" + STEPS + " ");
             Map<Path, List<String>> buildsPerExecutor = new HashMap<>();
+            Map<Path, List<String>> adaptersPerExecutor = new HashMap<>();
+            StringBuilder logs = new StringBuilder();
             for (Path log : cluster.executorLogs()) {
-                Matcher m = built.matcher(Files.readString(log, StandardCharsets.ISO_8859_1));
-                List<String> builds = new ArrayList<>();
-                while (m.find()) {
-                    builds.add(m.group(1));
-                }
-                if (!builds.isEmpty()) {
-                    buildsPerExecutor.put(log, builds);
+                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+                logs.append("==> ").append(log).append('\n').append(text.lines()
+                        .filter(l -> l.contains("base model") || l.contains("broadcast") || l.contains("adapter "))
+                        .reduce("", (a, b) -> a + b + "\n"));
+                buildsPerExecutor.put(log, matches(built, text));
+                adaptersPerExecutor.put(log, matches(finished, text));
+                for (String id : matches(built, text)) {
+                    List<String> fetches = matches(Pattern.compile("Started reading broadcast variable " + id
+                            + " "), text);
+                    assertEquals(1, fetches.size(), "fetches of broadcast " + id + " in " + log + "\n" + logs);
                 }
             }
-            assertEquals(2, buildsPerExecutor.size(), "executors that built the base: " + buildsPerExecutor.keySet()
-                    + " of " + cluster.executorLogs());
-            for (Map.Entry<Path, List<String>> e : buildsPerExecutor.entrySet()) {
-                assertEquals(1, e.getValue().size(), "builds in " + e.getKey() + ": " + e.getValue());
-                assertTrue(e.getValue().get(0).startsWith("broadcast-"), e.getValue().toString());
+            List<String> trained = adaptersPerExecutor.values().stream().flatMap(List::stream).sorted().toList();
+            assertEquals(List.copyOf(new java.util.TreeSet<>(KEYS)), trained, "adapters trained on executors\n" + logs);
+            assertEquals(2, adaptersPerExecutor.values().stream().filter(a -> !a.isEmpty()).count(),
+                    "both executors trained\n" + logs);
+            for (Path log : cluster.executorLogs()) {
+                int adapters = adaptersPerExecutor.get(log).size();
+                assertEquals(adapters > 0 ? 1 : 0, buildsPerExecutor.get(log).size(),
+                        "base builds for " + adapters + " adapter(s) in " + log + "\n" + logs);
             }
         }
+    }
+
+    static List<String> matches(Pattern p, String text) {
+        List<String> found = new ArrayList<>();
+        Matcher m = p.matcher(text);
+        while (m.find()) {
+            found.add(m.groupCount() > 0 ? m.group(1) : m.group());
+        }
+        return found;
     }
 
     static void put(URI file, Configuration conf, byte[] bytes) throws IOException {
