@@ -117,20 +117,25 @@ class ClusterTrainTest {
     }
 
     /**
-     * Submitted to a Master with two single-core Workers: both executors train (their logs show each adapter's last
+     * Submitted to a Master with two single-core Workers, data and output on S3: both executors train (their logs show each adapter's last
      * progress line), and each fetches the broadcast once and builds the base model from it once (the executor-side
      * cache logs one "Built base model" line per build), although four adapters ran on two executors.
      */
     @Test
     void trainOnStandaloneClusterBuildsBaseOncePerExecutor() throws Exception {
-        Path dataFile = tmp.resolve("rows.jsonl");
-        Files.write(dataFile, data);
-        URI out = tmp.resolve("out").toUri();
-        try (StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
-            CliRun run = cli(cluster.sparkSettings(),
-                    trainArgs(cluster.masterUrl(), dataFile.toUri(), out).toArray(String[]::new));
+        // Data and adapters on S3: the executors, separate processes, read and commit through s3a with the
+        // endpoint and credentials the driver was given (spark.hadoop.*), as on a real cluster with shared storage.
+        String bucket = "spark-lora-" + UUID.randomUUID().toString().substring(0, 8);
+        try (S3Endpoint s3 = S3Endpoint.start(bucket);
+                StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
+            URI dataUri = s3.uri("data/rows.jsonl");
+            put(dataUri, s3.configuration(), data);
+            URI out = s3.uri("runs/standalone");
+            Map<String, String> settings = new HashMap<>(cluster.sparkSettings());
+            settings.putAll(s3.sparkSettings());
+            CliRun run = cli(settings, trainArgs(cluster.masterUrl(), dataUri, out).toArray(String[]::new));
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
-            TrainOutputCheck.verify(out, new Configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            TrainOutputCheck.verify(out, s3.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
 
             // Per executor log: the base-model builds, the broadcast fetches and the adapters trained.
             Pattern built = Pattern.compile("Built base model broadcast-(\\d+) on this executor");

@@ -57,8 +57,7 @@ public final class S3Endpoint implements AutoCloseable {
                 Thread.sleep(20);
             }
         } catch (Exception e) {
-            proxy.stop();
-            context.close();
+            new S3Endpoint(proxy, context, bucket).close();
             throw e;
         }
         return new S3Endpoint(proxy, context, bucket);
@@ -116,9 +115,14 @@ public final class S3Endpoint implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         try {
             proxy.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Cannot stop S3Proxy on " + endpoint() + ": interrupted", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot stop S3Proxy on " + endpoint() + ": " + e.getMessage(), e);
         } finally {
             context.close();
         }
