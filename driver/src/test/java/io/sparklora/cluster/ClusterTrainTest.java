@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +88,11 @@ class ClusterTrainTest {
                 "--partition-by", "topic", "--rank", String.valueOf(RANK), "--steps", String.valueOf(STEPS),
                 "--batch", "2", "--seq", "32", "--lr", "1e-2", "--checkpoint-every", "3", "--seed", "5",
                 "--out", outUri.toString(), "--master", master);
+    }
+
+    @BeforeEach
+    void noLeftoverSparkSession() {
+        LeftoverSpark.stop();
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.stream.IntStream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 class StandaloneClusterTest {
     @TempDir
     Path tmp;
+
+    @BeforeEach
+    void noLeftoverSparkSession() {
+        LeftoverSpark.stop();
+    }
 
     @Test
     void tasksRunInExecutorProcessesOfTheWorkers() throws Exception {
