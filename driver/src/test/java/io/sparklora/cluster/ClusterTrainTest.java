@@ -20,8 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
@@ -143,44 +141,63 @@ class ClusterTrainTest {
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
             TrainOutputCheck.verify(out, s3.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
 
-            // Per executor log: the base-model builds, the broadcast fetches and the adapters trained.
-            Pattern built = Pattern.compile("Built base model broadcast-(\\d+) on this executor");
-            Pattern finished = Pattern.compile("adapter (\\S+): step " + STEPS + "/" + STEPS + " ");
-            Map<Path, List<String>> buildsPerExecutor = new HashMap<>();
-            Map<Path, List<String>> adaptersPerExecutor = new HashMap<>();
-            StringBuilder logs = new StringBuilder();
-            for (Path log : cluster.executorLogs()) {
-                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
-                logs.append("==> ").append(log).append('\n').append(text.lines()
-                        .filter(l -> l.contains("base model") || l.contains("broadcast") || l.contains("adapter "))
-                        .reduce("", (a, b) -> a + b + "\n"));
-                buildsPerExecutor.put(log, matches(built, text));
-                adaptersPerExecutor.put(log, matches(finished, text));
-                for (String id : matches(built, text)) {
-                    List<String> fetches = matches(Pattern.compile("Started reading broadcast variable " + id
-                            + " "), text);
-                    assertEquals(1, fetches.size(), "fetches of broadcast " + id + " in " + log + "\n" + logs);
+            List<ExecutorLogs> logs = ExecutorLogs.of(cluster, STEPS);
+            String described = ExecutorLogs.describe(logs);
+            assertOneBasePerExecutor(logs, "broadcast-");
+            for (ExecutorLogs l : logs) {
+                // The executor that built the base from broadcast N fetched broadcast N exactly once.
+                for (String build : l.builds()) {
+                    String id = build.substring("broadcast-".length());
+                    assertEquals(1, l.broadcastFetches().stream().filter(id::equals).count(),
+                            "fetches of broadcast " + id + " in " + l.log() + "\n" + described);
                 }
-            }
-            List<String> trained = adaptersPerExecutor.values().stream().flatMap(List::stream).sorted().toList();
-            assertEquals(List.copyOf(new java.util.TreeSet<>(KEYS)), trained, "adapters trained on executors\n" + logs);
-            assertEquals(2, adaptersPerExecutor.values().stream().filter(a -> !a.isEmpty()).count(),
-                    "both executors trained\n" + logs);
-            for (Path log : cluster.executorLogs()) {
-                int adapters = adaptersPerExecutor.get(log).size();
-                assertEquals(adapters > 0 ? 1 : 0, buildsPerExecutor.get(log).size(),
-                        "base builds for " + adapters + " adapter(s) in " + log + "\n" + logs);
             }
         }
     }
 
-    static List<String> matches(Pattern p, String text) {
-        List<String> found = new ArrayList<>();
-        Matcher m = p.matcher(text);
-        while (m.find()) {
-            found.add(m.groupCount() > 0 ? m.group(1) : m.group());
+    /**
+     * {@code --base-on-executors} on the standalone cluster, everything on HDFS: no broadcast of the base; each
+     * executor reads the checkpoint from {@code hdfs://} itself, once, for all the adapters it trains.
+     */
+    @Test
+    void trainOnStandaloneClusterReadsBaseFromHdfsOncePerExecutor() throws Exception {
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"));
+                StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
+            URI modelUri = hdfs.uri("models/tiny-llama");
+            for (String f : List.of(Checkpoints.CONFIG, Checkpoints.SAFETENSORS)) {
+                put(hdfs.uri("models/tiny-llama/" + f), hdfs.configuration(), Files.readAllBytes(model.resolve(f)));
+            }
+            URI dataUri = hdfs.uri("data/rows.jsonl");
+            put(dataUri, hdfs.configuration(), data);
+            URI out = hdfs.uri("runs/standalone");
+            List<String> args = new ArrayList<>(trainArgs(cluster.masterUrl(), dataUri, out));
+            args.set(args.indexOf("--model") + 1, modelUri.toString());
+            args.add("--base-on-executors");
+            CliRun run = cli(cluster.sparkSettings(), args.toArray(String[]::new));
+            assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
+            TrainOutputCheck.verify(out, hdfs.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            assertOneBasePerExecutor(ExecutorLogs.of(cluster, STEPS), "path-" + modelUri);
         }
-        return found;
+    }
+
+    /**
+     * Both executors trained, all four adapters between them, and each executor built exactly one base model, whose
+     * cache key starts with {@code keyPrefix}: four adapters on two executors, so some executor reused its base.
+     */
+    static void assertOneBasePerExecutor(List<ExecutorLogs> logs, String keyPrefix) {
+        String described = ExecutorLogs.describe(logs);
+        List<String> trained = logs.stream().flatMap(l -> l.adaptersFinished().stream()).sorted().toList();
+        assertEquals(List.copyOf(new java.util.TreeSet<>(KEYS)), trained, "adapters trained on executors\n"
+                + described);
+        assertEquals(2, logs.stream().filter(l -> !l.adaptersFinished().isEmpty()).count(),
+                "executors that trained\n" + described);
+        for (ExecutorLogs l : logs) {
+            int expected = l.adaptersFinished().isEmpty() ? 0 : 1;
+            assertEquals(expected, l.builds().size(), "base builds in " + l.log() + "\n" + described);
+            for (String build : l.builds()) {
+                assertTrue(build.startsWith(keyPrefix), build + " does not start with " + keyPrefix);
+            }
+        }
     }
 
     static void put(URI file, Configuration conf, byte[] bytes) throws IOException {

@@ -113,7 +113,7 @@ public final class StandaloneCluster implements AutoCloseable {
         s.put("spark.executor.memory", "512m");
         s.put("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1");
         s.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
-        s.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s");
+        s.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         s.put("spark.ui.enabled", "false");
         return s;
     }
