@@ -3,12 +3,10 @@ package io.sparklora.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparklora.cli.SparkLoraCli;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.model.ModelConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The same {@code train} job (a tiny LLaMA, four keys, a few steps) against real infrastructure: writing to
  * {@code hdfs://} on a MiniDFSCluster, to {@code s3a://} on S3Proxy, and submitted to a standalone Spark cluster whose
  * executors are separate processes. Each run's output is read back through the FileSystem API
- * ({@link TrainOutputCheck}).
+ * ({@link TrainOutputCheck}), and its adapter weights are byte for byte those of the same job on {@code local[2]}
+ * writing to {@code file://}.
  */
 @Tag("slow")
 class ClusterTrainTest {
@@ -45,6 +44,7 @@ class ClusterTrainTest {
     static Path model;
     static ModelConfig config;
     static byte[] data;
+    static JsonNode reference; // manifest of the same job on local[2] writing to file://
 
     @TempDir
     Path tmp;
@@ -52,12 +52,46 @@ class ClusterTrainTest {
     @BeforeAll
     static void modelAndData() throws Exception {
         model = shared.resolve("model");
-        CliRun init = cli(Map.of(), "init-model", "--family", "llama", "--dim", "32", "--layers", "2", "--heads", "4",
+        CliCapture.Run init = CliCapture.run(Map.of(), "init-model", "--family", "llama", "--dim", "32",
+                "--layers", "2", "--heads", "4",
                 "--kv-heads", "2", "--ffn", "64", "--vocab", "256", "--max-seq", "64", "--seed", "11",
                 "--out", model.toString());
         assertEquals(0, init.status(), init.err());
         config = Checkpoints.readConfig(model);
         data = jsonl();
+        Path rows = Files.write(shared.resolve("rows.jsonl"), data);
+        Path out = shared.resolve("reference");
+        LeftoverSpark.stop();
+        CliCapture.Run run = CliCapture.run(Map.of(), trainArgs("local[2]", rows.toUri(), out.toUri())
+                .toArray(String[]::new));
+        assertEquals(0, run.status(), run.err());
+        reference = TrainOutputCheck.verify(out.toUri(), new Configuration(), config, KEYS, RANK, STEPS,
+                shared.resolve("reference-read-back"));
+    }
+
+    /** Checks the output of a run at {@code out} and that its adapters are those of the reference run. */
+    void verifyAgainstReference(URI out, Configuration conf) throws IOException {
+        assertSameAdaptersAsReference(TrainOutputCheck.verify(out, conf, config, KEYS, RANK, STEPS,
+                tmp.resolve("read-back")));
+    }
+
+    /**
+     * Training is deterministic given the data, the seed and the spec, so each adapter's weights file is the same
+     * bytes as in the local reference run, whatever the store, the executors or where the base came from.
+     */
+    static void assertSameAdaptersAsReference(JsonNode manifest) {
+        for (JsonNode a : manifest.path("adapters")) {
+            String name = a.path("name").asText();
+            JsonNode expected = null;
+            for (JsonNode r : reference.path("adapters")) {
+                if (r.path("name").asText().equals(name)) {
+                    expected = r;
+                }
+            }
+            assertTrue(expected != null, "adapter " + name + " is not in the reference run");
+            assertEquals(expected.path("sha256").path("adapter_model.safetensors").asText(),
+                    a.path("sha256").path("adapter_model.safetensors").asText(), "weights of " + name);
+        }
     }
 
     /** Four keys, each with its own vocabulary of phrases, 24 rows each. */
@@ -99,10 +133,10 @@ class ClusterTrainTest {
             URI dataUri = hdfs.uri("data/rows.jsonl");
             put(dataUri, hdfs.configuration(), data);
             URI out = hdfs.uri("runs/four-keys");
-            CliRun run = cli(Map.of("spark.hadoop.dfs.replication", "1"),
+            CliCapture.Run run = CliCapture.run(Map.of("spark.hadoop.dfs.replication", "1"),
                     trainArgs("local[2]", dataUri, out).toArray(String[]::new));
             assertEquals(0, run.status(), run.err());
-            TrainOutputCheck.verify(out, hdfs.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            verifyAgainstReference(out, hdfs.configuration());
         }
     }
 
@@ -114,16 +148,18 @@ class ClusterTrainTest {
             URI dataUri = s3.uri("data/rows.jsonl");
             put(dataUri, s3.configuration(), data);
             URI out = s3.uri("runs/four-keys");
-            CliRun run = cli(s3.sparkSettings(), trainArgs("local[2]", dataUri, out).toArray(String[]::new));
+            CliCapture.Run run = CliCapture.run(s3.sparkSettings(),
+                    trainArgs("local[2]", dataUri, out).toArray(String[]::new));
             assertEquals(0, run.status(), run.err());
-            TrainOutputCheck.verify(out, s3.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            verifyAgainstReference(out, s3.configuration());
         }
     }
 
     /**
-     * Submitted to a Master with two single-core Workers, data and output on S3: both executors train (their logs show each adapter's last
-     * progress line), and each fetches the broadcast once and builds the base model from it once (the executor-side
-     * cache logs one "Built base model" line per build), although four adapters ran on two executors.
+     * Submitted to a Master with two single-core Workers, data and output on S3: both executors train (their logs
+     * show each adapter's last progress line), and each fetches the broadcast once and builds the base model from it
+     * once (the executor-side cache logs one "Built base model" line per build), although four adapters ran on two
+     * executors.
      */
     @Test
     void trainOnStandaloneClusterBuildsBaseOncePerExecutor() throws Exception {
@@ -137,9 +173,10 @@ class ClusterTrainTest {
             URI out = s3.uri("runs/standalone");
             Map<String, String> settings = new HashMap<>(cluster.sparkSettings());
             settings.putAll(s3.sparkSettings());
-            CliRun run = cli(settings, trainArgs(cluster.masterUrl(), dataUri, out).toArray(String[]::new));
+            CliCapture.Run run = CliCapture.run(settings,
+                    trainArgs(cluster.masterUrl(), dataUri, out).toArray(String[]::new));
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
-            TrainOutputCheck.verify(out, s3.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            verifyAgainstReference(out, s3.configuration());
 
             List<ExecutorLogs> logs = ExecutorLogs.of(cluster, STEPS);
             String described = ExecutorLogs.describe(logs);
@@ -173,9 +210,9 @@ class ClusterTrainTest {
             List<String> args = new ArrayList<>(trainArgs(cluster.masterUrl(), dataUri, out));
             args.set(args.indexOf("--model") + 1, modelUri.toString());
             args.add("--base-on-executors");
-            CliRun run = cli(cluster.sparkSettings(), args.toArray(String[]::new));
+            CliCapture.Run run = CliCapture.run(cluster.sparkSettings(), args.toArray(String[]::new));
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
-            TrainOutputCheck.verify(out, hdfs.configuration(), config, KEYS, RANK, STEPS, tmp.resolve("read-back"));
+            verifyAgainstReference(out, hdfs.configuration());
             assertOneBasePerExecutor(ExecutorLogs.of(cluster, STEPS), "path-" + modelUri);
         }
     }
@@ -203,68 +240,6 @@ class ClusterTrainTest {
     static void put(URI file, Configuration conf, byte[] bytes) throws IOException {
         try (FileSystem fs = FileSystem.newInstance(file, conf)) {
             FileSystemRoundTrip.write(fs, new org.apache.hadoop.fs.Path(file), bytes);
-        }
-    }
-
-    record CliRun(int status, String out, String err) {
-    }
-
-    /**
-     * Runs the CLI in this JVM with {@code sparkProperties} as system properties (a new SparkConf reads
-     * {@code spark.*} system properties, as spark-submit passes {@code --conf}), capturing stdout and stderr while
-     * still echoing them for the test log.
-     */
-    static synchronized CliRun cli(Map<String, String> sparkProperties, String... args) {
-        Map<String, String> previous = new HashMap<>();
-        sparkProperties.forEach((k, v) -> previous.put(k, System.setProperty(k, v)));
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(new Tee(out, oldOut), true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(new Tee(err, oldErr), true, StandardCharsets.UTF_8));
-            int status = SparkLoraCli.run(args);
-            return new CliRun(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            previous.forEach((k, v) -> {
-                if (v == null) {
-                    System.clearProperty(k);
-                } else {
-                    System.setProperty(k, v);
-                }
-            });
-        }
-    }
-
-    /** Writes to a capture buffer and to the original stream. */
-    private static final class Tee extends java.io.OutputStream {
-        private final java.io.OutputStream a;
-        private final java.io.OutputStream b;
-
-        Tee(java.io.OutputStream a, java.io.OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int x) throws IOException {
-            a.write(x);
-            b.write(x);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            a.flush();
-            b.flush();
         }
     }
 }

@@ -29,9 +29,10 @@ import org.apache.spark.launcher.JavaModuleOptions;
  * <p>Class paths. The processes need Spark and our dependencies; executors also need our classes. The harness lays out
  * a Spark home in the work directory as a "Hadoop free" binary distribution has it ({@code RELEASE}, {@code jars/},
  * {@code conf/}) and gives every library jar of the test class path in {@code SPARK_DIST_CLASSPATH}, which the Worker
- * appends to each executor's class path. Our own classes (the {@code target/classes} and {@code target/test-classes} directories and the
- * spark-lora module jars) are not in {@code jars/}: they travel as the application's jars ({@link #appJars()}, set as
- * {@code spark.jars}), fetched by each executor from the driver as with {@code spark-submit}.
+ * appends to each executor's class path. Our own classes (the {@code target/classes} and {@code target/test-classes}
+ * directories and the spark-lora module jars) are not on it: they travel as the application's jars
+ * ({@link #appJars()}, set as {@code spark.jars}), fetched by each executor from the driver as with
+ * {@code spark-submit}.
  *
  * <p>Lifecycle. {@link #start} returns once the Master reports all Workers alive (it polls the Master's JSON page),
  * or fails within a bounded time with the tails of the process logs. {@link #close} stops the Workers, their
