@@ -27,6 +27,10 @@ final class SequentialBaseline {
     }
 
     static void train(Path model, Path data, String key, Path out) throws IOException {
+        train(model, data, key, out, 30);
+    }
+
+    static void train(Path model, Path data, String key, Path out, int steps) throws IOException {
         BaseModel base = Checkpoints.load(model);
         List<Example> rows = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();
@@ -38,7 +42,7 @@ final class SequentialBaseline {
         }
         LoraConfig lora = LoraConfig.defaults().withRank(4).withAlpha(16).withSeed(42)
                 .withTargetModules(List.of(LoraConfig.ALL_LINEAR));
-        TrainSpec spec = TrainSpec.lora(key, lora).steps(30).batchSize(4).seqLen(32).learningRate(1e-2)
+        TrainSpec spec = TrainSpec.lora(key, lora).steps(steps).batchSize(4).seqLen(32).learningRate(1e-2)
                 .checkpointEvery(10).build();
         PackedData packed = new WindowPacker(new ByteTokenizer(), 32).pack(key, rows.iterator(), 0.1, 42);
         LoraAdapter adapter = LoraAdapter.initialize(lora, base.config());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.driver.ExecutorModels;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
@@ -98,10 +99,12 @@ class TrainCommandTest {
     void fourKeysFourAdaptersEachBestOnItsOwnKeyThenReRunsTrainOnlyWhatIsMissing(@TempDir Path tmp)
             throws IOException {
         Path out = tmp.resolve("out");
+        int builds = ExecutorModels.builds();
         long t0 = System.nanoTime();
         CliTest.Run run = CliTest.cli(train(out));
         double sparkSeconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, run.status(), run.err());
+        assertEquals(builds + 1, ExecutorModels.builds(), "four tasks, one executor: the base is rebuilt once");
         assertTrue(run.out().contains("Trained 4 adapter(s); 0 already complete"), run.out());
         assertTrue(run.out().contains("held-out loss"), run.out()); // the final table's header
 
@@ -165,8 +168,10 @@ class TrainCommandTest {
 
         // Re-run of the finished job: nothing trained, files untouched.
         String before = Files.readString(out.resolve("adapters/cat/training.json"));
+        int buildsBefore = ExecutorModels.builds();
         CliTest.Run again = CliTest.cli(train(out));
         assertEquals(0, again.status(), again.err());
+        assertEquals(buildsBefore, ExecutorModels.builds(), "nothing to train: no broadcast, no task");
         assertTrue(again.out().contains("Trained 0 adapter(s); 4 already complete"), again.out());
         assertEquals(before, Files.readString(out.resolve("adapters/cat/training.json")));
         manifest(out).path("adapters").forEach(a -> assertEquals("existing", a.path("status").asText()));
@@ -215,6 +220,24 @@ class TrainCommandTest {
         }
         assertEquals(96, rows);
         assertEquals(3, m.path("job").path("shards").asInt());
+
+        // Shards and adapters depend on row content and seed, not on row order: the reversed file gives the same.
+        List<String> lines = new ArrayList<>(Files.readAllLines(data));
+        java.util.Collections.reverse(lines);
+        Path reversed = tmp.resolve("reversed.jsonl");
+        Files.write(reversed, lines);
+        Path out2 = tmp.resolve("out2");
+        String[] args2 = args.clone();
+        args2[java.util.Arrays.asList(args2).indexOf("--data") + 1] = reversed.toString();
+        args2[java.util.Arrays.asList(args2).indexOf("--out") + 1] = out2.toString();
+        assertEquals(0, CliTest.cli(args2).status());
+        for (int i = 0; i < 3; i++) {
+            JsonNode a = m.path("adapters").get(i);
+            JsonNode b = manifest(out2).path("adapters").get(i);
+            assertEquals(a.path("rows"), b.path("rows"));
+            assertEquals(a.path("sha256").path("adapter_model.safetensors"),
+                    b.path("sha256").path("adapter_model.safetensors"), a.path("name").asText());
+        }
     }
 
     @Test
@@ -258,17 +281,55 @@ class TrainCommandTest {
         Path broadcast = tmp.resolve("broadcast");
         Path onExecutors = tmp.resolve("on-executors");
         assertEquals(0, CliTest.cli(train(broadcast, "--steps", "4")).status());
-        int builds = io.sparklora.driver.ExecutorModels.builds();
+        int builds = ExecutorModels.builds();
         List<String> args = new ArrayList<>(List.of(train(onExecutors, "--steps", "4")));
         args.add("--base-on-executors");
         CliTest.Run run = CliTest.cli(args.toArray(String[]::new));
         assertEquals(0, run.status(), run.err());
-        assertEquals(builds + 1, io.sparklora.driver.ExecutorModels.builds(), "one load per executor (one JVM here)");
+        assertEquals(builds + 1, ExecutorModels.builds(), "one load per executor (one JVM here)");
         for (String k : new String[] {"cat", "market", "noise", "song"}) {
             assertEquals(io.sparklora.util.Hashing.sha256(broadcast.resolve("adapters").resolve(k)
                             .resolve("adapter_model.safetensors")),
                     io.sparklora.util.Hashing.sha256(onExecutors.resolve("adapters").resolve(k)
                             .resolve("adapter_model.safetensors")), k);
+        }
+    }
+
+    @Test
+    void parquetPromptCompletionRowsWithAnIntegerKeyAndEvalByAnotherColumn(@TempDir Path tmp) throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("group", org.apache.spark.sql.types.DataTypes.IntegerType)
+                .add("topic", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("q", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("a", org.apache.spark.sql.types.DataTypes.StringType);
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            rows.add(org.apache.spark.sql.RowFactory.create(i % 2, i % 3 == 0 ? "x" : "y", "question " + (i % 5) + "? ",
+                    (i % 2 == 0 ? "even answer. " : "odd answer! ").repeat(3)));
+        }
+        Path parquet = tmp.resolve("qa.parquet");
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(parquet.toString());
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli("train", "--model", model.toString(), "--data", parquet.toString(),
+                "--format", "parquet", "--prompt-column", "q", "--completion-column", "a", "--partition-by", "group",
+                "--steps", "3", "--batch", "2", "--seq", "32", "--out", out.toString());
+        assertEquals(0, run.status(), run.err());
+        JsonNode m = manifest(out);
+        assertEquals(2, m.path("adapters").size());
+        assertEquals("0", m.path("adapters").get(0).path("name").asText());
+        assertEquals(15, m.path("adapters").get(0).path("rows").asLong());
+        assertEquals("q", m.path("job").path("prompt_column").asText());
+
+        Path evalOut = tmp.resolve("eval/matrix.json");
+        CliTest.Run eval = CliTest.cli("eval", "--model", model.toString(), "--adapters", out.toString(),
+                "--partition-by", "topic", "--out", evalOut.toString());
+        assertEquals(0, eval.status(), eval.err());
+        JsonNode matrix = JSON.readTree(evalOut.toFile());
+        assertEquals("[\"x\",\"y\"]", matrix.path("columns").toString());
+        assertEquals(3, matrix.path("rows").size()); // two adapters and the base
+        for (JsonNode row : matrix.path("rows")) {
+            assertEquals(2, row.path("loss").size());
+            row.path("loss").forEach(v -> assertTrue(v.asDouble() > 0 && Double.isFinite(v.asDouble()), row.toString()));
         }
     }
 
