@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +61,15 @@ class StandaloneClusterTest {
             assertTrue(daemonPids.stream().noneMatch(taskPids::contains), "tasks ran in a daemon: " + daemonPids);
             assertEquals(taskPids, new TreeSet<>(executorPids),
                     "the task processes are the Workers' child processes\n" + cluster.logTails());
+
+            // Each executor logged through the harness's conf/log4j2.properties: Executor at INFO, the rest at WARN.
+            List<Path> logs = cluster.executorLogs();
+            assertEquals(2, logs.size(), logs.toString());
+            for (Path log : logs) {
+                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+                assertTrue(text.contains(" INFO Executor: Running task "), log + ":\n" + text);
+                assertFalse(text.contains(" INFO MemoryStore: "), log + ":\n" + text);
+            }
         }
         List<Long> stillAlive = new ArrayList<>();
         for (long pid : concat(daemonPids, executorPids)) {

@@ -47,14 +47,32 @@ record TestClassPath(List<Path> libraryJars, List<Path> projectEntries) {
 
     /**
      * A Spark home as a "Hadoop free" binary distribution lays it out: {@code RELEASE} (which makes Spark's launcher
-     * take {@code jars/} as the distribution's jars), an empty {@code jars/} and an empty {@code conf/}. The library
-     * jars come from {@link #distClassPath()} in {@code SPARK_DIST_CLASSPATH}, which the Worker appends to each
-     * executor's class path.
+     * take {@code jars/} as the distribution's jars), an empty {@code jars/}, and {@code conf/} (on every executor's
+     * class path) holding a {@code log4j2.properties}. The library jars come from {@link #distClassPath()} in
+     * {@code SPARK_DIST_CLASSPATH}, which the Worker appends to each executor's class path.
+     *
+     * <p>The executors' logging is set here, not left to Spark's defaults, because the cluster tests read the
+     * executor logs: our own loggers and Spark's broadcast reads at INFO, everything else at WARN.
      */
     static Path layOutSparkHome(Path home) throws IOException {
         Files.createDirectories(home.resolve("jars"));
-        Files.createDirectories(home.resolve("conf"));
+        Path conf = Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("RELEASE"), "Spark (test layout of spark-lora's cluster tests)\n");
+        Files.writeString(conf.resolve("log4j2.properties"), String.join("\n",
+                "rootLogger.level = warn",
+                "rootLogger.appenderRef.stderr.ref = console",
+                "appender.console.type = Console",
+                "appender.console.name = console",
+                "appender.console.target = SYSTEM_ERR",
+                "appender.console.layout.type = PatternLayout",
+                "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex",
+                "logger.sparklora.name = io.sparklora",
+                "logger.sparklora.level = info",
+                "logger.broadcast.name = org.apache.spark.broadcast.TorrentBroadcast",
+                "logger.broadcast.level = info",
+                "logger.executor.name = org.apache.spark.executor.Executor",
+                "logger.executor.level = info",
+                ""));
         return home;
     }
 
