@@ -37,7 +37,8 @@ import org.apache.spark.launcher.JavaModuleOptions;
  * <p>Lifecycle. {@link #start} returns once the Master reports all Workers alive (it polls the Master's JSON page),
  * or fails within a bounded time with the tails of the process logs. {@link #close} stops the Workers, their
  * executors and the Master (terminate, wait, then kill) and waits for every process to exit; a shutdown hook does the
- * same if the test JVM exits first, so no process outlives the test.
+ * same if the test JVM exits first, and each daemon runs under {@link DieWithParent}, which exits it when the test JVM
+ * is gone even after a SIGKILL; executors exit when their Worker does. No process outlives the test.
  */
 public final class StandaloneCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -71,7 +72,9 @@ public final class StandaloneCluster implements AutoCloseable {
         StandaloneCluster cluster = new StandaloneCluster(workDir, freePort(), freePort(), appJars);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
-            String daemonClassPath = classPath.distClassPath();
+            // The daemons run under DieWithParent, so they exit if this JVM dies without running its shutdown hooks.
+            String daemonClassPath = TestClassPath.packClass(DieWithParent.class,
+                    workDir.resolve("die-with-parent.jar")) + java.io.File.pathSeparator + classPath.distClassPath();
             cluster.launch("master", sparkHome, daemonClassPath, List.of("org.apache.spark.deploy.master.Master",
                     "--host", "127.0.0.1", "--port", String.valueOf(cluster.masterPort),
                     "--webui-port", String.valueOf(cluster.masterWebUiPort)));
@@ -158,6 +161,7 @@ public final class StandaloneCluster implements AutoCloseable {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.addAll(List.of(JavaModuleOptions.defaultModuleOptionArray()));
+        cmd.add(DieWithParent.class.getName());
         cmd.addAll(mainAndArgs);
         Path log = workDir.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

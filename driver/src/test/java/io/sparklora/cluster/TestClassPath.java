@@ -101,6 +101,23 @@ record TestClassPath(List<Path> libraryJars, List<Path> projectEntries) {
         return jars;
     }
 
+    /** A jar holding only {@code type}'s class file (a top-level class without nested classes). */
+    static Path packClass(Class<?> type, Path jar) throws IOException {
+        String name = type.getName().replace('.', '/') + ".class";
+        Files.createDirectories(jar.getParent());
+        try (OutputStream file = Files.newOutputStream(jar);
+                JarOutputStream out = new JarOutputStream(file);
+                InputStream in = type.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("Cannot pack " + name + ": not found by " + type.getClassLoader());
+            }
+            out.putNextEntry(new JarEntry(name));
+            in.transferTo(out);
+            out.closeEntry();
+        }
+        return jar;
+    }
+
     private static Path pack(Path classes, Path jar) throws IOException {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
