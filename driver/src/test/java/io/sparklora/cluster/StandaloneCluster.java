@@ -2,6 +2,7 @@ package io.sparklora.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -73,14 +74,14 @@ public final class StandaloneCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
             // The daemons run under DieWithParent, so they exit if this JVM dies without running its shutdown hooks.
-            String daemonClassPath = TestClassPath.packClass(DieWithParent.class,
-                    workDir.resolve("die-with-parent.jar")) + java.io.File.pathSeparator + classPath.distClassPath();
-            cluster.launch("master", sparkHome, daemonClassPath, List.of("org.apache.spark.deploy.master.Master",
+            Path dieWithParent = TestClassPath.packClass(DieWithParent.class, workDir.resolve("die-with-parent.jar"));
+            String distClassPath = classPath.distClassPath();
+            cluster.launch("master", sparkHome, dieWithParent, distClassPath, List.of("org.apache.spark.deploy.master.Master",
                     "--host", "127.0.0.1", "--port", String.valueOf(cluster.masterPort),
                     "--webui-port", String.valueOf(cluster.masterWebUiPort)));
             for (int i = 0; i < workers; i++) {
                 Path dir = Files.createDirectories(workDir.resolve("worker-" + i));
-                cluster.launch("worker-" + i, sparkHome, daemonClassPath, List.of(
+                cluster.launch("worker-" + i, sparkHome, dieWithParent, distClassPath, List.of(
                         "org.apache.spark.deploy.worker.Worker", cluster.masterUrl(),
                         "--host", "127.0.0.1", "--webui-port", "0", "--cores", String.valueOf(coresPerWorker),
                         "--memory", workerMemory, "--work-dir", dir.toAbsolutePath().toString()));
@@ -115,7 +116,7 @@ public final class StandaloneCluster implements AutoCloseable {
         s.put("spark.driver.host", "127.0.0.1");
         s.put("spark.driver.bindAddress", "127.0.0.1");
         s.put("spark.executor.memory", "512m");
-        s.put("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+        s.put("spark.executor.extraJavaOptions", "-XX:+UseSerialGC");
         s.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         s.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         s.put("spark.ui.enabled", "false");
@@ -152,11 +153,12 @@ public final class StandaloneCluster implements AutoCloseable {
         return out.toString();
     }
 
-    private void launch(String name, Path sparkHome, String classPath, List<String> mainAndArgs) throws IOException {
+    private void launch(String name, Path sparkHome, Path dieWithParent, String distClassPath,
+                        List<String> mainAndArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
-        cmd.add(classPath);
+        cmd.add(dieWithParent + File.pathSeparator + distClassPath);
         cmd.add("-Xmx256m");
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
@@ -168,7 +170,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("SPARK_") || k.startsWith("HADOOP_"));
         env.put("SPARK_HOME", sparkHome.toAbsolutePath().toString());
-        env.put("SPARK_DIST_CLASSPATH", classPath);
+        env.put("SPARK_DIST_CLASSPATH", distClassPath);
         env.put("SPARK_SCALA_VERSION", "2.13");
         env.put("SPARK_LOCAL_IP", "127.0.0.1");
         env.put("OMP_NUM_THREADS", "1");
