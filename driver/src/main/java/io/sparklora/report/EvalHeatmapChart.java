@@ -1,0 +1,87 @@
+package io.sparklora.report;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.style.HeatMapStyler;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * The cross-evaluation matrix as a heat map: one row per model (the base and each adapter), one column per partition,
+ * each cell coloured by mean held-out loss and annotated with its value; a colour bar gives the scale.
+ */
+public final class EvalHeatmapChart {
+    private static final int CELL_WIDTH = 110;
+    private static final int CELL_HEIGHT = 56;
+    /** Light colours from low loss (green) to high (orange), so the black cell values stay readable on all of them. */
+    private static final Color[] RANGE = {new Color(0x66, 0xbd, 0x63), new Color(0xd9, 0xef, 0x8b),
+        new Color(0xff, 0xff, 0xbf), new Color(0xfe, 0xe0, 0x8b), new Color(0xf4, 0x6d, 0x43)};
+
+    private EvalHeatmapChart() {
+    }
+
+    /** Pixel width of the image for a matrix with this many partitions. */
+    public static int width(EvalMatrix m) {
+        return Math.max(720, 330 + CELL_WIDTH * m.partitions().size());
+    }
+
+    /** Pixel height of the image for a matrix with this many models. */
+    public static int height(EvalMatrix m) {
+        return Math.max(420, 230 + CELL_HEIGHT * m.models().size());
+    }
+
+    public static BufferedImage render(EvalMatrix m) {
+        Charts.headless();
+        HeatMapChart chart = new HeatMapChartBuilder().width(width(m)).height(height(m)).build();
+        chart.setTitle("Mean held-out loss (nats per token): model \u00d7 partition");
+        chart.setXAxisTitle("evaluated on partition (held-out rows)");
+        chart.setYAxisTitle("model");
+        HeatMapStyler styler = chart.getStyler();
+        Charts.style(styler);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideE);
+        styler.setShowValue(true);
+        styler.setValueFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        styler.setValueFontColor(Color.BLACK);
+        styler.setHeatMapValueDecimalPattern("0.000");
+        styler.setRangeColors(RANGE);
+        styler.setPiecewise(false);
+        styler.setDrawBorder(true);
+        styler.setPlotGridLinesVisible(false);
+        styler.setGradientColorColumnWeight(18);
+
+        // The y axis grows upward: add the models in reverse so the first row of the matrix is drawn at the top.
+        int rows = m.models().size();
+        List<String> yLabels = new ArrayList<>();
+        for (int r = rows - 1; r >= 0; r--) {
+            yLabels.add(m.models().get(r));
+        }
+        List<Number[]> cells = new ArrayList<>();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < m.partitions().size(); c++) {
+                double v = m.loss(r, c);
+                if (Double.isFinite(v)) {
+                    cells.add(new Number[] {c, rows - 1 - r, v});
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        if (cells.isEmpty()) {
+            throw new IllegalArgumentException("Cannot plot the eval matrix: no cell has a finite loss");
+        }
+        if (max == min) {
+            max = min + 1e-6;
+        }
+        styler.setMin(min);
+        styler.setMax(max);
+        chart.addSeries("mean loss", new ArrayList<>(m.partitions()), yLabels, cells);
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+}
