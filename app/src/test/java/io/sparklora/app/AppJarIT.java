@@ -1,0 +1,66 @@
+package io.sparklora.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged jar for spark-submit (runs after {@code package}): what is inside, what is left to the Spark
+ * installation, and that it starts with a Spark installation's jars beside it.
+ */
+class AppJarIT {
+    private static final Path JAR = Path.of(System.getProperty("app.jar"));
+
+    @Test
+    void containsOurClassesAndLinuxNativesButNoSparkScalaOrHadoop() throws IOException {
+        List<String> names = new ArrayList<>();
+        Manifest manifest;
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            jar.stream().forEach(e -> names.add(e.getName()));
+            manifest = jar.getManifest();
+        }
+        assertEquals("io.sparklora.cli.SparkLoraCli", manifest.getMainAttributes().getValue("Main-Class"));
+        for (String expected : new String[] {"io/sparklora/cli/SparkLoraCli.class", "io/sparklora/job/AdapterTrainer.class",
+            "io/sparklora/tensor/Blas.class", "org/nd4j/linalg/factory/Nd4j.class", "picocli/CommandLine.class",
+            "org/knowm/xchart/XYChart.class", "native/lib/linux-x86_64/cpu/libtokenizers.so"}) {
+            assertTrue(names.contains(expected), JAR + " contains " + expected);
+        }
+        assertTrue(names.contains("com/sun/jna/linux-x86-64/libjnidispatch.so"), "JNA linux-x86-64 native inside");
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("org/bytedeco/openblas/linux-x86_64/libopenblas")),
+                "OpenBLAS linux-x86_64 native library inside");
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu")),
+                "ND4J linux-x86_64 native library inside");
+        for (String prefix : new String[] {"org/apache/spark/", "scala/", "org/apache/hadoop/",
+            "native/lib/osx-", "native/lib/win-", "native/lib/linux-aarch64/", "com/sun/jna/win32-",
+            "com/sun/jna/darwin-", "com/sun/jna/linux-aarch64/"}) {
+            List<String> found = names.stream().filter(n -> n.startsWith(prefix)).limit(3).toList();
+            assertTrue(found.isEmpty(), JAR + " must not contain " + prefix + "*, found " + found);
+        }
+    }
+
+    @Test
+    void runsWithTheSparkJarsOnTheClassPath() throws Exception {
+        String provided = Files.readString(Path.of(System.getProperty("provided.classpath.file"))).trim();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Djava.awt.headless=true", "-cp", JAR + File.pathSeparator + provided,
+                "io.sparklora.cli.SparkLoraCli", "--help").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "finished");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.startsWith("Usage: spark-lora "), out);
+        for (String command : new String[] {"init-model", "score", "report"}) {
+            assertTrue(out.contains("  " + command + " "), "--help lists " + command + ":\n" + out);
+        }
+    }
+}
