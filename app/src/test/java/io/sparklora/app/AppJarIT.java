@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged jar for spark-submit (runs after {@code package}): what is inside, what is left to the Spark
@@ -62,5 +63,25 @@ class AppJarIT {
         for (String command : new String[] {"init-model", "score", "report"}) {
             assertTrue(out.contains("  " + command + " "), "--help lists " + command + ":\n" + out);
         }
+    }
+
+    @Test
+    void submitScriptHandsSparkSubmitItsOptionsAndTheCommandTheRest(@TempDir Path sparkHome) throws Exception {
+        // A stand-in spark-submit that prints its arguments one per line.
+        Path bin = Files.createDirectories(sparkHome.resolve("bin"));
+        Path submit = bin.resolve("spark-submit");
+        Files.writeString(submit, "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n");
+        assertTrue(submit.toFile().setExecutable(true));
+        Path script = Path.of(System.getProperty("project.root"), "submit", "spark-lora").toRealPath();
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "train", "--model", "m", "--master", "yarn",
+                "--conf", "spark.task.cpus=2", "--deploy-mode=cluster", "--data", "a b", "--verbose", "--out", "o");
+        pb.environment().put("SPARK_HOME", sparkHome.toString());
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "finished");
+        assertEquals(0, p.exitValue(), out);
+        assertEquals(List.of("--class", "io.sparklora.cli.SparkLoraCli", "--master", "yarn", "--conf",
+                "spark.task.cpus=2", "--deploy-mode", "cluster", "--verbose", JAR.toRealPath().toString(), "train",
+                "--model", "m", "--data", "a b", "--out", "o"), out.lines().toList());
     }
 }
