@@ -14,12 +14,13 @@ import java.util.Objects;
  * @param steps          optimizer steps, or -1 when unknown
  * @param trainLoss      final training loss (NaN when unknown)
  * @param heldOutLoss    final held-out loss (NaN when nothing was held out)
+ * @param baseHeldOutLoss the base model's loss on the adapter's held-out rows (NaN when unknown)
  * @param seconds        training wall-clock seconds (NaN when unknown)
  * @param trainHistory   training loss per step
  * @param heldOutHistory held-out loss per evaluation
  */
 public record AdapterSummary(String name, String sourceKey, long rows, long steps, double trainLoss,
-                             double heldOutLoss, double seconds, List<LossPoint> trainHistory,
+                             double heldOutLoss, double baseHeldOutLoss, double seconds, List<LossPoint> trainHistory,
                              List<LossPoint> heldOutHistory) {
     public AdapterSummary {
         Objects.requireNonNull(name, "name");

@@ -13,10 +13,11 @@ import java.util.Set;
  * The cross-evaluation matrix written by {@code eval}: the mean held-out loss of every model (each adapter, and the
  * base) on every partition.
  *
- * <p>Shape read: {@code {"partitions": ["de", "en"], "rows": [{"model": "base", "mean_loss": [2.9, 3.1]}, ...]}}, where
- * a row's {@code mean_loss} is either an array in partition order or an object keyed by partition whose values are
- * numbers or {@code {"mean_loss": x, ...}}. The row label may be spelled {@code model}, {@code adapter} or
- * {@code name}.
+ * <p>Shape read (format_version 1): {@code {"columns": ["de", "en"], "rows": [{"adapter": "de", "loss": [1.6, 3.1],
+ * "perplexity": [...]}, ..., {"adapter": "base", "loss": [2.9, null]}]}}; a null cell was not measured. Also accepted:
+ * {@code partitions} for {@code columns}, {@code model} or {@code name} for {@code adapter}, {@code mean_loss} for
+ * {@code loss}, and a row's losses as an object keyed by partition whose values are numbers or
+ * {@code {"mean_loss": x, ...}}.
  *
  * @param models     row labels (adapters and "base")
  * @param partitions column labels
@@ -65,15 +66,16 @@ public record EvalMatrix(List<String> models, List<String> partitions, double[][
     /** Reads the JSON written by {@code eval}. */
     public static EvalMatrix read(Path file) throws IOException {
         JsonFields json = JsonFields.readObject(file, "eval matrix");
-        JsonNode cols = json.array("partitions", "columns");
+        json.checkFormatVersion(1);
+        JsonNode cols = json.array("columns", "partitions");
         JsonNode rows = json.array("rows", "models");
         if (cols == null || cols.isEmpty()) {
-            throw json.bad("partitions", "is missing or empty");
+            throw json.bad("columns", "is missing or empty");
         }
         if (rows == null || rows.isEmpty()) {
             throw json.bad("rows", "is missing or empty");
         }
-        List<String> partitions = labels(json, cols, "partitions");
+        List<String> partitions = labels(json, cols, "columns");
         List<String> models = new ArrayList<>();
         double[][] loss = new double[rows.size()][];
         for (int r = 0; r < rows.size(); r++) {
@@ -82,12 +84,12 @@ public record EvalMatrix(List<String> models, List<String> partitions, double[][
                 throw json.bad(at, "is not an object");
             }
             JsonFields row = new JsonFields(rows.get(r), json.source());
-            String model = row.text("model", "adapter", "name");
+            String model = row.text("adapter", "model", "name");
             if (model == null) {
-                throw json.bad(at + ".model", "is missing");
+                throw json.bad(at + ".adapter", "is missing");
             }
             models.add(model);
-            loss[r] = cells(json, row.get("mean_loss", "meanLoss", "losses"), partitions, at + ".mean_loss");
+            loss[r] = cells(json, row.get("loss", "mean_loss", "meanLoss", "losses"), partitions, at + ".loss");
         }
         if (new HashSet<>(models).size() != models.size()) {
             throw json.bad("rows", "repeats a model: " + models);
@@ -132,7 +134,7 @@ public record EvalMatrix(List<String> models, List<String> partitions, double[][
         for (var it = v.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!partitions.contains(key)) {
-                throw json.bad(at, "names partition \"" + key + "\", which is not in \"partitions\"");
+                throw json.bad(at, "names partition \"" + key + "\", which is not in \"columns\"");
             }
         }
         for (int c = 0; c < out.length; c++) {

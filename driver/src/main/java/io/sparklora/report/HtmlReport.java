@@ -30,13 +30,15 @@ final class HtmlReport {
                 .append("<p>Output: <code>").append(escape(output.dir().toString())).append("</code>. ")
                 .append(escape(generated)).append("</p>\n");
 
-        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>source key</th><th>rows</th>")
-                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>seconds</th></tr>\n");
+        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
+                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
+                .append("<th>seconds</th></tr>\n");
         for (AdapterSummary a : output.adapters()) {
             h.append("<tr><td><a href=\"#adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
                     .append("</a></td><td>").append(a.sourceKey() == null ? "" : escape(a.sourceKey()))
                     .append("</td>").append(num(a.rows())).append(num(a.steps())).append(num(a.trainLoss(), 4))
-                    .append(num(a.heldOutLoss(), 4)).append(num(a.seconds(), 1)).append("</tr>\n");
+                    .append(num(a.heldOutLoss(), 4)).append(num(a.baseHeldOutLoss(), 4))
+                    .append(num(a.seconds(), 1)).append("</tr>\n");
         }
         h.append("</table>\n");
 

@@ -73,7 +73,7 @@ final class JsonFields {
     }
 
     double asNumber(JsonNode v, String field) throws IOException {
-        if (v == null) {
+        if (v == null || v.isNull()) {
             return Double.NaN;
         }
         if (v.isNumber()) {
@@ -122,6 +122,14 @@ final class JsonFields {
             throw bad(names[0], "is not an array");
         }
         return v;
+    }
+
+    /** Refuses a file whose {@code format_version} is present and newer than this reader knows. */
+    void checkFormatVersion(int supported) throws IOException {
+        JsonNode v = get("format_version");
+        if (v != null && (!v.canConvertToInt() || v.asInt() < 1 || v.asInt() > supported)) {
+            throw bad("format_version", "is " + v + ": this spark-lora reads format " + supported);
+        }
     }
 
     IOException bad(String field, String problem) {

@@ -12,7 +12,7 @@ import java.util.Set;
  * The adapters of a {@code train} output directory, as a report shows them: {@code manifest.json} lists them, and
  * each one's {@code training.json} (beside its PEFT files) holds its loss history.
  *
- * <p>Manifest shape read: {@code {"adapters": [{"name": "de", "source_key": "de", "path": "adapters/de", "rows": 1200,
+ * <p>Manifest shape read: {@code {"adapters": [{"name": "de", "key": "de", "path": "adapters/de", "rows": 1200,
  * "steps": 200, "final_train_loss": 1.2, "final_held_out_loss": 1.4, ...}, ...]}}. A missing {@code path} means
  * {@code adapters/<name>}; a path that leaves the output directory is refused.
  *
@@ -31,6 +31,7 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters) {
     public static TrainOutput read(Path dir) throws IOException {
         Path root = dir.toAbsolutePath().normalize();
         JsonFields manifest = JsonFields.readObject(root.resolve(MANIFEST), "manifest");
+        manifest.checkFormatVersion(1);
         JsonNode list = manifest.array("adapters");
         if (list == null) {
             throw manifest.bad("adapters", "is missing");
@@ -54,12 +55,13 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters) {
             if (!adapterDir.startsWith(root) || adapterDir.equals(root)) {
                 throw manifest.bad("adapters[" + i + "].path", "\"" + rel + "\" is outside the output directory");
             }
-            TrainingRecord record = TrainingRecord.read(adapterDir.resolve(TRAINING_RECORD));
-            adapters.add(new AdapterSummary(name, entry.text("source_key", "sourceKey", "key"),
+            TrainingHistory record = TrainingHistory.read(adapterDir.resolve(TRAINING_RECORD));
+            adapters.add(new AdapterSummary(name, entry.text("key", "source_key", "sourceKey"),
                     firstKnown(entry.count("rows", "train_rows", "trainRows"), record.rows()),
                     firstKnown(entry.count("steps"), record.steps()),
                     firstKnown(entry.number("final_train_loss", "finalTrainLoss"), record.finalTrainLoss()),
                     firstKnown(entry.number("final_held_out_loss", "finalHeldOutLoss"), record.finalHeldOutLoss()),
+                    firstKnown(entry.number("base_held_out_loss", "baseHeldOutLoss"), record.baseHeldOutLoss()),
                     firstKnown(entry.number("seconds", "total_seconds", "totalSeconds"), record.totalSeconds()),
                     record.trainHistory(), record.heldOutHistory()));
         }

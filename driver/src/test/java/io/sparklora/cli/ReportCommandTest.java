@@ -34,7 +34,7 @@ class ReportCommandTest {
         CliTest.Run run = CliTest.cli("report", "--out", out.toString(), "--eval", eval.toString());
 
         assertEquals(1, run.status());
-        assertEquals("Error: Cannot read eval matrix " + eval + ": field \"rows[0].mean_loss\" has 2 values for 1 "
+        assertEquals("Error: Cannot read eval matrix " + eval + ": field \"rows[0].loss\" has 2 values for 1 "
                 + "partitions\n", run.err());
         assertTrue(Files.notExists(out.resolve("report")), "nothing written");
     }

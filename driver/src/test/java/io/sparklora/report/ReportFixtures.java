@@ -23,14 +23,18 @@ final class ReportFixtures {
             Path adapterDir = Files.createDirectories(dir.resolve("adapters").resolve(lang));
             Files.writeString(adapterDir.resolve("training.json"), trainingJson(lang, steps, heldOut, i));
             manifest.append(i > 0 ? "," : "").append(String.format(Locale.ROOT,
-                    "{\"name\": \"%s\", \"source_key\": \"%s\", \"path\": \"adapters/%s\", \"rank\": 8, "
-                            + "\"rows\": %d, \"steps\": %d}", lang, lang, lang, 300 + 50 * i, steps));
+                    "{\"name\": \"%s\", \"key\": \"%s\", \"path\": \"adapters/%s\", \"status\": \"trained\", "
+                            + "\"rank\": 8, \"rows\": %d, \"steps\": %d, \"final_held_out_loss\": null}",
+                    lang, lang, lang, 300 + 50 * i, steps));
         }
-        Files.writeString(dir.resolve("manifest.json"), manifest.append("]}").toString());
+        Files.writeString(dir.resolve("manifest.json"), "{\"format_version\": 1, " + manifest.substring(1) + "]}");
         return dir;
     }
 
-    /** A loss that decays from 5.5 towards a floor, with a little deterministic wiggle. */
+    /**
+     * training.json as the driver writes it (format 1, histories as [step, loss, learning rate]), with a loss that
+     * decays from 5.5 towards a floor and a little deterministic wiggle.
+     */
     static String trainingJson(String name, int steps, boolean heldOut, int seed) {
         StringBuilder train = new StringBuilder();
         StringBuilder held = new StringBuilder();
@@ -38,34 +42,36 @@ final class ReportFixtures {
         double lastHeld = Double.NaN;
         for (int s = 1; s <= steps; s++) {
             last = 1.4 + 0.1 * seed + 4.1 * Math.exp(-s / 15.0) + 0.08 * Math.sin(s * 1.7 + seed);
-            train.append(s > 1 ? "," : "").append(String.format(Locale.ROOT,
-                    "{\"step\": %d, \"loss\": %.5f, \"learning_rate\": %.6f}", s, last, 1e-3));
+            train.append(s > 1 ? "," : "").append(String.format(Locale.ROOT, "[%d, %.5f, %.6f]", s, last, 1e-3));
             if (heldOut && s % 10 == 0) {
                 lastHeld = last + 0.15;
                 held.append(held.length() > 0 ? "," : "").append(String.format(Locale.ROOT,
-                        "{\"step\": %d, \"loss\": %.5f}", s, lastHeld));
+                        "[%d, %.5f, %.6f]", s, lastHeld, 1e-3));
             }
         }
-        return String.format(Locale.ROOT, "{\"adapter\": \"%s\", \"final_train_loss\": %.5f, "
-                + "\"final_held_out_loss\": %s, \"loss_history\": {\"train\": [%s], \"held_out\": [%s]}, "
+        return String.format(Locale.ROOT, "{\"format_version\": 1, \"adapter\": \"%s\", \"data\": {\"rows\": %d}, "
+                + "\"steps\": %d, \"final_train_loss\": %.5f, \"final_held_out_loss\": %s, "
+                + "\"base_held_out_loss\": %s, \"train_history\": [%s], \"held_out_history\": [%s], "
                 + "\"timings\": {\"train_seconds\": 10.0, \"total_seconds\": %.2f}}",
-                name, last, Double.isNaN(lastHeld) ? "\"NaN\"" : String.format(Locale.ROOT, "%.5f", lastHeld),
-                train, held, 12.5 + seed);
+                name, 999, steps, last, Double.isNaN(lastHeld) ? "null" : String.format(Locale.ROOT, "%.5f", lastHeld),
+                heldOut ? "3.25" : "null", train, held, 12.5 + seed);
     }
 
-    /** Base plus one adapter per language; each adapter is best on its own language. */
+    /** As eval writes it: one row per adapter, then the base; each adapter is best on its own language. */
     static Path evalMatrix(Path file) throws IOException {
-        StringBuilder rows = new StringBuilder("{\"model\": \"base\", \"mean_loss\": [3.1, 2.9, 3.3, 3.2]}");
+        StringBuilder rows = new StringBuilder();
         for (int r = 0; r < LANGUAGES.size(); r++) {
             StringBuilder cells = new StringBuilder();
             for (int c = 0; c < LANGUAGES.size(); c++) {
                 cells.append(c > 0 ? ", " : "").append(String.format(Locale.ROOT, "%.3f",
                         r == c ? 1.6 + 0.1 * c : 2.6 + 0.07 * (r + 2 * c)));
             }
-            rows.append(", {\"model\": \"").append(LANGUAGES.get(r)).append("\", \"mean_loss\": [").append(cells)
-                    .append("]}");
+            rows.append("{\"adapter\": \"").append(LANGUAGES.get(r)).append("\", \"loss\": [").append(cells)
+                    .append("], \"perplexity\": []}, ");
         }
-        Files.writeString(file, "{\"partitions\": [\"de\", \"en\", \"es\", \"it\"], \"rows\": [" + rows + "]}");
+        rows.append("{\"adapter\": \"base\", \"loss\": [3.1, 2.9, 3.3, null]}");
+        Files.writeString(file, "{\"format_version\": 1, \"columns\": [\"de\", \"en\", \"es\", \"it\"], "
+                + "\"column_keys\": [\"de\", \"en\", \"es\", \"it\"], \"rows\": [" + rows + "]}");
         return file;
     }
 }

@@ -49,8 +49,8 @@ class ReportWriterTest {
         }
         // the summary table carries the manifest's rows/steps and the record's losses and seconds
         assertTrue(html.contains("<td class=\"num\">300</td><td class=\"num\">60</td>"), html);
-        assertTrue(html.contains("<td class=\"num\">12.5</td>"), html);
-        // "it" has no held-out rows: an empty cell, not "NaN"
+        assertTrue(html.contains("<td class=\"num\">3.2500</td><td class=\"num\">12.5</td>"), html);
+        // "it" has no held-out rows and the base's "it" cell was not measured: empty cells, not "NaN"
         assertFalse(html.contains("NaN"), html);
         // the eval table marks the best model of each partition: the adapter of that language
         assertTrue(html.contains("<tr><th>de</th><td class=\"num\"><b>1.6000</b></td>"), html);

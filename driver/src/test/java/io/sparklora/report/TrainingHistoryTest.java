@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The readers of training.json and of the eval matrix: the shapes they accept and the errors they give. */
-class TrainingRecordTest {
+class TrainingHistoryTest {
     @TempDir
     Path tmp;
 
@@ -25,7 +25,7 @@ class TrainingRecordTest {
                 + " {\"step\": 3, \"loss\": 2.0}], \"held_out\": [{\"step\": 3, \"loss\": 2.2}]},"
                 + " \"timings\": {\"total_seconds\": 4.5}}");
 
-        TrainingRecord r = TrainingRecord.read(f);
+        TrainingHistory r = TrainingHistory.read(f);
 
         assertEquals("de", r.name());
         assertEquals(12, r.rows());
@@ -42,7 +42,7 @@ class TrainingRecordTest {
         Path f = write("{\"adapterName\": \"x\", \"finalTrainLoss\": 1.5, \"finalHeldOutLoss\": \"NaN\","
                 + " \"trainHistory\": [[1, 2.0], [2, 1.5]], \"heldOutHistory\": []}");
 
-        TrainingRecord r = TrainingRecord.read(f);
+        TrainingHistory r = TrainingHistory.read(f);
 
         assertEquals("x", r.name());
         assertEquals(-1, r.rows());
@@ -54,10 +54,20 @@ class TrainingRecordTest {
     }
 
     @Test
+    void aNewerFormatIsRefused() throws IOException {
+        Path f = write("{\"format_version\": 2}");
+
+        IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
+
+        assertEquals("Cannot read training record " + f + ": field \"format_version\" is 2: this spark-lora reads "
+                + "format 1", e.getMessage());
+    }
+
+    @Test
     void stepsMustIncrease() throws IOException {
         Path f = write("{\"loss_history\": {\"train\": [{\"step\": 2, \"loss\": 1}, {\"step\": 2, \"loss\": 1}]}}");
 
-        IOException e = assertThrows(IOException.class, () -> TrainingRecord.read(f));
+        IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
         assertEquals("Cannot read training record " + f + ": field \"train[1]\" has step 2 after step 2: steps must"
                 + " increase", e.getMessage());
@@ -67,7 +77,7 @@ class TrainingRecordTest {
     void aLossThatIsNotANumberIsNamed() throws IOException {
         Path f = write("{\"name\": null, \"loss_history\": {\"held_out\": [{\"step\": 1, \"loss\": true}]}}");
 
-        IOException e = assertThrows(IOException.class, () -> TrainingRecord.read(f));
+        IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
         assertEquals("Cannot read training record " + f + ": field \"loss\" is not a number: true", e.getMessage());
     }
@@ -94,8 +104,8 @@ class TrainingRecordTest {
 
         IOException e = assertThrows(IOException.class, () -> EvalMatrix.read(f));
 
-        assertEquals("Cannot read eval matrix " + f + ": field \"rows[0].mean_loss\" names partition \"z\", which is"
-                + " not in \"partitions\"", e.getMessage());
+        assertEquals("Cannot read eval matrix " + f + ": field \"rows[0].loss\" names partition \"z\", which is"
+                + " not in \"columns\"", e.getMessage());
     }
 
     private Path write(String json) throws IOException {
