@@ -42,7 +42,8 @@ class AppJarIT {
                 "OpenBLAS linux-x86_64 native library inside");
         assertTrue(names.stream().anyMatch(n -> n.startsWith("org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu")),
                 "ND4J linux-x86_64 native library inside");
-        for (String prefix : new String[] {"org/apache/spark/", "scala/", "org/apache/hadoop/",
+        for (String prefix : new String[] {"org/apache/spark/", "scala/", "org/apache/hadoop/", "org/slf4j/",
+            "com/fasterxml/jackson/core/", "com/fasterxml/jackson/databind/",
             "native/lib/osx-", "native/lib/win-", "native/lib/linux-aarch64/", "com/sun/jna/win32-",
             "com/sun/jna/darwin-", "com/sun/jna/linux-aarch64/"}) {
             List<String> found = names.stream().filter(n -> n.startsWith(prefix)).limit(3).toList();
@@ -60,7 +61,7 @@ class AppJarIT {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "finished");
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.startsWith("Usage: spark-lora "), out);
-        for (String command : new String[] {"init-model", "score", "report"}) {
+        for (String command : new String[] {"init-model", "score", "train", "eval", "report"}) {
             assertTrue(out.contains("  " + command + " "), "--help lists " + command + ":\n" + out);
         }
     }

@@ -2,6 +2,7 @@ package io.sparklora.cli;
 
 import io.sparklora.driver.SparkEvalJob;
 import io.sparklora.driver.SparkSessions;
+import io.sparklora.report.LocalReports;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,6 +36,7 @@ final class EvalCommand implements Callable<Integer> {
             SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, out, System.out);
             System.out.println("Wrote " + out);
         }
+        LocalReports.render(adapters, out, System.out);
         return 0;
     }
 }

@@ -6,6 +6,7 @@ import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.report.LocalReports;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -132,6 +133,7 @@ final class TrainCommand implements Callable<Integer> {
                     + " already complete; " + summary.skipped() + " key(s) skipped. Manifest: " + out
                     + "/manifest.json");
         }
+        LocalReports.render(out, null, System.out);
         return 0;
     }
 
