@@ -27,7 +27,7 @@ public final class EvalHeatmapChart {
 
     /** Pixel width of the image for a matrix with this many partitions. */
     public static int width(EvalMatrix m) {
-        return Math.max(720, 330 + CELL_WIDTH * m.partitions().size());
+        return Math.max(760, 330 + CELL_WIDTH * m.partitions().size());
     }
 
     /** Pixel height of the image for a matrix with this many models. */
@@ -38,8 +38,8 @@ public final class EvalHeatmapChart {
     public static BufferedImage render(EvalMatrix m) {
         Charts.headless();
         HeatMapChart chart = new HeatMapChartBuilder().width(width(m)).height(height(m)).build();
-        chart.setTitle("Mean held-out loss (nats per token): model \u00d7 partition");
-        chart.setXAxisTitle("evaluated on partition (held-out rows)");
+        chart.setTitle("Held-out loss by model and partition");
+        chart.setXAxisTitle("partition evaluated (mean loss of its held-out rows, nats per token)");
         chart.setYAxisTitle("model");
         HeatMapStyler styler = chart.getStyler();
         Charts.style(styler);
@@ -76,8 +76,11 @@ public final class EvalHeatmapChart {
         if (cells.isEmpty()) {
             throw new IllegalArgumentException("Cannot plot the eval matrix: no cell has a finite loss");
         }
+        // The colour bar prints its two ends as they are: round them outward to the cells' three decimals.
+        min = Math.floor(min * 1000) / 1000;
+        max = Math.ceil(max * 1000) / 1000;
         if (max == min) {
-            max = min + 1e-6;
+            max = min + 0.001;
         }
         styler.setMin(min);
         styler.setMax(max);
