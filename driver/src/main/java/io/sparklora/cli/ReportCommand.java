@@ -15,13 +15,14 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "the train output directory (holds manifest.json)")
     Path out;
 
-    @Option(names = "--eval", description = "eval matrix JSON written by the eval command")
+    @Option(names = "--eval", description = "eval matrix JSON written by the eval command (default: the one the"
+            + " existing report shows, if any)")
     Path eval;
 
     @Override
     public Integer call() throws Exception {
         TrainOutput output = TrainOutput.read(out);
-        EvalMatrix matrix = eval != null ? EvalMatrix.read(eval) : null;
+        EvalMatrix matrix = eval != null ? EvalMatrix.read(eval) : ReportWriter.previousEval(output.dir());
         ReportWriter.Written written = ReportWriter.write(output, matrix);
         System.out.println("Wrote " + written.dir().resolve(ReportWriter.INDEX) + " (" + output.adapters().size()
                 + " adapters, " + written.files().size() + " files)");

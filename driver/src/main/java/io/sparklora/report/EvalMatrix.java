@@ -47,6 +47,18 @@ public record EvalMatrix(List<String> models, List<String> partitions, double[][
         meanLoss = copy;
     }
 
+    /** Equal labels and equal cells (NaN equals NaN), as the record's default would not compare the arrays. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EvalMatrix m && models.equals(m.models) && partitions.equals(m.partitions)
+                && java.util.Arrays.deepEquals(meanLoss, m.meanLoss);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(models, partitions, java.util.Arrays.deepHashCode(meanLoss));
+    }
+
     public double loss(int model, int partition) {
         return meanLoss[model][partition];
     }
@@ -61,6 +73,26 @@ public record EvalMatrix(List<String> models, List<String> partitions, double[][
             }
         }
         return best;
+    }
+
+    /** This matrix in the shape {@link #read} reads (NaN cells as null). */
+    public String toJson() {
+        com.fasterxml.jackson.databind.node.ObjectNode o = io.sparklora.util.StrictJson.MAPPER.createObjectNode();
+        o.put("format_version", 1);
+        partitions.forEach(o.putArray("columns")::add);
+        var rows = o.putArray("rows");
+        for (int r = 0; r < models.size(); r++) {
+            var row = rows.addObject().put("adapter", models.get(r));
+            var loss = row.putArray("loss");
+            for (double v : meanLoss[r]) {
+                if (Double.isNaN(v)) {
+                    loss.addNull();
+                } else {
+                    loss.add(v);
+                }
+            }
+        }
+        return o.toPrettyString();
     }
 
     /** Reads the JSON written by {@code eval}. */

@@ -49,6 +49,8 @@ final class HtmlReport {
                 h.append("<img src=\"").append(escape(heatmap)).append("\" alt=\"eval matrix heat map\">\n");
             }
             h.append(evalTable(eval));
+            h.append("<p>The matrix as JSON: <a href=\"").append(ReportWriter.EVAL_COPY).append("\">")
+                    .append(ReportWriter.EVAL_COPY).append("</a>.</p>\n");
         }
 
         h.append("<h2>Loss curves</h2>\n");

@@ -9,7 +9,8 @@ import java.nio.file.Path;
 /**
  * The report step at the end of {@code train} and {@code eval}: renders {@code <out>/report/} when the output is on
  * the local file system. For {@code hdfs://} and {@code s3a://} outputs it says how to render it from a local copy
- * (the report writer works on local directories only).
+ * (the report writer works on local directories only). Without an eval matrix, the one the previous report showed is
+ * kept.
  */
 public final class LocalReports {
     private LocalReports() {
@@ -33,7 +34,8 @@ public final class LocalReports {
         if (!Files.isRegularFile(out.resolve(TrainOutput.MANIFEST))) {
             throw new IOException("Cannot render the report of " + outUri + ": no " + TrainOutput.MANIFEST);
         }
-        ReportWriter.Written w = ReportWriter.write(TrainOutput.read(out), eval != null ? EvalMatrix.read(eval) : null);
+        EvalMatrix matrix = eval != null ? EvalMatrix.read(eval) : ReportWriter.previousEval(out);
+        ReportWriter.Written w = ReportWriter.write(TrainOutput.read(out), matrix);
         log.println("Report: " + w.dir().resolve(ReportWriter.INDEX));
     }
 

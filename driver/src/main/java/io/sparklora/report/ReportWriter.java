@@ -29,6 +29,8 @@ public final class ReportWriter {
     public static final String DIR = "report";
     public static final String INDEX = "index.html";
     public static final String HEATMAP = "eval-heatmap.png";
+    /** The eval matrix the report last showed, kept so that re-rendering without --eval still shows it. */
+    public static final String EVAL_COPY = "eval-matrix.json";
 
     private ReportWriter() {
     }
@@ -68,7 +70,9 @@ public final class ReportWriter {
             if (eval != null) {
                 heatmap = HEATMAP;
                 writePng(EvalHeatmapChart.render(eval), tmp.resolve(heatmap));
+                Files.writeString(tmp.resolve(EVAL_COPY), eval.toJson(), StandardCharsets.UTF_8);
                 files.add(heatmap);
+                files.add(EVAL_COPY);
             }
             String generated = "Generated " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " by spark-lora "
                     + io.sparklora.cli.Versions.sparkLora() + ".";
@@ -82,6 +86,12 @@ public final class ReportWriter {
             deleteRecursively(tmp);
             throw e;
         }
+    }
+
+    /** The eval matrix of the report already under {@code outDir}, or null when it showed none. */
+    public static EvalMatrix previousEval(Path outDir) throws IOException {
+        Path copy = outDir.resolve(DIR).resolve(EVAL_COPY);
+        return Files.isRegularFile(copy) ? EvalMatrix.read(copy) : null;
     }
 
     private static void writePng(BufferedImage image, Path file) throws IOException {

@@ -36,11 +36,13 @@ class ReportWriterTest {
                 EvalHeatmapChart.height(matrix));
 
         String html = Files.readString(report.resolve("index.html"));
+        assertEquals(matrix, EvalMatrix.read(report.resolve("eval-matrix.json")), "the kept copy reads back equal");
         try (Stream<Path> files = Files.list(report)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
                 if (!name.equals("index.html")) {
-                    assertTrue(html.contains("src=\"" + name + "\""), "index.html references " + name);
+                    assertTrue(html.contains("src=\"" + name + "\"") || html.contains("href=\"" + name + "\""),
+                            "index.html references " + name);
                 }
             }
         }
@@ -54,6 +56,18 @@ class ReportWriterTest {
         assertFalse(html.contains("NaN"), html);
         // the eval table marks the best model of each partition: the adapter of that language
         assertTrue(html.contains("<tr><th>de</th><td class=\"num\"><b>1.6000</b></td>"), html);
+    }
+
+    @Test
+    void rerenderingWithoutEvalKeepsTheLastMatrix() throws IOException {
+        Path out = ReportFixtures.trainOutput(tmp.resolve("out"));
+        Path eval = ReportFixtures.evalMatrix(tmp.resolve("eval.json"));
+        assertEquals(0, SparkLoraCli.run("report", "--out", out.toString(), "--eval", eval.toString()));
+
+        assertEquals(0, SparkLoraCli.run("report", "--out", out.toString()));
+
+        assertTrue(Files.readString(out.resolve("report/index.html")).contains("<img src=\"eval-heatmap.png\""));
+        assertEquals(EvalMatrix.read(eval), ReportWriter.previousEval(out));
     }
 
     @Test
