@@ -51,15 +51,43 @@ class AppJarIT {
         }
     }
 
+    /** The class path of a Spark installation, stood in for by the jars Maven marks provided plus slf4j and Jackson. */
+    private static String sparkClassPath() throws IOException {
+        return Files.readString(Path.of(System.getProperty("provided.classpath.file"))).trim() + File.pathSeparator
+                + Files.readString(Path.of(System.getProperty("shipped.classpath.file"))).trim();
+    }
+
+    /** Runs the jar's main class with the Spark jars beside it, as spark-submit would; returns the output. */
+    private static String runApp(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", JAR + File.pathSeparator + sparkClassPath(),
+                "io.sparklora.cli.SparkLoraCli"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished");
+        assertEquals(0, p.exitValue(), String.join(" ", args) + ":\n" + out);
+        return out;
+    }
+
+    @Test
+    void nativeCodeLoadsFromTheJar(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        Path text = tmp.resolve("text.txt");
+        Files.writeString(text, "Native BLAS and the tokenizer load from inside the application jar. ".repeat(4));
+
+        runApp("init-model", "--family", "llama", "--dim", "32", "--layers", "1", "--heads", "2", "--ffn", "64",
+                "--vocab", "256", "--max-seq", "32", "--out", model.toString());
+        String score = runApp("score", "--model", model.toString(), "--text-file", text.toString());
+
+        assertTrue(score.startsWith("{\"tokens_scored\": "), score);
+    }
+
     @Test
     void runsWithTheSparkJarsOnTheClassPath() throws Exception {
-        String provided = Files.readString(Path.of(System.getProperty("provided.classpath.file"))).trim();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Djava.awt.headless=true", "-cp", JAR + File.pathSeparator + provided,
-                "io.sparklora.cli.SparkLoraCli", "--help").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "finished");
-        assertEquals(0, p.exitValue(), out);
+        String out = runApp("--help");
         assertTrue(out.startsWith("Usage: spark-lora "), out);
         for (String command : new String[] {"init-model", "score", "train", "eval", "report"}) {
             assertTrue(out.contains("  " + command + " "), "--help lists " + command + ":\n" + out);
