@@ -22,7 +22,16 @@ public final class EvalHeatmapChart {
     private static final Color[] RANGE = {new Color(0x66, 0xbd, 0x63), new Color(0xd9, 0xef, 0x8b),
         new Color(0xff, 0xff, 0xbf), new Color(0xfe, 0xe0, 0x8b), new Color(0xf4, 0x6d, 0x43)};
 
+    /** Beyond this many rows or columns the cells are too small to read: the report shows the table alone. */
+    public static final int MAX_MODELS = 60;
+    public static final int MAX_PARTITIONS = 40;
+
     private EvalHeatmapChart() {
+    }
+
+    /** Whether the matrix is small enough to draw readably. */
+    public static boolean fits(EvalMatrix m) {
+        return m.models().size() <= MAX_MODELS && m.partitions().size() <= MAX_PARTITIONS;
     }
 
     /** Pixel width of the image for a matrix with this many partitions. */

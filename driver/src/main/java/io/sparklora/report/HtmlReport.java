@@ -47,6 +47,9 @@ final class HtmlReport {
                     .append("lower is better, the best model of each partition is in bold.</p>\n");
             if (heatmap != null) {
                 h.append("<img src=\"").append(escape(heatmap)).append("\" alt=\"eval matrix heat map\">\n");
+            } else {
+                h.append("<p>The matrix (").append(eval.models().size()).append(" x ").append(eval.partitions().size())
+                        .append(") is too large for a readable heat map; the table has every cell.</p>\n");
             }
             h.append(evalTable(eval));
             h.append("<p>The matrix as JSON: <a href=\"").append(ReportWriter.EVAL_COPY).append("\">")

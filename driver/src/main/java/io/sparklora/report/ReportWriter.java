@@ -68,10 +68,12 @@ public final class ReportWriter {
             }
             String heatmap = null;
             if (eval != null) {
-                heatmap = HEATMAP;
-                writePng(EvalHeatmapChart.render(eval), tmp.resolve(heatmap));
+                if (EvalHeatmapChart.fits(eval)) {
+                    heatmap = HEATMAP;
+                    writePng(EvalHeatmapChart.render(eval), tmp.resolve(heatmap));
+                    files.add(heatmap);
+                }
                 Files.writeString(tmp.resolve(EVAL_COPY), eval.toJson(), StandardCharsets.UTF_8);
-                files.add(heatmap);
                 files.add(EVAL_COPY);
             }
             String generated = "Generated " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " by spark-lora "

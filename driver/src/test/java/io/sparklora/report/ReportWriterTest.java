@@ -71,6 +71,26 @@ class ReportWriterTest {
     }
 
     @Test
+    void aMatrixTooLargeToReadIsATableWithoutHeatMap() throws IOException {
+        Path out = ReportFixtures.trainOutput(tmp.resolve("out"));
+        int models = EvalHeatmapChart.MAX_MODELS + 1;
+        List<String> names = new java.util.ArrayList<>();
+        double[][] loss = new double[models][2];
+        for (int r = 0; r < models; r++) {
+            names.add("m" + r);
+            loss[r] = new double[] {r, r + 0.5};
+        }
+        EvalMatrix big = new EvalMatrix(names, List.of("a", "b"), loss);
+
+        ReportWriter.Written w = ReportWriter.write(TrainOutput.read(out), big);
+
+        assertFalse(w.files().contains("eval-heatmap.png"), w.files().toString());
+        String html = Files.readString(out.resolve("report/index.html"));
+        assertTrue(html.contains("The matrix (61 x 2) is too large for a readable heat map"), html);
+        assertTrue(html.contains("<tr><th>m60</th><td class=\"num\">60.0000</td>"), html);
+    }
+
+    @Test
     void rerenderingReplacesTheOldReport() throws IOException {
         Path out = ReportFixtures.trainOutput(tmp.resolve("out"));
         Files.createDirectories(out.resolve("report"));
