@@ -18,6 +18,8 @@ import org.knowm.xchart.style.Styler;
 public final class EvalHeatmapChart {
     private static final int CELL_WIDTH = 110;
     private static final int CELL_HEIGHT = 56;
+    /** DejaVu Sans at 14 pt averages about 8.5 pixels per character; rounded up. */
+    private static final int LABEL_PIXELS_PER_CHAR = 9;
     /** Light colours from low loss (green) to high (orange), so the black cell values stay readable on all of them. */
     private static final Color[] RANGE = {new Color(0x66, 0xbd, 0x63), new Color(0xd9, 0xef, 0x8b),
         new Color(0xff, 0xff, 0xbf), new Color(0xfe, 0xe0, 0x8b), new Color(0xf4, 0x6d, 0x43)};
@@ -34,14 +36,29 @@ public final class EvalHeatmapChart {
         return m.models().size() <= MAX_MODELS && m.partitions().size() <= MAX_PARTITIONS;
     }
 
-    /** Pixel width of the image for a matrix with this many partitions. */
+    /** Pixel width of the image: room for every column's cell and label, and for the longest row label. */
     public static int width(EvalMatrix m) {
-        return Math.max(760, 330 + CELL_WIDTH * m.partitions().size());
+        return Math.max(760, 250 + labelWidth(m.models()) + cellWidth(m) * m.partitions().size());
+    }
+
+    /** Wide enough for the column labels up to 20 characters; longer ones are drawn slanted. */
+    private static int cellWidth(EvalMatrix m) {
+        return Math.max(CELL_WIDTH, Math.min(LABEL_PIXELS_PER_CHAR * 20, labelWidth(m.partitions()) + 16));
+    }
+
+    /** Approximate pixel width of the longest label at the tick-label font size. */
+    private static int labelWidth(List<String> labels) {
+        int longest = labels.stream().mapToInt(String::length).max().orElse(0);
+        return LABEL_PIXELS_PER_CHAR * longest;
     }
 
     /** Pixel height of the image for a matrix with this many models. */
     public static int height(EvalMatrix m) {
-        return Math.max(420, 230 + CELL_HEIGHT * m.models().size());
+        return Math.max(420, 230 + CELL_HEIGHT * m.models().size() + (slanted(m) ? labelWidth(m.partitions()) : 0));
+    }
+
+    private static boolean slanted(EvalMatrix m) {
+        return labelWidth(m.partitions()) + 16 > cellWidth(m);
     }
 
     public static BufferedImage render(EvalMatrix m) {
@@ -62,6 +79,9 @@ public final class EvalHeatmapChart {
         styler.setDrawBorder(true);
         styler.setPlotGridLinesVisible(false);
         styler.setGradientColorColumnWeight(18);
+        if (slanted(m)) {
+            styler.setXAxisLabelRotation(45);
+        }
 
         // The y axis grows upward: add the models in reverse so the first row of the matrix is drawn at the top.
         int rows = m.models().size();
