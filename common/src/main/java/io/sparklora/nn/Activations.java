@@ -35,6 +35,22 @@ public final class Activations {
         }
     }
 
+    /** Recomputes {@code act = gate · σ · up} from the forward's kept σ (no exp): backward's input of down_proj. */
+    public static void swigluFromSigmoid(int n, FloatBuffer gate, FloatBuffer up, FloatBuffer sigmoid,
+                                         FloatBuffer act) {
+        float[] g = new float[CHUNK], u = new float[CHUNK], s = new float[CHUNK];
+        for (int o = 0; o < n; o += CHUNK) {
+            int m = Math.min(CHUNK, n - o);
+            gate.get(o, g, 0, m);
+            up.get(o, u, 0, m);
+            sigmoid.get(o, s, 0, m);
+            for (int i = 0; i < m; i++) {
+                g[i] = g[i] * s[i] * u[i];
+            }
+            act.put(o, g, 0, m);
+        }
+    }
+
     /** Writes (overwrites) dGate and dUp from dAct. */
     public static void swigluBackward(int n, FloatBuffer dAct, FloatBuffer gate, FloatBuffer up, FloatBuffer sigmoid,
                                       FloatBuffer dGate, FloatBuffer dUp) {
@@ -64,31 +80,51 @@ public final class Activations {
         return 1f - 2f / (1f + FastMath.exp(2f * u));
     }
 
-    /** GPT-2's {@code gelu_new}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-    public static void geluNewForward(int n, FloatBuffer x, FloatBuffer y) {
-        float[] v = new float[CHUNK];
+    /**
+     * GPT-2's {@code gelu_new}: {@code y = 0.5·x·(1 + t)}, t = tanh(√(2/π)·(x + 0.044715·x³)).
+     *
+     * @param tanh (n) written: t, kept so backward needs no exp
+     */
+    public static void geluNewForward(int n, FloatBuffer x, FloatBuffer y, FloatBuffer tanh) {
+        float[] v = new float[CHUNK], t = new float[CHUNK];
         for (int o = 0; o < n; o += CHUNK) {
             int m = Math.min(CHUNK, n - o);
             x.get(o, v, 0, m);
             for (int i = 0; i < m; i++) {
-                v[i] = 0.5f * v[i] * (1f + geluTanh(v[i]));
+                t[i] = geluTanh(v[i]);
+                v[i] = 0.5f * v[i] * (1f + t[i]);
+            }
+            y.put(o, v, 0, m);
+            tanh.put(o, t, 0, m);
+        }
+    }
+
+    /** Recomputes {@code y = 0.5·x·(1 + t)} from the forward's kept t (no exp): backward's input of c_proj. */
+    public static void geluNewFromTanh(int n, FloatBuffer x, FloatBuffer tanh, FloatBuffer y) {
+        float[] v = new float[CHUNK], t = new float[CHUNK];
+        for (int o = 0; o < n; o += CHUNK) {
+            int m = Math.min(CHUNK, n - o);
+            x.get(o, v, 0, m);
+            tanh.get(o, t, 0, m);
+            for (int i = 0; i < m; i++) {
+                v[i] = 0.5f * v[i] * (1f + t[i]);
             }
             y.put(o, v, 0, m);
         }
     }
 
-    /** Writes (overwrites) dx from dy. */
-    public static void geluNewBackward(int n, FloatBuffer dy, FloatBuffer x, FloatBuffer dx) {
-        float[] v = new float[CHUNK], d = new float[CHUNK];
+    /** Writes (overwrites) dx from dy, x and the forward's t. */
+    public static void geluNewBackward(int n, FloatBuffer dy, FloatBuffer x, FloatBuffer tanh, FloatBuffer dx) {
+        float[] v = new float[CHUNK], d = new float[CHUNK], t = new float[CHUNK];
         for (int o = 0; o < n; o += CHUNK) {
             int m = Math.min(CHUNK, n - o);
             x.get(o, v, 0, m);
             dy.get(o, d, 0, m);
+            tanh.get(o, t, 0, m);
             for (int i = 0; i < m; i++) {
                 float xi = v[i];
-                float t = geluTanh(xi);
                 float du = SQRT_2_OVER_PI * (1f + 3f * GELU_C * xi * xi);
-                d[i] *= 0.5f * (1f + t) + 0.5f * xi * (1f - t * t) * du;
+                d[i] *= 0.5f * (1f + t[i]) + 0.5f * xi * (1f - t[i] * t[i]) * du;
             }
             dx.put(o, d, 0, m);
         }

@@ -19,17 +19,18 @@ public final class CrossEntropy {
      */
     public static double crossEntropyForward(int rows, int vocab, FloatBuffer logits, int[] targets,
                                              FloatBuffer logSumExp) {
+        float[] row = new float[vocab];
         double total = 0;
         int count = 0;
         for (int r = 0; r < rows; r++) {
-            int o = r * vocab;
+            logits.get(r * vocab, row, 0, vocab);
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, logits.get(o + j));
+                max = Math.max(max, row[j]);
             }
             double s = 0;
             for (int j = 0; j < vocab; j++) {
-                s += Math.exp(logits.get(o + j) - max);
+                s += FastMath.exp(row[j] - max);
             }
             double lse = max + Math.log(s);
             logSumExp.put(r, (float) lse);
@@ -41,7 +42,7 @@ public final class CrossEntropy {
                 throw new IllegalArgumentException("Cannot score target " + t + " at row " + r
                         + ": outside the vocabulary of size " + vocab);
             }
-            total += lse - logits.get(o + t);
+            total += lse - row[t];
             count++;
         }
         return count == 0 ? 0.0 : total / count;
@@ -57,20 +58,20 @@ public final class CrossEntropy {
             }
         }
         float inv = count == 0 ? 0f : 1f / count;
+        float[] row = new float[vocab];
         for (int r = 0; r < rows; r++) {
-            int o = r * vocab;
             int t = targets[r];
             if (t == Batch.IGNORE) {
+                java.util.Arrays.fill(row, 0f);
+            } else {
+                logits.get(r * vocab, row, 0, vocab);
+                float lse = logSumExp.get(r);
                 for (int j = 0; j < vocab; j++) {
-                    dLogits.put(o + j, 0f);
+                    row[j] = FastMath.exp(row[j] - lse) * inv;
                 }
-                continue;
+                row[t] -= inv;
             }
-            float lse = logSumExp.get(r);
-            for (int j = 0; j < vocab; j++) {
-                dLogits.put(o + j, (float) Math.exp(logits.get(o + j) - lse) * inv);
-            }
-            dLogits.put(o + t, dLogits.get(o + t) - inv);
+            dLogits.put(r * vocab, row, 0, vocab);
         }
     }
 }

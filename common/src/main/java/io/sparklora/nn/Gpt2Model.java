@@ -28,6 +28,7 @@ final class Gpt2Model extends TransformerLm {
     private FloatBuffer dn; // (rows, hidden) gradient at a LayerNorm output
     private FloatBuffer dqkv; // (rows, 3·hidden)
     private FloatBuffer dAttn; // (rows, hidden)
+    private FloatBuffer act; // (rows, inner) gelu_new(fc), shared by all blocks
     private FloatBuffer dAct; // (rows, inner)
     private FloatBuffer dFc; // (rows, inner)
     private FloatBuffer scores; // (seq, seq)
@@ -44,7 +45,7 @@ final class Gpt2Model extends TransformerLm {
         FloatBuffer attn; // (rows, hidden)
         FloatBuffer h; // (rows, hidden)
         FloatBuffer fc; // (rows, inner) pre-activation
-        FloatBuffer act; // (rows, inner) gelu_new(fc)
+        FloatBuffer tanh; // (rows, inner) gelu_new's tanh term; the activation is rebuilt in backward when needed
     }
 
     Gpt2Model(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
@@ -95,16 +96,17 @@ final class Gpt2Model extends TransformerLm {
             b.mean2 = Tensor.allocate(rows);
             b.rstd2 = Tensor.allocate(rows);
             b.qkv = Tensor.allocate(rows * 3 * d);
-            b.probs = Tensor.allocate(batchSize * c.numHeads() * seqLen * seqLen);
+            b.probs = Tensor.zeros(batchSize, c.numHeads(), seqLen, seqLen).data(); // checked size
             b.attn = Tensor.allocate(rows * d);
             b.h = Tensor.allocate(rows * d);
             b.fc = Tensor.allocate(rows * f);
-            b.act = Tensor.allocate(rows * f);
+            b.tanh = Tensor.allocate(rows * f);
         }
         dx = Tensor.allocate(rows * d);
         dn = Tensor.allocate(rows * d);
         dqkv = Tensor.allocate(rows * 3 * d);
         dAttn = Tensor.allocate(rows * d);
+        act = Tensor.allocate(rows * f);
         dAct = Tensor.allocate(rows * f);
         dFc = Tensor.allocate(rows * f);
         scores = Tensor.allocate(seqLen * seqLen);
@@ -127,9 +129,9 @@ final class Gpt2Model extends TransformerLm {
             b.attnProj.forward(rows, b.attn, 0, d, 1f, b.h, 0, d, maskRng());
             Norms.layerNormForward(rows, d, b.h, b.ln2w, b.ln2b, eps, b.n2, b.mean2, b.rstd2);
             b.cFc.forward(rows, b.n2, 0, d, 0f, b.fc, 0, f, maskRng());
-            Activations.geluNewForward(rows * f, b.fc, b.act);
+            Activations.geluNewForward(rows * f, b.fc, act, b.tanh);
             copy(b.h, xs[l + 1], rows * d);
-            b.mlpProj.forward(rows, b.act, 0, f, 1f, xs[l + 1], 0, d, maskRng());
+            b.mlpProj.forward(rows, act, 0, f, 1f, xs[l + 1], 0, d, maskRng());
         }
         Norms.layerNormForward(rows, d, xs[blocks.length], base.weight(P + "ln_f.weight").data(),
                 base.weight(P + "ln_f.bias").data(), eps, hidden, meanFinal, rstdFinal);
@@ -145,8 +147,11 @@ final class Gpt2Model extends TransformerLm {
                 meanFinal, rstdFinal, dx, weightGrad(P + "ln_f.weight"), weightGrad(P + "ln_f.bias"));
         for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {
             Block b = blocks[l];
-            b.mlpProj.backward(rows, dx, 0, d, b.act, 0, f, 0f, dAct, 0, f);
-            Activations.geluNewBackward(rows * f, dAct, b.fc, dFc);
+            if (b.mlpProj.backwardReadsInput()) {
+                Activations.geluNewFromTanh(rows * f, b.fc, b.tanh, act);
+            }
+            b.mlpProj.backward(rows, dx, 0, d, act, 0, f, 0f, dAct, 0, f);
+            Activations.geluNewBackward(rows * f, dAct, b.fc, b.tanh, dFc);
             b.cFc.backward(rows, dFc, 0, f, b.n2, 0, d, 0f, dn, 0, d);
             Norms.layerNormBackward(rows, d, dn, b.h, b.ln2w, b.mean2, b.rstd2, dx, b.dln2w, b.dln2b);
             b.attnProj.backward(rows, dx, 0, d, b.attn, 0, d, 0f, dAttn, 0, d);

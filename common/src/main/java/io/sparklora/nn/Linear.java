@@ -30,11 +30,15 @@ public final class Linear {
             Blas.gemmNN(rows, out, in, 1f, x, xOff, ldx, w, 0, out, beta, y, yOff, ldy);
         }
         if (bias != null) {
+            float[] b = new float[out];
+            float[] row = new float[out];
+            bias.get(0, b, 0, out);
             for (int r = 0; r < rows; r++) {
-                int o = yOff + r * ldy;
+                y.get(yOff + r * ldy, row, 0, out);
                 for (int j = 0; j < out; j++) {
-                    y.put(o + j, y.get(o + j) + bias.get(j));
+                    row[j] += b[j];
                 }
+                y.put(yOff + r * ldy, row, 0, out);
             }
         }
     }
@@ -62,11 +66,16 @@ public final class Linear {
             }
         }
         if (db != null) {
+            float[] sum = new float[out];
+            float[] row = new float[out];
             for (int r = 0; r < rows; r++) {
-                int o = dyOff + r * lddy;
+                dy.get(dyOff + r * lddy, row, 0, out);
                 for (int j = 0; j < out; j++) {
-                    db.put(j, db.get(j) + dy.get(o + j));
+                    sum[j] += row[j];
                 }
+            }
+            for (int j = 0; j < out; j++) {
+                db.put(j, db.get(j) + sum[j]);
             }
         }
     }

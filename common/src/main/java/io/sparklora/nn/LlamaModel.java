@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class LlamaModel extends TransformerLm {
     private final LlamaConfig c;
-    private final Rope rope;
+    private Rope rope; // cos/sin tables for the current sequence length (not max_position_embeddings: that can be 128k)
     private final Block[] blocks;
     private final float eps;
 
@@ -28,6 +28,7 @@ final class LlamaModel extends TransformerLm {
     private FloatBuffer dn; // (rows, hidden): gradient at a norm's output
     private FloatBuffer dqkv; // (rows, qDim + 2·kvDim)
     private FloatBuffer dAttn; // (rows, qDim)
+    private FloatBuffer act; // (rows, ffn) SwiGLU output, shared by all blocks
     private FloatBuffer dAct; // (rows, ffn)
     private FloatBuffer dGate; // (rows, ffn)
     private FloatBuffer dUp; // (rows, ffn)
@@ -44,14 +45,13 @@ final class LlamaModel extends TransformerLm {
         FloatBuffer probs; // (batch, heads, seq, seq)
         FloatBuffer attn; // (rows, qDim) attention output
         FloatBuffer h; // (rows, hidden) residual after attention
-        FloatBuffer gateOut, upOut, sigmoid, act; // (rows, ffn)
+        FloatBuffer gateOut, upOut, sigmoid; // (rows, ffn); the SwiGLU output is rebuilt in backward when needed
     }
 
     LlamaModel(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
         super(base, adapter, weightParams);
         this.c = (LlamaConfig) base.config();
         this.eps = (float) c.rmsNormEps();
-        this.rope = new Rope(c.headDim(), c.ropeTheta(), c.maxPositionEmbeddings());
         List<LinearModule> linears = c.linearModules();
         this.blocks = new Block[c.numHiddenLayers()];
         for (int l = 0; l < blocks.length; l++) {
@@ -86,6 +86,7 @@ final class LlamaModel extends TransformerLm {
     protected void allocateBlocks() {
         int d = c.hiddenSize();
         int f = c.intermediateSize();
+        rope = new Rope(c.headDim(), c.ropeTheta(), seqLen);
         xs = new FloatBuffer[blocks.length + 1];
         for (int i = 0; i < xs.length; i++) {
             xs[i] = Tensor.allocate(rows * d);
@@ -97,18 +98,18 @@ final class LlamaModel extends TransformerLm {
             b.rstd1 = Tensor.allocate(rows);
             b.rstd2 = Tensor.allocate(rows);
             b.qkv = Tensor.allocate(rows * qkvWidth());
-            b.probs = Tensor.allocate(batchSize * c.numAttentionHeads() * seqLen * seqLen);
+            b.probs = Tensor.zeros(batchSize, c.numAttentionHeads(), seqLen, seqLen).data(); // checked size
             b.attn = Tensor.allocate(rows * c.qDim());
             b.h = Tensor.allocate(rows * d);
             b.gateOut = Tensor.allocate(rows * f);
             b.upOut = Tensor.allocate(rows * f);
             b.sigmoid = Tensor.allocate(rows * f);
-            b.act = Tensor.allocate(rows * f);
         }
         dx = Tensor.allocate(rows * d);
         dn = Tensor.allocate(rows * d);
         dqkv = Tensor.allocate(rows * qkvWidth());
         dAttn = Tensor.allocate(rows * c.qDim());
+        act = Tensor.allocate(rows * f);
         dAct = Tensor.allocate(rows * f);
         dGate = Tensor.allocate(rows * f);
         dUp = Tensor.allocate(rows * f);
@@ -139,9 +140,9 @@ final class LlamaModel extends TransformerLm {
             Norms.rmsNormForward(rows, d, b.h, b.w2, eps, b.n2, b.rstd2);
             b.gate.forward(rows, b.n2, 0, d, 0f, b.gateOut, 0, f, maskRng());
             b.up.forward(rows, b.n2, 0, d, 0f, b.upOut, 0, f, maskRng());
-            Activations.swigluForward(rows * f, b.gateOut, b.upOut, b.act, b.sigmoid);
+            Activations.swigluForward(rows * f, b.gateOut, b.upOut, act, b.sigmoid);
             copy(b.h, xs[l + 1], rows * d);
-            b.down.forward(rows, b.act, 0, f, 1f, xs[l + 1], 0, d, maskRng());
+            b.down.forward(rows, act, 0, f, 1f, xs[l + 1], 0, d, maskRng());
         }
         Norms.rmsNormForward(rows, d, xs[blocks.length], base.weight("model.norm.weight").data(), eps, hidden,
                 rstdFinal);
@@ -160,7 +161,10 @@ final class LlamaModel extends TransformerLm {
         for (int l = blocks.length - 1; l >= lowestTrainedBlock(); l--) {
             Block b = blocks[l];
             // MLP: dx holds the gradient at xs[l+1]; it passes unchanged to h through the residual
-            b.down.backward(rows, dx, 0, d, b.act, 0, f, 0f, dAct, 0, f);
+            if (b.down.backwardReadsInput()) {
+                Activations.swigluFromSigmoid(rows * f, b.gateOut, b.upOut, b.sigmoid, act);
+            }
+            b.down.backward(rows, dx, 0, d, act, 0, f, 0f, dAct, 0, f);
             Activations.swigluBackward(rows * f, dAct, b.gateOut, b.upOut, b.sigmoid, dGate, dUp);
             b.gate.backward(rows, dGate, 0, f, b.n2, 0, d, 0f, dn, 0, d);
             b.up.backward(rows, dUp, 0, f, b.n2, 0, d, 1f, dn, 0, d);

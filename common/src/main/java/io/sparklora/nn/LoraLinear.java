@@ -46,6 +46,11 @@ final class LoraLinear {
         return module.outFeatures();
     }
 
+    /** Whether backward reads the layer input x (for dA or dW); when not, callers need not keep or rebuild it. */
+    boolean backwardReadsInput() {
+        return lora != null || weightGrad != null;
+    }
+
     private void ensureRows(int n) {
         if (lora == null || n == rows) {
             return;
@@ -78,10 +83,15 @@ final class LoraLinear {
         if (droppedOut) {
             drawMask(n, dropoutRng);
             int in = in();
+            float[] xr = new float[in];
+            float[] mr = new float[in];
             for (int r = 0; r < n; r++) {
+                x.get(xOff + r * ldx, xr, 0, in);
+                mask.get(r * in, mr, 0, in);
                 for (int j = 0; j < in; j++) {
-                    xd.put(r * in + j, x.get(xOff + r * ldx + j) * mask.get(r * in + j));
+                    xr[j] *= mr[j];
                 }
+                xd.put(r * in, xr, 0, in);
             }
             branchIn = xd;
             bOff = 0;
@@ -123,11 +133,17 @@ final class LoraLinear {
         Linear.loraBackward(n, in, out(), lora.rank(), lora.scaling(), dy, dyOff, lddy, xd, 0, in, a, b, u, du, dA,
                 dB, 0f, dx == null ? null : dxd, 0, in);
         if (dx != null) {
+            float[] dr = new float[in];
+            float[] gr = new float[in];
+            float[] mr = new float[in];
             for (int r = 0; r < n; r++) {
+                dx.get(dxOff + r * lddx, dr, 0, in);
+                dxd.get(r * in, gr, 0, in);
+                mask.get(r * in, mr, 0, in);
                 for (int j = 0; j < in; j++) {
-                    int o = dxOff + r * lddx + j;
-                    dx.put(o, dx.get(o) + dxd.get(r * in + j) * mask.get(r * in + j));
+                    dr[j] += gr[j] * mr[j];
                 }
+                dx.put(dxOff + r * lddx, dr, 0, in);
             }
         }
     }

@@ -19,7 +19,9 @@ public final class Rope {
         this.cos = new float[maxSeq * half];
         this.sin = new float[maxSeq * half];
         for (int i = 0; i < half; i++) {
-            float invFreq = (float) (1.0 / Math.pow(theta, (float) (2 * i) / headDim));
+            // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), each step rounded to float32
+            float power = (float) Math.pow((float) theta, (float) (2 * i) / headDim);
+            float invFreq = 1f / power;
             for (int t = 0; t < maxSeq; t++) {
                 float angle = t * invFreq;
                 cos[t * half + i] = (float) Math.cos(angle);

@@ -142,21 +142,21 @@ abstract class TransformerLm implements CausalLm {
             int vocab = config().vocabSize();
             int dim = config().hiddenSize();
             logits = Tensor.zeros(rows, vocab);
-            dLogits = Tensor.allocate(rows * vocab);
+            dLogits = Tensor.zeros(rows, vocab).data();
             logSumExp = Tensor.allocate(rows);
             hidden = Tensor.allocate(rows * dim);
             dHidden = Tensor.allocate(rows * dim);
             allocateBlocks();
         }
         targets = null; // backward is valid only after a forward that completed
-        inputs = batch.inputs();
+        inputs = batch.inputs().clone(); // backward must see this batch even if the caller reuses its arrays
         forwardBlocks();
         int vocab = config().vocabSize();
         int dim = config().hiddenSize();
         Linear.linearForward(rows, dim, vocab, hidden, 0, dim, base.lmHead().data(), WeightLayout.OUT_IN, null, 0f,
                 logits.data(), 0, vocab);
         double loss = CrossEntropy.crossEntropyForward(rows, vocab, logits.data(), batch.targets(), logSumExp);
-        targets = batch.targets();
+        targets = batch.targets().clone();
         return loss;
     }
 

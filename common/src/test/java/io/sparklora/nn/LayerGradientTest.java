@@ -179,8 +179,14 @@ class LayerGradientTest {
         Activations.swigluBackward(n, r, gate, up, sig, dGate, dUp);
         checkGradient("dGate", gate, n, dGate, loss, n, H, 1e-2, 1e-3);
         checkGradient("dUp", up, n, dUp, loss, n, H, 1e-2, 1e-3);
-        double g = gate.get(7);
-        assertEquals(g / (1 + Math.exp(-g)) * up.get(7), act.get(7), 1e-6);
+        loss.getAsDouble(); // the checks left the last evaluation perturbed
+        for (int i = 0; i < n; i++) {
+            double g = gate.get(i);
+            assertEquals(g / (1 + Math.exp(-g)) * up.get(i), act.get(i), 1e-6, "swiglu at " + i);
+        }
+        FloatBuffer rebuilt = Tensor.allocate(n);
+        Activations.swigluFromSigmoid(n, gate, up, sig, rebuilt);
+        assertEquals(act, rebuilt, "the activation rebuilt from the kept sigmoid");
     }
 
     /** GPT-2's MLP: c_fc (Conv1D, bias) → gelu_new → c_proj, gradients at the input and at both weights. */
@@ -197,22 +203,30 @@ class LayerGradientTest {
         FloatBuffer x = gaussian(rng, rows * d, 1.0);
         FloatBuffer r = gaussian(rng, rows * d, 1.0);
         FloatBuffer pre = Tensor.allocate(rows * f), act = Tensor.allocate(rows * f), y = Tensor.allocate(rows * d);
+        FloatBuffer tanh = Tensor.allocate(rows * f);
         java.util.function.DoubleSupplier loss = () -> {
             fc.forward(rows, x, 0, d, 0f, pre, 0, f, null);
-            Activations.geluNewForward(rows * f, pre, act);
+            Activations.geluNewForward(rows * f, pre, act, tanh);
             proj.forward(rows, act, 0, f, 0f, y, 0, d, null);
             return weightedSum(y, r, rows * d);
         };
         loss.getAsDouble();
         FloatBuffer dAct = Tensor.allocate(rows * f), dPre = Tensor.allocate(rows * f), dx = Tensor.allocate(rows * d);
         proj.backward(rows, r, 0, d, act, 0, f, 0f, dAct, 0, f);
-        Activations.geluNewBackward(rows * f, dAct, pre, dPre);
+        Activations.geluNewBackward(rows * f, dAct, pre, tanh, dPre);
         fc.backward(rows, dPre, 0, f, x, 0, d, 0f, dx, 0, d);
         checkGradient("dx", x, rows * d, dx, loss, 1000, H, 1e-2, 1e-3);
         checkGradient("dW c_fc", fcW.data(), d * f, dFcW.data(), loss, 1000, H, 1e-2, 1e-3);
         checkGradient("dW c_proj", projW.data(), f * d, dProjW.data(), loss, 1000, H, 1e-2, 1e-3);
-        double v = pre.get(3);
-        assertEquals(0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), act.get(3), 1e-6);
+        loss.getAsDouble(); // the checks left the last evaluation perturbed
+        for (int i = 0; i < rows * f; i++) {
+            double v = pre.get(i);
+            assertEquals(0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), act.get(i),
+                    1e-6, "gelu_new at " + i);
+        }
+        FloatBuffer rebuilt = Tensor.allocate(rows * f);
+        Activations.geluNewFromTanh(rows * f, pre, tanh, rebuilt);
+        assertEquals(act, rebuilt, "the activation rebuilt from the kept tanh");
     }
 
     @Test

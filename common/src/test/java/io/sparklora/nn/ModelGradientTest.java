@@ -71,6 +71,37 @@ class ModelGradientTest {
         fullGradients(ModelTest.GPT2);
     }
 
+    /** The benchmark's adapter shape: q_proj and v_proj only (c_attn for GPT-2), so the MLPs keep no input. */
+    @Test
+    void attentionOnlyAdapterGradients() {
+        for (ModelConfig config : List.of(ModelTest.LLAMA, ModelTest.GPT2)) {
+            BaseModel base = randomBase(config, 105, 0.3);
+            LoraAdapter adapter = randomAdapter(config, java.util.Set.of("q_proj", "v_proj", "c_attn"), 2, 0f, 106,
+                    0.3);
+            checkAll(CausalLms.withAdapter(base, adapter), randomBatch(2, 6, config.vocabSize(), 107), 12);
+        }
+    }
+
+    /** Training mode with LoRA dropout: each evaluation replays the same masks by restoring the rng state. */
+    @Test
+    void llamaLoraGradientsWithDropout() {
+        BaseModel base = randomBase(ModelTest.LLAMA, 102, 0.3);
+        CausalLm lm = CausalLms.withAdapter(base, randomAdapter(ModelTest.LLAMA, null, 2, 0.25f, 103, 0.3));
+        lm.train();
+        Batch batch = randomBatch(2, 6, 19, 104);
+        long state = lm.dropoutRng().state();
+        java.util.function.DoubleSupplier loss = () -> {
+            lm.dropoutRng().setState(state);
+            return lm.forward(batch);
+        };
+        loss.getAsDouble();
+        lm.backward();
+        for (Parameter p : lm.trainableParameters()) {
+            checkGradient(p.name(), p.value().data(), p.value().size(), p.grad().data(), loss, 12, 1e-2f, 2e-2,
+                    2e-3);
+        }
+    }
+
     /** An adapter on the upper block only: backward stops there and the gradients are still exact. */
     @Test
     void upperBlockOnlyAdapterGradients() {

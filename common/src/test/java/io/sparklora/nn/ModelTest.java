@@ -206,6 +206,23 @@ class ModelTest {
         assertArrayEquals(logits(CausalLms.of(base), big), logits(lm, big));
     }
 
+    /** One position per sequence, no target: loss 0 and backward adds nothing. */
+    @Test
+    void singlePositionWithoutTargets() {
+        for (ModelConfig config : List.of(LLAMA, GPT2)) {
+            LoraAdapter adapter = randomAdapter(config, null, 2, 0f, 74, 0.3);
+            CausalLm lm = CausalLms.withAdapter(randomBase(config, 75, 0.3), adapter);
+            Batch batch = new Batch(2, 1, new int[] {4, 7}, new int[] {Batch.IGNORE, Batch.IGNORE});
+            assertEquals(0.0, lm.forward(batch));
+            lm.backward();
+            for (var p : lm.trainableParameters()) {
+                for (float g : p.grad().toArray()) {
+                    assertEquals(0f, g, p.name());
+                }
+            }
+        }
+    }
+
     @Test
     void errorsNameTheInput() {
         BaseModel base = randomBase(LLAMA, 81, 0.3);

@@ -1,0 +1,164 @@
+package io.sparklora.job;
+
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.model.LinearModule;
+import io.sparklora.model.LlamaConfig;
+import io.sparklora.tensor.Blas;
+import io.sparklora.tensor.Tensor;
+import io.sparklora.util.SplitMix64;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The training-speed benchmark behind {@code spark-lora bench}: real {@link AdapterTrainer} steps (forward, backward,
+ * clipping, AdamW) of a LoRA adapter (r = 8, α = 16 on q_proj and v_proj) over a randomly initialised LLaMA with the
+ * byte vocabulary, and in the same run the sgemm rate at the model's own GEMM shapes, so that the ratio (MFU) is
+ * comparable across machines and noisy neighbours.
+ *
+ * <p>Model FLOPs per step (issue 3): 4 × (parameters of all frozen linear layers, LM head included) × tokens
+ * + 12 × layers × batch × seq² × dim for attention scores, forward and backward.
+ */
+public final class Bench {
+    /** The MISSION.md presets, and one dim-512 block alone ({@code layer}) for per-layer figures. */
+    public enum Preset {
+        tiny(256, 4, 4, 688, 128, 8, 12),
+        small(512, 8, 8, 1376, 256, 4, 6),
+        layer(512, 1, 8, 1376, 256, 4, 12);
+
+        final int dim;
+        final int layers;
+        final int heads;
+        final int ffn;
+        final int seq;
+        final int batch;
+        final int steps; // measured steps, after two warm-up steps
+
+        Preset(int dim, int layers, int heads, int ffn, int seq, int batch, int steps) {
+            this.dim = dim;
+            this.layers = layers;
+            this.heads = heads;
+            this.ffn = ffn;
+            this.seq = seq;
+            this.batch = batch;
+            this.steps = steps;
+        }
+
+        LlamaConfig config() {
+            return new LlamaConfig(256, dim, ffn, layers, heads, heads, dim / heads, seq, 1e-6, 10000.0, false, false,
+                    false, 0.02);
+        }
+    }
+
+    /**
+     * One benchmark run.
+     *
+     * @param stepSeconds median seconds of a training step
+     * @param mfu         modelGflops / sgemmGflops
+     */
+    public record Result(Preset preset, String ompNumThreads, double stepSeconds, double tokensPerSecond,
+                         double modelGflops, double sgemmGflops, double mfu) {
+        /** One JSON line with the keys other tools compare. */
+        public String toJson() {
+            return String.format(Locale.ROOT, "{\"preset\": \"%s\", \"omp_num_threads\": \"%s\", \"step_s\": %.4f, "
+                            + "\"tokens_per_s\": %.1f, \"model_gflops\": %.2f, \"sgemm_gflops\": %.2f, \"mfu\": %.3f}",
+                    preset, ompNumThreads, stepSeconds, tokensPerSecond, modelGflops, sgemmGflops, mfu);
+        }
+    }
+
+    private Bench() {
+    }
+
+    /** Trains the preset's adapter for warm-up + measured steps and measures sgemm at its shapes. */
+    public static Result run(Preset preset) {
+        LlamaConfig c = preset.config();
+        BaseModel base = Checkpoints.random(c, 1);
+        LoraConfig lora = LoraConfig.defaults().withRank(8).withAlpha(16).withTargetModules(List.of("q_proj", "v_proj"));
+        LoraAdapter adapter = LoraAdapter.initialize(lora, c);
+        int warmup = 2;
+        TrainSpec spec = TrainSpec.lora("bench-" + preset, lora).steps(warmup + preset.steps).batchSize(preset.batch)
+                .seqLen(preset.seq).learningRate(1e-3).warmupSteps(0).evalEvery(0).seed(1).build();
+        double[] stepSeconds = new double[preset.steps];
+        AdapterTrainer trainer = AdapterTrainer.lora(spec, base, adapter, randomData(preset, warmup + preset.steps))
+                .onProgress(r -> {
+                    if (r.step() > warmup) {
+                        stepSeconds[r.step() - warmup - 1] = spec.tokensPerStep() / r.tokensPerSecond();
+                    }
+                });
+        trainer.run();
+        Arrays.sort(stepSeconds);
+        double step = stepSeconds[stepSeconds.length / 2];
+        double modelGflops = modelFlops(c, preset.batch, preset.seq) / step / 1e9;
+        double sgemm = sgemmGflops(c, preset.batch * preset.seq);
+        String omp = System.getenv().getOrDefault("OMP_NUM_THREADS", "unset");
+        return new Result(preset, omp, step, spec.tokensPerStep() / step, modelGflops, sgemm, modelGflops / sgemm);
+    }
+
+    /** FLOPs of one LoRA training step by the issue's count (frozen linear layers forward and input-gradient). */
+    public static double modelFlops(LlamaConfig c, int batch, int seq) {
+        double linear = (double) c.vocabSize() * c.hiddenSize(); // LM head
+        for (LinearModule m : c.linearModules()) {
+            linear += (double) m.inFeatures() * m.outFeatures();
+        }
+        double tokens = (double) batch * seq;
+        return 4 * linear * tokens + 12.0 * c.numHiddenLayers() * batch * (double) seq * seq * c.hiddenSize();
+    }
+
+    /** Random byte windows: throughput does not depend on what the tokens say. */
+    private static PackedData randomData(Preset p, int steps) {
+        SplitMix64 rng = new SplitMix64(7);
+        List<Window> train = new ArrayList<>();
+        for (int i = 0; i < steps * p.batch; i++) {
+            train.add(randomWindow(rng, p.seq));
+        }
+        List<Window> heldOut = List.of(randomWindow(rng, p.seq));
+        long tokens = (long) (train.size() + 1) * p.seq;
+        return new PackedData(train, heldOut, train.size() + 1, tokens, tokens - train.size() - 1);
+    }
+
+    private static Window randomWindow(SplitMix64 rng, int seq) {
+        int[] tokens = new int[seq + 1];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = rng.nextInt(256);
+        }
+        int[] targets = Arrays.copyOfRange(tokens, 1, seq + 1);
+        targets[seq - 1] = io.sparklora.model.Batch.IGNORE;
+        return new Window(Arrays.copyOf(tokens, seq), targets);
+    }
+
+    /**
+     * Best-of-ten sgemm GFLOP/s over the step's projection shapes: for every linear layer of a block and the head, the
+     * forward product (rows × out × in, x·Wᵀ) and the input-gradient product (rows × in × out, dy·W), on direct
+     * buffers, as the model calls them.
+     */
+    public static double sgemmGflops(LlamaConfig c, int rows) {
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        int[][] shapes = {{d, d}, {d, d}, {d, d}, {d, d}, {d, f}, {d, f}, {f, d}}; // (in, out) per block
+        int maxIn = Math.max(d, f);
+        FloatBuffer x = Tensor.allocate(rows * maxIn); // (rows, in)
+        FloatBuffer y = Tensor.allocate(rows * Math.max(maxIn, c.vocabSize())); // (rows, out)
+        FloatBuffer w = Tensor.allocate(Math.max(d * f, c.vocabSize() * d)); // (out, in)
+        double flops = 0;
+        long best = Long.MAX_VALUE;
+        for (int rep = 0; rep < 10; rep++) {
+            long t0 = System.nanoTime();
+            flops = 0;
+            for (int[] s : shapes) {
+                Blas.gemmNT(rows, s[1], s[0], 1f, x, 0, s[0], w, 0, s[0], 0f, y, 0, s[1]);
+                Blas.gemmNN(rows, s[0], s[1], 1f, y, 0, s[1], w, 0, s[0], 0f, x, 0, s[0]);
+                flops += 4.0 * rows * s[0] * s[1];
+            }
+            Blas.gemmNT(rows, c.vocabSize(), d, 1f, x, 0, d, w, 0, d, 0f, y, 0, c.vocabSize());
+            Blas.gemmNN(rows, d, c.vocabSize(), 1f, y, 0, c.vocabSize(), w, 0, d, 0f, x, 0, d);
+            flops += 4.0 * rows * d * c.vocabSize();
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return flops / best;
+    }
+}
