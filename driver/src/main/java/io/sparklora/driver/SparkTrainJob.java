@@ -74,6 +74,7 @@ public final class SparkTrainJob {
                     + config.maxPositions() + " positions");
         }
 
+        long t0 = System.nanoTime();
         // 2. The data and the plan.
         sc.setJobDescription("spark-lora: read data and count rows per key");
         TrainData.Read data = TrainData.read(spark, r.data());
@@ -98,6 +99,7 @@ public final class SparkTrainJob {
         out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                 + (plan.adapters().size() - toTrain.size()) + " already complete");
 
+        long t1 = System.nanoTime();
         String baseUri = model.uri();
         String baseSha = ModelStore.sha256(baseUri, conf);
         Map<String, String> status = new HashMap<>();
@@ -129,10 +131,13 @@ public final class SparkTrainJob {
                 fs.delete(ckpt, true);
             }
         }
+        long t2 = System.nanoTime();
         sc.setJobDescription(null);
         ObjectNode manifest = Manifest.write(store, r.out(), conf, Manifest.jobJson(r, model, baseSha),
                 plan.adapters(), status, plan.skipped(), data.malformedSkipped());
         printTable(manifest, out);
+        out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
+                (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
         int trained = (int) status.values().stream().filter("trained"::equals).count();
         return new Summary(trained, plan.adapters().size() - trained, plan.skipped().size(), manifest);
     }
@@ -225,7 +230,8 @@ public final class SparkTrainJob {
                             : List.of(new Tuple2<>(i, new TrainRow(row.getString(1), row.getString(2),
                             row.getString(3)))).iterator();
                 });
-        return rows.partitionBy(new AdapterPartitioner(plans.size()));
+        return rows.partitionBy(new AdapterPartitioner(plans.size()))
+                .setName("spark-lora: rows of " + plans.size() + " adapter(s), partition i = adapter i");
     }
 
     /** Partition i holds the rows of adapter i. */

@@ -65,10 +65,14 @@ public final class TrainData {
             if (columns.size() == 1) {
                 throw new IllegalArgumentException("Cannot read data " + o.path() + ": no line is a JSON object");
             }
-            String other = columns.stream().filter(c -> !c.equals(CORRUPT)).findFirst().orElseThrow();
-            malformed = df.filter(col(CORRUPT).isNotNull()).select(col(CORRUPT), col(other)).count();
+            // Spark refuses queries of the corrupt-record column alone on raw files; on a persisted frame they work.
+            df = df.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            malformed = df.filter(col(CORRUPT).isNotNull()).count();
             df = df.filter(col(CORRUPT).isNull()).drop(CORRUPT);
             columns = Arrays.asList(df.columns());
+        }
+        if (columns.isEmpty()) { // Spark infers no schema from empty JSON files
+            throw new IllegalArgumentException("Cannot train: the data " + o.path() + " has no rows");
         }
         if (o.partitionBy() != null && !columns.contains(o.partitionBy())) {
             throw new IllegalArgumentException("Cannot train: --partition-by column '" + o.partitionBy()
