@@ -2,6 +2,7 @@ package io.sparklora.cli;
 
 import io.sparklora.driver.SparkEvalJob;
 import io.sparklora.driver.SparkSessions;
+import io.sparklora.report.Reports;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,7 @@ final class EvalCommand implements Callable<Integer> {
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora eval")) {
             SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, out, System.out);
             System.out.println("Wrote " + out);
+            Reports.render(adapters, out, s.spark().sparkContext().hadoopConfiguration(), System.out);
         }
         return 0;
     }

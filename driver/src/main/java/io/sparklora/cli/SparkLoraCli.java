@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "spark-lora", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         description = "Train LoRA adapters for a frozen Hugging Face base model in parallel on Apache Spark.",
         subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

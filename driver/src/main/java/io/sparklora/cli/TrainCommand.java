@@ -6,6 +6,7 @@ import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.report.Reports;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -131,6 +132,7 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
                     + " already complete; " + summary.skipped() + " key(s) skipped. Manifest: " + out
                     + "/manifest.json");
+            Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
         }
         return 0;
     }

@@ -1,0 +1,121 @@
+package io.sparklora.report;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The text of {@code report/index.html}: the summary table, each adapter's loss curves, the eval heat map. */
+final class HtmlReport {
+    private HtmlReport() {
+    }
+
+    /**
+     * @param output     the adapters
+     * @param curves     adapter name → loss-curve PNG file name (adapters without a history are absent)
+     * @param eval       the eval matrix, or null
+     * @param heatmap    the heat map PNG file name, or null
+     * @param generated  a line saying when and by what the report was made
+     */
+    static String render(TrainOutput output, Map<String, String> curves, EvalMatrix eval, String heatmap,
+                         String generated) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+                .append("<title>spark-lora report</title>\n<style>\n")
+                .append("body{font-family:sans-serif;margin:2em;max-width:1000px;color:#222}\n")
+                .append("table{border-collapse:collapse;margin:1em 0}\n")
+                .append("th,td{border:1px solid #bbb;padding:4px 10px}\n")
+                .append("td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
+                .append("th{background:#eee}\nimg{max-width:100%;border:1px solid #ddd}\n")
+                .append("</style>\n</head>\n<body>\n<h1>spark-lora report</h1>\n")
+                .append("<p>Output: <code>").append(escape(output.dir().toString())).append("</code>. ")
+                .append(escape(generated)).append("</p>\n");
+
+        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
+                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
+                .append("<th>seconds</th></tr>\n");
+        for (AdapterSummary a : output.adapters()) {
+            h.append("<tr><td><a href=\"#adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
+                    .append("</a></td><td>").append(a.sourceKey() == null ? "" : escape(a.sourceKey()))
+                    .append("</td>").append(num(a.rows())).append(num(a.steps())).append(num(a.trainLoss(), 4))
+                    .append(num(a.heldOutLoss(), 4)).append(num(a.baseHeldOutLoss(), 4))
+                    .append(num(a.seconds(), 1)).append("</tr>\n");
+        }
+        h.append("</table>\n");
+
+        if (eval != null) {
+            h.append("<h2>Cross-evaluation</h2>\n<p>Mean held-out loss of every model on every partition; ")
+                    .append("lower is better, the best model of each partition is in bold.</p>\n");
+            if (heatmap != null) {
+                h.append("<img src=\"").append(escape(heatmap)).append("\" alt=\"eval matrix heat map\">\n");
+            } else {
+                h.append("<p>The matrix (").append(eval.models().size()).append(" x ").append(eval.partitions().size())
+                        .append(") is too large for a readable heat map; the table has every cell.</p>\n");
+            }
+            h.append(evalTable(eval));
+            h.append("<p>The matrix as JSON: <a href=\"").append(ReportWriter.EVAL_COPY).append("\">")
+                    .append(ReportWriter.EVAL_COPY).append("</a>.</p>\n");
+        }
+
+        h.append("<h2>Loss curves</h2>\n");
+        for (AdapterSummary a : output.adapters()) {
+            h.append("<h3 id=\"adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
+                    .append("</h3>\n");
+            String png = curves.get(a.name());
+            if (png != null) {
+                h.append("<img src=\"").append(escape(png)).append("\" alt=\"loss curves of ")
+                        .append(escape(a.name())).append("\">\n");
+            } else {
+                h.append("<p>No loss history recorded.</p>\n");
+            }
+        }
+        h.append("</body>\n</html>\n");
+        return h.toString();
+    }
+
+    private static String evalTable(EvalMatrix m) {
+        StringBuilder h = new StringBuilder("<table id=\"eval\">\n<tr><th>model \\ partition</th>");
+        for (String p : m.partitions()) {
+            h.append("<th>").append(escape(p)).append("</th>");
+        }
+        h.append("</tr>\n");
+        List<String> models = m.models();
+        for (int r = 0; r < models.size(); r++) {
+            h.append("<tr><th>").append(escape(models.get(r))).append("</th>");
+            for (int c = 0; c < m.partitions().size(); c++) {
+                String cell = format(m.loss(r, c), 4);
+                h.append("<td class=\"num\">").append(m.bestModel(c) == r ? "<b>" + cell + "</b>" : cell)
+                        .append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        return h.append("</table>\n").toString();
+    }
+
+    private static String num(long v) {
+        return "<td class=\"num\">" + (v < 0 ? "" : Long.toString(v)) + "</td>";
+    }
+
+    private static String num(double v, int decimals) {
+        return "<td class=\"num\">" + format(v, decimals) + "</td>";
+    }
+
+    private static String format(double v, int decimals) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    static String escape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&#39;");
+                default -> b.append(c);
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,131 @@
+package io.sparklora.report;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * Writes {@code <out>/report/}: {@code loss-<adapter>.png} per adapter with a loss history, {@code eval-heatmap.png}
+ * when an eval matrix is given, and {@code index.html} tying them together. The directory is built beside the old one
+ * and swapped in, so a failed render leaves the previous report as it was.
+ */
+public final class ReportWriter {
+    public static final String DIR = "report";
+    public static final String INDEX = "index.html";
+    public static final String HEATMAP = "eval-heatmap.png";
+    /** The eval matrix the report last showed, kept so that re-rendering without --eval still shows it. */
+    public static final String EVAL_COPY = "eval-matrix.json";
+
+    private ReportWriter() {
+    }
+
+    /** What was written: the report directory and its files in the order the page shows them. */
+    public record Written(Path dir, List<String> files) {
+        public Written {
+            files = List.copyOf(files);
+        }
+    }
+
+    /**
+     * Renders the report of a train output directory (local file system).
+     *
+     * @param output the adapters, from {@link TrainOutput#read}
+     * @param eval   the eval matrix, or null for none
+     */
+    public static Written write(TrainOutput output, EvalMatrix eval) throws IOException {
+        Charts.headless();
+        Path target = output.dir().resolve(DIR);
+        Path tmp = output.dir().resolve("." + DIR + ".tmp-" + UUID.randomUUID());
+        Files.createDirectories(tmp);
+        try {
+            List<String> files = new ArrayList<>();
+            Map<String, String> curves = new LinkedHashMap<>();
+            Set<String> used = new HashSet<>();
+            for (AdapterSummary a : output.adapters()) {
+                if (a.trainHistory().isEmpty() && a.heldOutHistory().isEmpty()) {
+                    continue;
+                }
+                String png = uniqueName("loss-" + fileSafe(a.name()), used) + ".png";
+                writePng(LossCurveChart.render(a), tmp.resolve(png));
+                curves.put(a.name(), png);
+                files.add(png);
+            }
+            String heatmap = null;
+            if (eval != null) {
+                if (EvalHeatmapChart.fits(eval)) {
+                    heatmap = HEATMAP;
+                    writePng(EvalHeatmapChart.render(eval), tmp.resolve(heatmap));
+                    files.add(heatmap);
+                }
+                Files.writeString(tmp.resolve(EVAL_COPY), eval.toJson(), StandardCharsets.UTF_8);
+                files.add(EVAL_COPY);
+            }
+            String generated = "Generated " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " by spark-lora "
+                    + io.sparklora.cli.Versions.sparkLora() + ".";
+            Files.writeString(tmp.resolve(INDEX), HtmlReport.render(output, curves, eval, heatmap, generated),
+                    StandardCharsets.UTF_8);
+            files.add(0, INDEX);
+            deleteRecursively(target);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            return new Written(target, files);
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(tmp);
+            throw e;
+        }
+    }
+
+    /** The eval matrix of the report already under {@code outDir}, or null when it showed none. */
+    public static EvalMatrix previousEval(Path outDir) throws IOException {
+        Path copy = outDir.resolve(DIR).resolve(EVAL_COPY);
+        return Files.isRegularFile(copy) ? EvalMatrix.read(copy) : null;
+    }
+
+    private static void writePng(BufferedImage image, Path file) throws IOException {
+        if (!ImageIO.write(image, "png", file.toFile())) {
+            throw new IOException("Cannot write " + file + ": no PNG writer in this Java runtime");
+        }
+    }
+
+    /** Adapter names are already reduced to [A-Za-z0-9._-] by train; the report does not rely on it. */
+    static String fileSafe(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.startsWith(".") ? "_" + s.substring(1) : s;
+    }
+
+    private static String uniqueName(String base, Set<String> used) {
+        String name = base;
+        for (int i = 2; !used.add(name); i++) {
+            name = base + "-" + i;
+        }
+        return name;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

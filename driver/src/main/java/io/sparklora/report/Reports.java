@@ -1,0 +1,135 @@
+package io.sparklora.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.util.StrictJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+
+/**
+ * The report step of {@code train}, {@code eval} and {@code report}, for an output on any Hadoop file system. A local
+ * output is rendered in place ({@link ReportWriter}); for {@code hdfs://}, {@code s3a://} and the like, the manifest
+ * and training records are staged in a local temporary directory, rendered there, and the report's files uploaded to
+ * {@code <out>/report/} (each file written whole; the old report's files are replaced). Without an eval matrix, the
+ * one the previous report showed is kept.
+ */
+public final class Reports {
+    private Reports() {
+    }
+
+    /**
+     * Renders the report of a train output.
+     *
+     * @param outUri  the train output: a local path or a URI
+     * @param evalUri the eval matrix JSON (local path or URI), or null to keep the previous report's
+     * @param conf    Hadoop configuration for non-local URIs (S3A credentials, HDFS address)
+     * @param log     where to say what was written
+     */
+    public static void render(String outUri, String evalUri, Configuration conf, PrintStream log) throws IOException {
+        Path local = localPath(outUri);
+        if (local != null) {
+            EvalMatrix eval = evalUri != null ? readEval(evalUri, conf) : ReportWriter.previousEval(local);
+            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(local), eval);
+            log.println("Report: " + w.dir().resolve(ReportWriter.INDEX));
+            return;
+        }
+        renderStaged(outUri, evalUri, conf, log);
+    }
+
+    /** Renders through a local staging directory, reading and writing {@code outUri} with Hadoop. */
+    static void renderStaged(String outUri, String evalUri, Configuration conf, PrintStream log) throws IOException {
+        Path stage = Files.createTempDirectory("spark-lora-report");
+        try {
+            org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(outUri);
+            FileSystem fs = out.getFileSystem(conf);
+            download(fs, new org.apache.hadoop.fs.Path(out, TrainOutput.MANIFEST), stage.resolve(TrainOutput.MANIFEST),
+                    outUri);
+            JsonNode adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile())
+                    .path("adapters");
+            for (JsonNode a : adapters) {
+                String rel = a.path("path").asText("adapters/" + a.path("name").asText());
+                Path dest = stage.resolve(rel).normalize();
+                if (!dest.startsWith(stage)) {
+                    continue; // TrainOutput.read refuses it with the message naming the manifest
+                }
+                download(fs, new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(out, rel),
+                        TrainOutput.TRAINING_RECORD), dest.resolve(TrainOutput.TRAINING_RECORD), outUri);
+            }
+            org.apache.hadoop.fs.Path remoteReport = new org.apache.hadoop.fs.Path(out, ReportWriter.DIR);
+            org.apache.hadoop.fs.Path previous = new org.apache.hadoop.fs.Path(remoteReport, ReportWriter.EVAL_COPY);
+            EvalMatrix eval = null;
+            if (evalUri != null) {
+                eval = readEval(evalUri, conf);
+            } else if (fs.exists(previous)) {
+                Path copy = stage.resolve("previous-" + ReportWriter.EVAL_COPY);
+                download(fs, previous, copy, outUri);
+                eval = EvalMatrix.read(copy);
+            }
+            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval);
+            fs.delete(remoteReport, true);
+            for (String file : w.files()) {
+                try (InputStream in = Files.newInputStream(w.dir().resolve(file));
+                     OutputStream os = fs.create(new org.apache.hadoop.fs.Path(remoteReport, file), true)) {
+                    in.transferTo(os);
+                }
+            }
+            log.println("Report: " + new org.apache.hadoop.fs.Path(remoteReport, ReportWriter.INDEX));
+        } finally {
+            deleteQuietly(stage);
+        }
+    }
+
+    private static EvalMatrix readEval(String uri, Configuration conf) throws IOException {
+        Path local = localPath(uri);
+        if (local != null) {
+            return EvalMatrix.read(local);
+        }
+        Path tmp = Files.createTempFile("spark-lora-eval", ".json");
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
+            download(p.getFileSystem(conf), p, tmp, uri);
+            return EvalMatrix.read(tmp);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void download(FileSystem fs, org.apache.hadoop.fs.Path from, Path to, String what)
+            throws IOException {
+        if (!fs.exists(from)) {
+            throw new IOException("Cannot render the report of " + what + ": no " + from);
+        }
+        Files.createDirectories(to.getParent());
+        try (InputStream in = fs.open(from)) {
+            Files.copy(in, to);
+        }
+    }
+
+    /** The local path of a plain path or a {@code file:} URI; null for any other scheme. */
+    static Path localPath(String uri) {
+        int colon = uri.indexOf(':');
+        int slash = uri.indexOf('/');
+        boolean hasScheme = colon > 1 && (slash < 0 || colon < slash);
+        if (!hasScheme) {
+            return Path.of(uri);
+        }
+        URI u = URI.create(uri);
+        return "file".equalsIgnoreCase(u.getScheme()) ? Path.of(u) : null;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory; the OS cleans it eventually
+        }
+    }
+}
