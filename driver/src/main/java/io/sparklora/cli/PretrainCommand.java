@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -98,6 +99,7 @@ final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("Cannot combine --steps " + steps + " and --epochs " + epochs
                     + ": give one");
         }
+        Instant started = Instant.now();
         LocalRows.Format fmt = LocalRows.formatOf(data, format);
         List<Map<String, Object>> rows = LocalRows.read(data, fmt);
         BaseModel base = Checkpoints.load(model);
@@ -127,7 +129,7 @@ final class PretrainCommand implements Callable<Integer> {
                 packed.heldOut().size(), seqLen, total, batch);
         double initialHeldOut = packed.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
         TrainResult result = trainer.run();
-        ObjectNode record = record(spec, packed, fmt, modelSha, initialHeldOut, result);
+        ObjectNode record = record(spec, packed, fmt, modelSha, initialHeldOut, result, started);
         OutputDirs.writeAtomically(out, "model", dir -> {
             Checkpoints.save(base, dir);
             Path tok = model.resolve("tokenizer.json");
@@ -143,48 +145,61 @@ final class PretrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The same shape as the {@code train} command's {@code adapters/<name>/training.json} (format_version 1, histories
+     * as [step, loss, lr]) so the same tools read both; {@code base_held_out_loss} is the starting model's.
+     */
     private ObjectNode record(TrainSpec spec, PackedData packed, LocalRows.Format fmt, String modelSha,
-                              double initialHeldOut, TrainResult result) throws IOException {
+                              double initialHeldOut, TrainResult result, Instant started) throws IOException {
         ObjectNode root = StrictJson.MAPPER.createObjectNode();
+        root.put("format_version", 1);
         root.put("command", "pretrain");
-        root.put("spark_lora_version", Versions.sparkLora());
-        root.put("java_version", System.getProperty("java.version"));
-        ObjectNode config = root.putObject("config");
-        config.put("model", model.toString());
-        config.put("data", data.toString());
-        config.put("format", fmt.name());
-        config.put("text_column", textColumn);
-        config.put("steps", spec.steps());
-        config.put("epochs", spec.epochs());
-        config.put("batch", spec.batchSize());
-        config.put("seq", spec.seqLen());
-        config.put("lr", spec.learningRate());
-        config.put("warmup", spec.warmupSteps());
-        config.put("min_lr_ratio", spec.minLrRatio());
-        config.put("weight_decay", spec.weightDecay());
-        config.put("grad_clip", spec.gradClip());
-        config.put("held_out", spec.heldOutFraction());
-        config.put("eval_every", spec.evalEvery());
+        ObjectNode versions = root.putObject("versions");
+        versions.put("spark_lora", Versions.sparkLora());
+        versions.put("java", System.getProperty("java.version"));
+        ObjectNode base = root.putObject("base_model");
+        base.put("path", model.toString());
+        base.put("sha256", modelSha);
+        ObjectNode input = root.putObject("data_source");
+        input.put("path", data.toString());
+        input.put("sha256", Hashing.sha256(data));
+        input.put("format", fmt.name());
+        input.put("text_column", textColumn);
         root.put("seed", spec.seed());
-        root.put("model_sha256", modelSha);
-        root.put("data_sha256", Hashing.sha256(data));
+        ObjectNode s = root.putObject("train_spec");
+        s.put("steps", spec.steps());
+        s.put("epochs", spec.epochs());
+        s.put("batch_size", spec.batchSize());
+        s.put("seq_len", spec.seqLen());
+        s.put("learning_rate", spec.learningRate());
+        s.put("warmup_steps", spec.warmupSteps());
+        s.put("min_lr_ratio", spec.minLrRatio());
+        s.put("weight_decay", spec.weightDecay());
+        s.put("grad_clip", spec.gradClip());
+        s.put("grad_accumulation", spec.gradAccumulation());
+        s.put("eval_every", spec.evalEvery());
+        s.put("held_out_fraction", spec.heldOutFraction());
         ObjectNode d = root.putObject("data");
         d.put("rows", packed.rows());
         d.put("tokens", packed.tokens());
+        d.put("target_tokens", packed.targetTokens());
         d.put("train_windows", packed.train().size());
         d.put("held_out_windows", packed.heldOut().size());
         root.put("steps", result.steps());
         root.put("tokens_trained", result.tokensTrained());
-        putLoss(root, "initial_held_out_loss", initialHeldOut);
         putLoss(root, "final_train_loss", result.finalTrainLoss());
         putLoss(root, "final_held_out_loss", result.finalHeldOutLoss());
+        putLoss(root, "base_held_out_loss", initialHeldOut);
         history(root.putArray("train_history"), result.trainHistory());
         history(root.putArray("held_out_history"), result.heldOutHistory());
         ObjectNode t = root.putObject("timings");
         t.put("train_seconds", result.timings().trainSeconds());
         t.put("eval_seconds", result.timings().evalSeconds());
+        t.put("checkpoint_seconds", result.timings().checkpointSeconds());
         t.put("total_seconds", result.timings().totalSeconds());
         t.put("tokens_per_second", result.tokensPerSecond());
+        root.put("started_at", started.toString());
+        root.put("finished_at", Instant.now().toString());
         return root;
     }
 
@@ -198,7 +213,7 @@ final class PretrainCommand implements Callable<Integer> {
 
     private static void history(ArrayNode array, List<LossPoint> points) {
         for (LossPoint p : points) {
-            array.addObject().put("step", p.step()).put("loss", p.loss()).put("lr", p.learningRate());
+            array.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
         }
     }
 }

@@ -34,11 +34,11 @@ class ConfigFileTest {
         Path out = tmp.resolve("o1");
         CliTest.Run run = cli("pretrain", "--config", yaml.toString(), "--steps", "3", "--out", out.toString());
         assertEquals(0, run.status(), run.err());
-        JsonNode config = new ObjectMapper().readTree(out.resolve("training.json").toFile()).get("config");
+        JsonNode config = new ObjectMapper().readTree(out.resolve("training.json").toFile()).get("train_spec");
         assertEquals(3, config.get("steps").asInt(), "the flag wins over the file");
-        assertEquals(2, config.get("batch").asInt(), "the file wins over the default 8");
-        assertEquals(0.005, config.get("lr").asDouble(), 0.0);
-        assertEquals(0, config.get("warmup").asInt(), "the default where neither sets it");
+        assertEquals(2, config.get("batch_size").asInt(), "the file wins over the default 8");
+        assertEquals(0.005, config.get("learning_rate").asDouble(), 0.0);
+        assertEquals(0, config.get("warmup_steps").asInt(), "the default where neither sets it");
 
         Path json = tmp.resolve("job.json");
         Files.writeString(json, "{\"model\": \"" + model + "\", \"data\": \"" + text + "\", \"steps\": 2,"
@@ -46,9 +46,9 @@ class ConfigFileTest {
         Path out2 = tmp.resolve("o2");
         CliTest.Run run2 = cli("pretrain", "--config=" + json, "--out", out2.toString());
         assertEquals(0, run2.status(), run2.err());
-        JsonNode config2 = new ObjectMapper().readTree(out2.resolve("training.json").toFile()).get("config");
-        assertEquals(0.25, config2.get("held_out").asDouble(), 0.0);
-        assertEquals(8, config2.get("batch").asInt());
+        JsonNode config2 = new ObjectMapper().readTree(out2.resolve("training.json").toFile()).get("train_spec");
+        assertEquals(0.25, config2.get("held_out_fraction").asDouble(), 0.0);
+        assertEquals(8, config2.get("batch_size").asInt());
     }
 
     @Test

@@ -46,12 +46,13 @@ class PretrainCommandTest {
         assertEquals(80, record.get("steps").asInt());
         assertEquals(80, record.get("train_history").size());
         assertEquals(1, record.get("seed").asLong());
-        assertEquals(32, record.get("config").get("seq").asInt());
-        assertEquals(64, record.get("model_sha256").asText().length());
+        assertEquals(32, record.get("train_spec").get("seq_len").asInt());
+        assertEquals(1, record.get("format_version").asInt());
+        assertEquals(64, record.get("base_model").get("sha256").asText().length());
         // 1152 bytes in windows of 32: 36 windows, 4 held out (10 %)
         assertEquals(32, record.get("data").get("train_windows").asInt());
         assertEquals(4, record.get("data").get("held_out_windows").asInt());
-        double initial = record.get("initial_held_out_loss").asDouble();
+        double initial = record.get("base_held_out_loss").asDouble();
         double last = record.get("final_held_out_loss").asDouble();
         assertEquals(Math.log(256), initial, 0.1, "a fresh model is near uniform over 256 bytes");
         assertTrue(last < 1.0, "held-out loss after 80 steps on a two-sentence corpus: " + last);
@@ -83,7 +84,7 @@ class PretrainCommandTest {
         assertEquals(0, ok.status(), ok.err());
         JsonNode record = new ObjectMapper().readTree(tmp.resolve("j/training.json").toFile());
         assertEquals(2, record.get("data").get("rows").asInt());
-        assertEquals("jsonl", record.get("config").get("format").asText());
+        assertEquals("jsonl", record.get("data_source").get("format").asText());
         assertTrue(record.get("final_held_out_loss").isNull(), "nothing held out");
 
         CliTest.Run both = cli("pretrain", "--model", init.toString(), "--data", rows.toString(), "--steps", "3",
