@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,11 +53,17 @@ final class PretrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}; rows with prompt and completion train on the completion)")
     String textColumn;
 
-    @Option(names = "--steps", description = "optimizer steps (default: 100 unless --epochs is given)")
-    Integer steps;
+    @ArgGroup(exclusive = true)
+    Length length;
 
-    @Option(names = "--epochs", description = "passes over the training windows (instead of --steps)")
-    Integer epochs;
+    /** How long to train: one of the two. */
+    static final class Length {
+        @Option(names = "--steps", description = "optimizer steps (default: 100)")
+        Integer steps;
+
+        @Option(names = "--epochs", description = "passes over the training windows (instead of --steps)")
+        Integer epochs;
+    }
 
     @Option(names = "--batch", defaultValue = "8", description = "windows per step (default: ${DEFAULT-VALUE})")
     int batch;
@@ -95,10 +102,6 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (steps != null && epochs != null) {
-            throw new IllegalArgumentException("Cannot combine --steps " + steps + " and --epochs " + epochs
-                    + ": give one");
-        }
         Instant started = Instant.now();
         LocalRows.Format fmt = LocalRows.formatOf(data, format);
         List<Map<String, Object>> rows = LocalRows.read(data, fmt);
@@ -115,10 +118,10 @@ final class PretrainCommand implements Callable<Integer> {
                 .packRows("pretrain", rows.iterator(), textColumn, heldOut, seed);
         TrainSpec.Builder b = TrainSpec.fullWeights("pretrain").batchSize(batch).seqLen(seqLen).learningRate(lr)
                 .warmupSteps(warmup).weightDecay(weightDecay).gradClip(gradClip).heldOutFraction(heldOut).seed(seed);
-        if (epochs != null) {
-            b.epochs(epochs);
+        if (length != null && length.epochs != null) {
+            b.epochs(length.epochs);
         } else {
-            b.steps(steps != null ? steps : 100);
+            b.steps(length != null && length.steps != null ? length.steps : 100);
         }
         int total = b.build().totalSteps(packed.train().size());
         TrainSpec spec = b.evalEvery(evalEvery != null ? evalEvery : Math.max(1, total / 10)).build();

@@ -32,14 +32,15 @@ public final class SparkLoraCli implements Runnable {
             return 1;
         });
         ConfigFile.addOption(cli);
+        String[] expanded;
         try {
-            ConfigFile.applyTo(cli, args);
+            expanded = ConfigFile.expand(cli, args);
         } catch (java.io.IOException e) {
             cli.getErr().println("Error: " + e.getMessage());
             cli.getErr().flush();
             return 2;
         }
-        return cli.execute(args);
+        return cli.execute(expanded);
     }
 
     /** The message of the failure, falling back to the exception's class when it has none. */

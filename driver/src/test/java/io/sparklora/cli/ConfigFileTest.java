@@ -49,6 +49,33 @@ class ConfigFileTest {
         JsonNode config2 = new ObjectMapper().readTree(out2.resolve("training.json").toFile()).get("train_spec");
         assertEquals(0.25, config2.get("held_out_fraction").asDouble(), 0.0);
         assertEquals(8, config2.get("batch_size").asInt());
+
+        // --epochs on the command line replaces the file's steps (one group: --steps | --epochs)
+        Path out3 = tmp.resolve("o3");
+        CliTest.Run run3 = cli("pretrain", "--config", json.toString(), "--epochs", "1", "--out", out3.toString());
+        assertEquals(0, run3.status(), run3.err());
+        JsonNode config3 = new ObjectMapper().readTree(out3.resolve("training.json").toFile()).get("train_spec");
+        assertEquals(1, config3.get("epochs").asInt());
+        assertEquals(0, config3.get("steps").asInt());
+    }
+
+    @Test
+    void flagsAndRequiredOptionsComeFromTheFile() throws Exception {
+        Path yaml = tmp.resolve("init.yaml");
+        Files.writeString(yaml, "family: llama\ndim: 16\nlayers: 1\nheads: 2\nffn: 32\nvocab: 256\nmax-seq: 8\n"
+                + "tie-embeddings: true\n");
+        Path out = tmp.resolve("tied");
+        CliTest.Run run = cli("init-model", "--config", yaml.toString(), "--out", out.toString());
+        assertEquals(0, run.status(), run.err());
+        JsonNode hf = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertTrue(hf.get("tie_word_embeddings").asBoolean());
+        assertEquals(16, hf.get("hidden_size").asInt());
+
+        Files.writeString(yaml, "family: llama\ntie-embeddings: yes please\n");
+        CliTest.Run bad = cli("init-model", "--config", yaml.toString(), "--out", tmp.resolve("x").toString());
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("Cannot read config " + yaml + ": key 'tie-embeddings' is a flag; its value"
+                + " must be true or false, not 'yes please'"), bad.err());
     }
 
     @Test
