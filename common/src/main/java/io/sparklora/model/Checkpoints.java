@@ -42,6 +42,22 @@ public final class Checkpoints {
         return HfConfigReader.read(dir);
     }
 
+    /**
+     * Parses the text of a {@code config.json} read from elsewhere (a Hadoop file system, a broadcast); {@code source}
+     * names it in messages. Fails with an IllegalArgumentException "Cannot read model config <source>: <reason>".
+     */
+    public static ModelConfig parseConfig(String json, String source) {
+        return HfConfigReader.parse(json, source);
+    }
+
+    /**
+     * Loads the weights of a model whose config was read separately from {@code src} (e.g. a {@code model.safetensors}
+     * on a Hadoop file system), with the same checks and key mapping as {@link #load(Path)}. Does not close {@code src}.
+     */
+    public static BaseModel load(ModelConfig config, TensorSource src) throws IOException {
+        return new BaseModel(config, readWeights(config, src));
+    }
+
     /** Loads config and weights, converting every tensor to float32 and keys to the canonical ones. */
     public static BaseModel load(Path dir) throws IOException {
         ModelConfig config = readConfig(dir);

@@ -17,10 +17,10 @@ import java.util.List;
  * implementations do not reproduce (rather than silently computing a different model).
  */
 final class HfConfigReader {
-    private final Path file;
+    private final String file; // for messages
     private final JsonNode root;
 
-    private HfConfigReader(Path file, JsonNode root) {
+    private HfConfigReader(String file, JsonNode root) {
         this.file = file;
         this.root = root;
     }
@@ -39,6 +39,25 @@ final class HfConfigReader {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read model config " + file + ": " + e.getMessage(), e);
         }
+        return parse(root, file.toString());
+    }
+
+    /**
+     * Parses the text of a config.json read elsewhere (a Hadoop file system, a broadcast); {@code file} names it in
+     * messages. Errors are IllegalArgumentException.
+     */
+    static ModelConfig parse(String json, String file) {
+        JsonNode root;
+        try {
+            root = StrictJson.MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Cannot read model config " + file + ": not valid JSON: "
+                    + e.getOriginalMessage(), e);
+        }
+        return parse(root, file);
+    }
+
+    private static ModelConfig parse(JsonNode root, String file) {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException("Cannot read model config " + file + ": not a JSON object");
         }

@@ -4,7 +4,6 @@ import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.lora.LoraModule;
 import io.sparklora.lora.LoraTarget;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -68,7 +67,7 @@ final class DerivedConfig {
     }
 
     /** Refuses to write a config that would rebuild other ranks, alphas, scalings or dropout than the tensors have. */
-    static void checkDescribes(LoraConfig config, LoraAdapter adapter, Path dir) {
+    static void checkDescribes(LoraConfig config, LoraAdapter adapter, String dir) {
         String cannot = "Cannot write adapter " + dir + ": ";
         for (LoraModule m : adapter.modules().values()) {
             LoraTarget t = config.targetOf(m.target());

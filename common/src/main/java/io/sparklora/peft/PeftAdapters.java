@@ -15,6 +15,7 @@ import io.sparklora.safetensors.DType;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.storage.AtomicFiles;
+import io.sparklora.storage.FileSink;
 import io.sparklora.safetensors.TensorInfo;
 import io.sparklora.tensor.Tensor;
 import java.io.IOException;
@@ -52,11 +53,23 @@ public final class PeftAdapters {
      * derived from its modules.
      */
     public static void write(Path dir, LoraAdapter adapter, String baseModelNameOrPath) throws IOException {
+        Files.createDirectories(dir);
+        write(dir.toString(), (name, content) -> AtomicFiles.write(dir.resolve(name), content), adapter,
+                baseModelNameOrPath);
+    }
+
+    /**
+     * Writes the adapter's two files into {@code sink}: {@value #WEIGHTS_FILE} first, {@code adapter_config.json}
+     * last, so on stores without rename a present config means the weights are complete. {@code where} names the
+     * destination in messages.
+     */
+    public static void write(String where, FileSink sink, LoraAdapter adapter, String baseModelNameOrPath)
+            throws IOException {
         if (adapter.modules().isEmpty()) {
-            throw new IllegalArgumentException("Cannot write adapter " + dir + ": it has no modules");
+            throw new IllegalArgumentException("Cannot write adapter " + where + ": it has no modules");
         }
         LoraConfig config = adapter.config() != null ? adapter.config() : DerivedConfig.of(adapter);
-        DerivedConfig.checkDescribes(config, adapter, dir);
+        DerivedConfig.checkDescribes(config, adapter, where);
         Set<WeightLayout> layouts = new TreeSet<>();
         Set<String> names = new TreeSet<>();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -67,16 +80,15 @@ public final class PeftAdapters {
             tensors.put(m.loraB().name(), m.loraB().value()); // (out, rank)
         }
         if (layouts.size() != 1) {
-            throw new IllegalArgumentException("Cannot write adapter " + dir + ": its modules mix weight layouts "
+            throw new IllegalArgumentException("Cannot write adapter " + where + ": its modules mix weight layouts "
                     + layouts + "; fan_in_fan_out must hold for all of them");
         }
         List<String> targetNames = config.allLinear() ? List.copyOf(names) : config.targetModules();
         Map<String, Object> json = PeftAdapterConfig.toJson(config, targetNames,
                 layouts.contains(WeightLayout.IN_OUT), baseModelNameOrPath);
-        Files.createDirectories(dir);
-        SafeTensorsWriter.write(dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"), tensors); // temp file + move
+        sink.write(WEIGHTS_FILE, out -> SafeTensorsWriter.write(out, Map.of("format", "pt"), tensors));
         byte[] configBytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
-        AtomicFiles.write(dir.resolve(PeftAdapterConfig.FILE), configBytes);
+        sink.write(PeftAdapterConfig.FILE, out -> out.write(configBytes));
     }
 
     /**

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -24,21 +26,48 @@ public final class Hashing {
      * — so renaming, moving or editing any file changes the hash, and the result does not depend on the platform.
      */
     public static String sha256(Path fileOrDir) throws IOException {
+        if (!Files.isDirectory(fileOrDir)) {
+            MessageDigest md = newDigest();
+            try (InputStream in = Files.newInputStream(fileOrDir)) {
+                digest(md, in);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
+        List<NamedFile> files = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(fileOrDir)) {
+            for (Path f : walk.filter(Files::isRegularFile).collect(Collectors.toList())) {
+                long size = Files.size(f);
+                files.add(new NamedFile(relativeName(fileOrDir, f), size, () -> Files.newInputStream(f)));
+            }
+        }
+        return sha256(files);
+    }
+
+    /** Opens one file's bytes. */
+    @FunctionalInterface
+    public interface Opener {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * A file of a directory listed elsewhere (a Hadoop file system): its '/'-separated name relative to the directory,
+     * its length, and how to read it.
+     */
+    public record NamedFile(String name, long size, Opener opener) {
+    }
+
+    /** The directory hash of {@link #sha256(Path)} over files listed by the caller (in any order). */
+    public static String sha256(List<NamedFile> files) throws IOException {
+        List<NamedFile> sorted = new ArrayList<>(files);
+        sorted.sort(Comparator.comparing(NamedFile::name));
         MessageDigest md = newDigest();
-        if (Files.isDirectory(fileOrDir)) {
-            List<Path> files;
-            try (Stream<Path> walk = Files.walk(fileOrDir)) {
-                files = walk.filter(Files::isRegularFile).collect(Collectors.toList());
+        for (NamedFile f : sorted) {
+            md.update(f.name().getBytes(StandardCharsets.UTF_8));
+            md.update((byte) 0);
+            md.update(ByteBuffer.allocate(8).putLong(0, f.size()).array());
+            try (InputStream in = f.opener().open()) {
+                digest(md, in);
             }
-            files.sort((a, b) -> relativeName(fileOrDir, a).compareTo(relativeName(fileOrDir, b)));
-            for (Path f : files) {
-                md.update(relativeName(fileOrDir, f).getBytes(StandardCharsets.UTF_8));
-                md.update((byte) 0);
-                md.update(ByteBuffer.allocate(8).putLong(0, Files.size(f)).array());
-                digestFile(md, f);
-            }
-        } else {
-            digestFile(md, fileOrDir);
         }
         return HexFormat.of().formatHex(md.digest());
     }
@@ -54,12 +83,10 @@ public final class Hashing {
         return sb.toString();
     }
 
-    private static void digestFile(MessageDigest md, Path f) throws IOException {
+    private static void digest(MessageDigest md, InputStream in) throws IOException {
         byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(f)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
+        for (int n; (n = in.read(buf)) > 0; ) {
+            md.update(buf, 0, n);
         }
     }
 

@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "spark-lora", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         description = "Train LoRA adapters for a frozen Hugging Face base model in parallel on Apache Spark.",
-        subcommands = {InitModelCommand.class, ScoreCommand.class, PretrainCommand.class, MergeCommand.class,
-                GenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
+                PretrainCommand.class, MergeCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,40 @@
+package io.sparklora.cli;
+
+import io.sparklora.driver.SparkEvalJob;
+import io.sparklora.driver.SparkSessions;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code eval}: every adapter of a train output and the base on every partition's held-out rows, on Spark. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Held-out loss and perplexity of every adapter (and the base) on every partition.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "base model directory")
+    String model;
+
+    @Option(names = "--adapters", required = true, description = "the --out of a train run (holds manifest.json)")
+    String adapters;
+
+    @Option(names = "--data", description = "data to evaluate on (default: the train run's --data)")
+    String data;
+
+    @Option(names = "--partition-by", description = "column whose values are the matrix columns (default: the train "
+            + "run's split)")
+    String partitionBy;
+
+    @Option(names = "--out", required = true, description = "JSON file to write the matrix to")
+    String out;
+
+    @Option(names = "--master", description = "Spark master URL (default: the active session or local[*])")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora eval")) {
+            SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, out, System.out);
+            System.out.println("Wrote " + out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,161 @@
+package io.sparklora.cli;
+
+import io.sparklora.driver.DataOptions;
+import io.sparklora.driver.SparkSessions;
+import io.sparklora.driver.SparkTrainJob;
+import io.sparklora.driver.TrainRequest;
+import io.sparklora.job.TrainSpec;
+import io.sparklora.lora.LoraConfig;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code train}: one LoRA adapter per key value ({@code --partition-by}) or per random shard ({@code --shards}),
+ * trained in parallel on Spark. This class only resolves the command line into a {@link TrainRequest}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train one LoRA adapter per partition of the data, in parallel on Spark.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "base model directory (file://, hdfs://, s3a://)")
+    String model;
+
+    @Option(names = "--data", required = true, description = "training data: file, directory or glob")
+    String data;
+
+    @Option(names = "--format", description = "jsonl, parquet, csv or text (default: from the extension, else jsonl)")
+    String format;
+
+    @Option(names = "--text-column", description = "text column (default: text; value for --format text)")
+    String textColumn;
+
+    @Option(names = "--prompt-column", description = "prompt column (with --completion-column: loss on the completion)")
+    String promptColumn;
+
+    @Option(names = "--completion-column", description = "completion column")
+    String completionColumn;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Split split;
+
+    static final class Split {
+        @Option(names = "--partition-by", required = true, description = "one adapter per distinct value of COL")
+        String partitionBy;
+
+        @Option(names = "--shards", required = true, description = "K deterministic random shards, one adapter each")
+        int shards;
+    }
+
+    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE})")
+    int rank;
+
+    @Option(names = "--alpha", defaultValue = "16", description = "lora_alpha (default: ${DEFAULT-VALUE})")
+    double alpha;
+
+    @Option(names = "--dropout", defaultValue = "0", description = "lora_dropout (default: ${DEFAULT-VALUE})")
+    double dropout;
+
+    @Option(names = "--targets", description = "target modules, comma-separated, or all-linear (default: q_proj,v_proj"
+            + " for LLaMA, c_attn for GPT-2)")
+    String targets;
+
+    @Option(names = "--rslora", description = "scale by alpha/sqrt(r) (rsLoRA)")
+    boolean rslora;
+
+    @ArgGroup(exclusive = true)
+    Length length;
+
+    static final class Length {
+        @Option(names = "--steps", description = "optimizer steps per adapter (default: 100)")
+        Integer steps;
+
+        @Option(names = "--epochs", description = "passes over each adapter's training windows")
+        Integer epochs;
+    }
+
+    @Option(names = "--batch", defaultValue = "8", description = "windows per batch (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "128", description = "tokens per window (default: ${DEFAULT-VALUE})")
+    int seq;
+
+    @Option(names = "--lr", defaultValue = "2e-4", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "warm-up steps (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "fraction of windows held out (default: "
+            + "${DEFAULT-VALUE})")
+    double heldOut;
+
+    @Option(names = "--checkpoint-every", defaultValue = "50", description = "checkpoint every N steps, so a retried "
+            + "task resumes (default: ${DEFAULT-VALUE}; 0 = at the end only)")
+    int checkpointEvery;
+
+    @Option(names = "--eval-every", defaultValue = "0", description = "held-out loss every N steps (default: at the "
+            + "end only)")
+    int evalEvery;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed of shards, splits, data order, init, dropout "
+            + "(default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--skip-malformed", description = "drop malformed JSONL lines (counted and reported) instead of "
+            + "failing")
+    boolean skipMalformed;
+
+    @Option(names = "--base-on-executors", description = "executors read --model themselves instead of receiving a "
+            + "broadcast (for bases too large to broadcast)")
+    boolean baseOnExecutors;
+
+    @Option(names = "--progress-seconds", defaultValue = "10", description = "seconds between progress lines of an "
+            + "adapter (default: ${DEFAULT-VALUE})")
+    double progressSeconds;
+
+    @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
+    String out;
+
+    @Option(names = "--master", description = "Spark master URL (default: the active session, spark-submit's, or "
+            + "local[*])")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainRequest request = request();
+        try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
+            SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
+            System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
+                    + " already complete; " + summary.skipped() + " key(s) skipped. Manifest: " + out
+                    + "/manifest.json");
+        }
+        return 0;
+    }
+
+    TrainRequest request() {
+        DataOptions dataOptions = new DataOptions(data, format, textColumn, promptColumn, completionColumn,
+                split.partitionBy, split.partitionBy != null ? 0 : split.shards, seed, skipMalformed);
+        LoraConfig lora = LoraConfig.defaults().withRank(rank).withAlpha(alpha).withDropout(dropout).withSeed(seed);
+        if (rslora) {
+            lora = lora.withRslora();
+        }
+        List<String> targetList = targets == null ? null
+                : Arrays.stream(targets.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+        if (targetList != null) {
+            lora = lora.withTargetModules(targetList); // validates the names now
+        }
+        TrainSpec.Builder spec = TrainSpec.lora("adapter", lora).batchSize(batch).seqLen(seq).learningRate(lr)
+                .warmupSteps(warmup).heldOutFraction(heldOut).checkpointEvery(checkpointEvery).evalEvery(evalEvery)
+                .seed(seed);
+        if (length != null && length.epochs != null) {
+            spec.epochs(length.epochs);
+        } else if (length != null && length.steps != null) {
+            spec.steps(length.steps);
+        }
+        return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
+                progressSeconds);
+    }
+}

@@ -1,0 +1,111 @@
+package io.sparklora.driver;
+
+import io.sparklora.job.HadoopByteSource;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.model.ModelConfig;
+import io.sparklora.safetensors.SafeTensorsReader;
+import io.sparklora.util.Hashing;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+
+/**
+ * Hugging Face model directories on any Hadoop file system ({@code file://}, {@code hdfs://}, {@code s3a://}): local
+ * ones go through {@link Checkpoints} directly; remote ones are read through {@link HadoopByteSource}, with the same
+ * checks. Used by the driver, and by executors under {@code --base-on-executors}.
+ */
+public final class ModelStore {
+    private ModelStore() {
+    }
+
+    /** What the driver learns about a model before any training: its config and tokenizer. */
+    public record ModelInfo(String uri, ModelConfig config, TokenizerSpec tokenizer) {
+    }
+
+    /**
+     * Reads {@code config.json} and {@code tokenizer.json} (when present) and checks that the weights file exists.
+     * Fails with "Cannot load base model <uri>: <reason>".
+     */
+    public static ModelInfo describe(String uri, Configuration conf) {
+        Path dir = new Path(uri);
+        try {
+            FileSystem fs = dir.getFileSystem(conf);
+            if (!fs.exists(dir)) {
+                throw new IOException("no such directory");
+            }
+            String qualified = fs.makeQualified(dir).toString();
+            ModelConfig config = Checkpoints.parseConfig(readString(fs, new Path(dir, Checkpoints.CONFIG)),
+                    qualified + "/" + Checkpoints.CONFIG);
+            if (!fs.exists(new Path(dir, Checkpoints.SAFETENSORS))
+                    && !fs.exists(new Path(dir, Checkpoints.SAFETENSORS_INDEX))) {
+                throw new IOException("it has neither " + Checkpoints.SAFETENSORS + " nor "
+                        + Checkpoints.SAFETENSORS_INDEX);
+            }
+            Path tok = new Path(dir, "tokenizer.json");
+            TokenizerSpec tokenizer = fs.exists(tok) ? TokenizerSpec.huggingFace(readString(fs, tok))
+                    : TokenizerSpec.bytes();
+            return new ModelInfo(qualified, config, tokenizer);
+        } catch (FileNotFoundException e) {
+            throw new IllegalArgumentException("Cannot load base model " + uri + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot load base model " + uri + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Cannot load base model " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Loads config and weights (sharded checkpoints only from local directories). */
+    public static BaseModel load(String uri, Configuration conf) throws IOException {
+        Path dir = new Path(uri);
+        FileSystem fs = dir.getFileSystem(conf);
+        if (fs.getScheme().equals("file")) {
+            return Checkpoints.load(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
+        }
+        String qualified = fs.makeQualified(dir).toString();
+        ModelConfig config = Checkpoints.parseConfig(readString(fs, new Path(dir, Checkpoints.CONFIG)),
+                qualified + "/" + Checkpoints.CONFIG);
+        Path weights = new Path(dir, Checkpoints.SAFETENSORS);
+        if (!fs.exists(weights)) {
+            throw new IOException("Cannot load model " + qualified + ": no " + Checkpoints.SAFETENSORS
+                    + " (sharded checkpoints are read from local directories only)");
+        }
+        try (SafeTensorsReader src = SafeTensorsReader.open(HadoopByteSource.open(fs, weights))) {
+            return Checkpoints.load(config, src);
+        }
+    }
+
+    /** {@link Hashing#sha256(Path)}'s directory hash, over every file below {@code uri} on its file system. */
+    public static String sha256(String uri, Configuration conf) throws IOException {
+        Path dir = new Path(uri);
+        FileSystem fs = dir.getFileSystem(conf);
+        Path root = fs.makeQualified(dir);
+        List<Hashing.NamedFile> files = new ArrayList<>();
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+            FileStatus st = it.next();
+            String rel = root.toUri().relativize(st.getPath().toUri()).getPath();
+            Path p = st.getPath();
+            files.add(new Hashing.NamedFile(rel, st.getLen(), () -> fs.open(p)));
+        }
+        return Hashing.sha256(files);
+    }
+
+    static String readString(FileSystem fs, Path file) throws IOException {
+        if (!fs.exists(file)) {
+            throw new FileNotFoundException(file.getName() + " is missing");
+        }
+        try (InputStream in = fs.open(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}

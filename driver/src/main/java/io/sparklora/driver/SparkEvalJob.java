@@ -1,0 +1,111 @@
+package io.sparklora.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.TrainSpec;
+import io.sparklora.lora.LoraConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code eval} job: every adapter of a train output (from its manifest.json) and the base, on the held-out windows
+ * of every data partition — the same deterministic split {@code train} used — in one Spark stage (one task per
+ * partition). Writes a JSON matrix: rows = adapters then {@code base}, columns = partitions, mean loss and perplexity.
+ */
+public final class SparkEvalJob {
+    private SparkEvalJob() {
+    }
+
+    public static ObjectNode run(SparkSession spark, String modelUri, String adaptersUri, String dataPath,
+                                 String partitionBy, String outUri, PrintStream out) throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration conf = sc.hadoopConfiguration();
+        sc.setJobGroup("spark-lora-eval", "spark-lora eval " + adaptersUri, false);
+        Path manifestPath = new Path(adaptersUri, Manifest.FILE);
+        FileSystem fs = manifestPath.getFileSystem(conf);
+        if (!fs.exists(manifestPath)) {
+            throw new IllegalArgumentException("Cannot evaluate adapters " + adaptersUri + ": no " + Manifest.FILE
+                    + " (is it the --out of a finished train?)");
+        }
+        JsonNode manifest = TrainingRecord.JSON.readTree(Manifest.read(fs, manifestPath));
+        JsonNode job = manifest.path("job");
+        ModelStore.ModelInfo model = ModelStore.describe(modelUri, conf);
+        DataOptions data = Manifest.dataOptions(job, dataPath, partitionBy);
+        TrainSpec template = TrainSpec.lora("eval", LoraConfig.defaults()).steps(1)
+                .seqLen(job.path("seq_len").asInt()).batchSize(job.path("batch_size").asInt())
+                .heldOutFraction(job.path("held_out_fraction").asDouble()).seed(job.path("seed").asLong()).build();
+        List<String> names = new ArrayList<>();
+        List<String> dirs = new ArrayList<>();
+        for (JsonNode a : manifest.path("adapters")) {
+            names.add(a.path("name").asText());
+            dirs.add(fs.makeQualified(new Path(adaptersUri, a.path("path").asText())).toString());
+        }
+        sc.setJobDescription("spark-lora eval: read data and count rows per partition");
+        TrainData.Read read = TrainData.read(spark, data);
+        SparkTrainJob.Plan plan = SparkTrainJob.plan(read, data, model.tokenizer());
+        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+        sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
+                + " partition(s)");
+        EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, model.tokenizer(), new HadoopConf(conf));
+        List<double[]> cells = SparkTrainJob.rowsByPlan(read, plan.adapters())
+                .mapPartitionsWithIndex(task::call, false).collect();
+        base.destroy();
+
+        ObjectNode m = TrainingRecord.JSON.createObjectNode();
+        m.put("format_version", 1);
+        m.put("model", model.uri());
+        m.put("adapters", adaptersUri);
+        m.put("data", data.path());
+        ArrayNode columns = m.putArray("columns");
+        ArrayNode keys = m.putArray("column_keys");
+        ArrayNode windows = m.putArray("held_out_windows");
+        for (int p = 0; p < plan.adapters().size(); p++) {
+            columns.add(plan.adapters().get(p).name());
+            keys.add(plan.adapters().get(p).key());
+            windows.add((long) cells.get(p)[names.size() + 1]);
+        }
+        ArrayNode rows = m.putArray("rows");
+        for (int a = 0; a <= names.size(); a++) {
+            ObjectNode row = rows.addObject();
+            row.put("adapter", a < names.size() ? names.get(a) : "base");
+            ArrayNode loss = row.putArray("loss");
+            ArrayNode ppl = row.putArray("perplexity");
+            for (double[] c : cells) {
+                if (Double.isNaN(c[a])) {
+                    loss.addNull();
+                    ppl.addNull();
+                } else {
+                    loss.add(c[a]);
+                    ppl.add(Math.exp(c[a]));
+                }
+            }
+        }
+        Path target = new Path(outUri);
+        FileSystem outFs = target.getFileSystem(conf);
+        outFs.mkdirs(target.getParent());
+        Manifest.writeAtomically(outFs, conf, target, TrainingRecord.JSON.writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(m));
+        out.printf("%-24s", "held-out loss");
+        for (JsonNode c : columns) {
+            out.printf(" %12s", c.asText());
+        }
+        out.println();
+        for (JsonNode row : rows) {
+            out.printf("%-24s", row.path("adapter").asText());
+            for (JsonNode v : row.path("loss")) {
+                out.printf(" %12s", v.isNull() ? "-" : String.format("%.4f", v.asDouble()));
+            }
+            out.println();
+        }
+        return m;
+    }
+}

@@ -1,0 +1,28 @@
+package io.sparklora.driver;
+
+import io.sparklora.job.TrainSpec;
+import io.sparklora.lora.LoraConfig;
+import java.util.List;
+
+/**
+ * The resolved {@code train} command line: what {@link SparkTrainJob} runs. Built by the CLI; validated here and in
+ * {@link DataOptions} and {@link TrainSpec}.
+ *
+ * @param model            base model directory URI
+ * @param data             how to read and split the data
+ * @param out              output directory URI
+ * @param lora             the LoRA settings; its targets are replaced by the family's defaults when {@code targets}
+ *                         is null
+ * @param targets          target module names or {@code all-linear}, or null for the family's default
+ * @param template         the training settings (its name is replaced per adapter)
+ * @param baseOnExecutors  executors read the base model from {@code model} instead of a broadcast
+ * @param progressSeconds  seconds between progress lines of one adapter
+ */
+public record TrainRequest(String model, DataOptions data, String out, LoraConfig lora, List<String> targets,
+                           TrainSpec template, boolean baseOnExecutors, double progressSeconds) {
+    public TrainRequest {
+        if (model == null || out == null) {
+            throw new IllegalArgumentException("Invalid train request: --model and --out are required");
+        }
+    }
+}
