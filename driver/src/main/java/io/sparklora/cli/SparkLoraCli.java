@@ -7,12 +7,14 @@ import picocli.CommandLine.Command;
 /**
  * Entry point of {@code submit/spark-lora} and of {@code spark-submit --class io.sparklora.cli.SparkLoraCli}.
  * Options are kebab-case; each subcommand is one class. Failures print one line, {@code Error: <message>}, and exit
- * with status 1; usage errors exit with status 2.
+ * with status 1; usage errors (and a bad {@code --config} file) exit with status 2. Every command with options also
+ * takes {@code --config FILE} ({@link ConfigFile}).
  */
 @Command(name = "spark-lora", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         description = "Train LoRA adapters for a frozen Hugging Face base model in parallel on Apache Spark.",
         subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
-                ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                PretrainCommand.class, MergeCommand.class, GenerateCommand.class, ReportCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -30,7 +32,16 @@ public final class SparkLoraCli implements Runnable {
             err.flush();
             return 1;
         });
-        return cli.execute(args);
+        ConfigFile.addOption(cli);
+        String[] expanded;
+        try {
+            expanded = ConfigFile.expand(cli, args);
+        } catch (java.io.IOException e) {
+            cli.getErr().println("Error: " + e.getMessage());
+            cli.getErr().flush();
+            return 2;
+        }
+        return cli.execute(expanded);
     }
 
     /** The message of the failure, falling back to the exception's class when it has none. */

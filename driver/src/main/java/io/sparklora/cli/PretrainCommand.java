@@ -1,0 +1,222 @@
+package io.sparklora.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.AdapterTrainer;
+import io.sparklora.job.LossPoint;
+import io.sparklora.job.PackedData;
+import io.sparklora.job.TrainResult;
+import io.sparklora.job.TrainSpec;
+import io.sparklora.job.WindowPacker;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.storage.AtomicFiles;
+import io.sparklora.tokenizer.Tokenizer;
+import io.sparklora.tokenizer.Tokenizers;
+import io.sparklora.util.Hashing;
+import io.sparklora.util.StrictJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pretrain}: trains every weight of a model in this process (no Spark) — to build a small base model from text,
+ * or as full fine-tuning — and writes the result as a Hugging Face checkpoint with a {@code training.json} beside it
+ * (the options, the seed, the input model's and data's sha256, the loss history and the timings).
+ */
+@Command(name = "pretrain", mixinStandardHelpOptions = true,
+        description = "Train all weights of a model on text in this process and write the HF checkpoint.")
+final class PretrainCommand implements Callable<Integer> {
+    static final String TRAINING_JSON = "training.json";
+
+    @Option(names = "--model", required = true, description = "starting model directory (e.g. from init-model)")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "training data: a UTF-8 text file or a JSON-lines file")
+    Path data;
+
+    @Option(names = "--format", description = "text (the whole file is one document) or jsonl (one JSON object per"
+            + " line); default: jsonl for .jsonl/.json files, else text")
+    LocalRows.Format format;
+
+    @Option(names = "--text-column", defaultValue = "text", description = "jsonl column holding the text"
+            + " (default: ${DEFAULT-VALUE}; rows with prompt and completion train on the completion)")
+    String textColumn;
+
+    @ArgGroup(exclusive = true)
+    Length length;
+
+    /** How long to train: one of the two. */
+    static final class Length {
+        @Option(names = "--steps", description = "optimizer steps (default: 100)")
+        Integer steps;
+
+        @Option(names = "--epochs", description = "passes over the training windows (instead of --steps)")
+        Integer epochs;
+    }
+
+    @Option(names = "--batch", defaultValue = "8", description = "windows per step (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--seq", description = "tokens per window (default: 128, or the model's max positions if smaller)")
+    Integer seq;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "linear warm-up steps before the cosine decay"
+            + " (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW decoupled weight decay"
+            + " (default: ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--grad-clip", defaultValue = "1", description = "clip the global gradient norm to this, 0 for"
+            + " none (default: ${DEFAULT-VALUE})")
+    double gradClip;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "fraction of windows held out for evaluation"
+            + " (default: ${DEFAULT-VALUE})")
+    double heldOut;
+
+    @Option(names = "--eval-every", description = "held-out loss every N steps (default: ten times per run)")
+    Integer evalEvery;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the held-out split and the data order"
+            + " (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", required = true, description = "output directory (must not exist or be empty)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Instant started = Instant.now();
+        LocalRows.Format fmt = LocalRows.formatOf(data, format);
+        List<Map<String, Object>> rows = LocalRows.read(data, fmt);
+        BaseModel base = Checkpoints.load(model);
+        String modelSha = Hashing.sha256(model);
+        int maxSeq = base.config().maxPositions();
+        int seqLen = seq != null ? seq : Math.min(128, maxSeq);
+        if (seqLen < 2 || seqLen > maxSeq) {
+            throw new IllegalArgumentException("Invalid --seq " + seqLen + ": must be between 2 and the model's max"
+                    + " positions " + maxSeq);
+        }
+        Tokenizer tokenizer = Tokenizers.forModel(model);
+        PackedData packed = new WindowPacker(tokenizer, seqLen)
+                .packRows("pretrain", rows.iterator(), textColumn, heldOut, seed);
+        TrainSpec.Builder b = TrainSpec.fullWeights("pretrain").batchSize(batch).seqLen(seqLen).learningRate(lr)
+                .warmupSteps(warmup).weightDecay(weightDecay).gradClip(gradClip).heldOutFraction(heldOut).seed(seed);
+        if (length != null && length.epochs != null) {
+            b.epochs(length.epochs);
+        } else {
+            b.steps(length != null && length.steps != null ? length.steps : 100);
+        }
+        int total = b.build().totalSteps(packed.train().size());
+        TrainSpec spec = b.evalEvery(evalEvery != null ? evalEvery : Math.max(1, total / 10)).build();
+        AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, base, packed)
+                .onProgress(new ProgressLines(System.out, 50));
+        System.out.printf(Locale.ROOT, "pretrain: %d rows, %d tokens, %d training and %d held-out windows of %d;"
+                        + " %d steps of %d windows%n", packed.rows(), packed.tokens(), packed.train().size(),
+                packed.heldOut().size(), seqLen, total, batch);
+        double initialHeldOut = packed.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
+        TrainResult result = trainer.run();
+        ObjectNode record = record(spec, packed, fmt, modelSha, initialHeldOut, result, started);
+        OutputDirs.writeAtomically(out, "model", dir -> {
+            Checkpoints.save(base, dir);
+            Path tok = model.resolve("tokenizer.json");
+            if (Files.exists(tok)) {
+                Files.copy(tok, dir.resolve("tokenizer.json"), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            AtomicFiles.write(dir.resolve(TRAINING_JSON), (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
+        });
+        System.out.printf(Locale.ROOT, "Wrote %s: held-out loss %.4f -> %.4f, train loss %.4f, %.0f tok/s, %s%n",
+                out, initialHeldOut, result.finalHeldOutLoss(), result.finalTrainLoss(), result.tokensPerSecond(),
+                ProgressLines.duration(result.timings().totalSeconds()));
+        return 0;
+    }
+
+    /**
+     * The same shape as the {@code train} command's {@code adapters/<name>/training.json} (format_version 1, histories
+     * as [step, loss, lr]) so the same tools read both; {@code base_held_out_loss} is the starting model's.
+     */
+    private ObjectNode record(TrainSpec spec, PackedData packed, LocalRows.Format fmt, String modelSha,
+                              double initialHeldOut, TrainResult result, Instant started) throws IOException {
+        ObjectNode root = StrictJson.MAPPER.createObjectNode();
+        root.put("format_version", 1);
+        root.put("command", "pretrain");
+        ObjectNode versions = root.putObject("versions");
+        versions.put("spark_lora", Versions.sparkLora());
+        versions.put("java", System.getProperty("java.version"));
+        ObjectNode base = root.putObject("base_model");
+        base.put("path", model.toString());
+        base.put("sha256", modelSha);
+        ObjectNode input = root.putObject("data_source");
+        input.put("path", data.toString());
+        input.put("sha256", Hashing.sha256(data));
+        input.put("format", fmt.name());
+        input.put("text_column", textColumn);
+        root.put("seed", spec.seed());
+        ObjectNode s = root.putObject("train_spec");
+        s.put("steps", spec.steps());
+        s.put("epochs", spec.epochs());
+        s.put("batch_size", spec.batchSize());
+        s.put("seq_len", spec.seqLen());
+        s.put("learning_rate", spec.learningRate());
+        s.put("warmup_steps", spec.warmupSteps());
+        s.put("min_lr_ratio", spec.minLrRatio());
+        s.put("weight_decay", spec.weightDecay());
+        s.put("grad_clip", spec.gradClip());
+        s.put("grad_accumulation", spec.gradAccumulation());
+        s.put("eval_every", spec.evalEvery());
+        s.put("held_out_fraction", spec.heldOutFraction());
+        ObjectNode d = root.putObject("data");
+        d.put("rows", packed.rows());
+        d.put("tokens", packed.tokens());
+        d.put("target_tokens", packed.targetTokens());
+        d.put("train_windows", packed.train().size());
+        d.put("held_out_windows", packed.heldOut().size());
+        root.put("steps", result.steps());
+        root.put("tokens_trained", result.tokensTrained());
+        putLoss(root, "final_train_loss", result.finalTrainLoss());
+        putLoss(root, "final_held_out_loss", result.finalHeldOutLoss());
+        putLoss(root, "base_held_out_loss", initialHeldOut);
+        history(root.putArray("train_history"), result.trainHistory());
+        history(root.putArray("held_out_history"), result.heldOutHistory());
+        ObjectNode t = root.putObject("timings");
+        t.put("train_seconds", result.timings().trainSeconds());
+        t.put("eval_seconds", result.timings().evalSeconds());
+        t.put("checkpoint_seconds", result.timings().checkpointSeconds());
+        t.put("total_seconds", result.timings().totalSeconds());
+        t.put("tokens_per_second", result.tokensPerSecond());
+        root.put("started_at", started.toString());
+        root.put("finished_at", Instant.now().toString());
+        return root;
+    }
+
+    private static void putLoss(ObjectNode node, String key, double v) {
+        if (Double.isNaN(v)) {
+            node.putNull(key);
+        } else {
+            node.put(key, v);
+        }
+    }
+
+    private static void history(ArrayNode array, List<LossPoint> points) {
+        for (LossPoint p : points) {
+            array.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
+        }
+    }
+}
