@@ -19,7 +19,9 @@ import io.sparklora.model.LinearModule;
 import io.sparklora.model.LlamaConfig;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.model.WeightLayout;
+import io.sparklora.reference.HfReference;
 import io.sparklora.tensor.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,14 +47,26 @@ class ModelTest {
         Batch batch = randomBatch(2, 7, config.vocabSize(), 13);
         CausalLm lm = CausalLms.withAdapter(base, adapter);
         double loss = lm.forward(batch);
-        double[][] ref = ReferenceLm.logits(base, adapter, batch);
+        double[][] ref = referenceLogits(base, adapter, batch);
         float[] got = lm.logits().toArray();
         for (int r = 0; r < ref.length; r++) {
             for (int j = 0; j < ref[r].length; j++) {
                 assertEquals(ref[r][j], got[r * ref[r].length + j], 1e-4, "logit " + r + "," + j);
             }
         }
-        assertEquals(ReferenceLm.loss(ref, batch.targets()), loss, 1e-5);
+        assertEquals(HfReference.meanLoss(ref, batch.targets()), loss, 1e-5);
+    }
+
+    /** (rows, vocab) logits of the independent double-precision reference, one sequence of the batch at a time. */
+    private static double[][] referenceLogits(BaseModel base, LoraAdapter adapter, Batch batch) {
+        Map<String, HfReference.Lora> lora = HfReference.fromAdapter(adapter);
+        double[][] out = new double[batch.rows()][];
+        for (int b = 0; b < batch.batchSize(); b++) {
+            int[] tokens = Arrays.copyOfRange(batch.inputs(), b * batch.seqLen(), (b + 1) * batch.seqLen());
+            double[][] seq = HfReference.logits(base, lora, tokens);
+            System.arraycopy(seq, 0, out, b * batch.seqLen(), batch.seqLen());
+        }
+        return out;
     }
 
     @Test

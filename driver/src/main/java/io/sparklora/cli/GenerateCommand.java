@@ -5,8 +5,6 @@ import io.sparklora.generate.Sampling;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.CausalLm;
 import io.sparklora.model.Checkpoints;
-import io.sparklora.nn.CausalLms;
-import io.sparklora.peft.PeftAdapters;
 import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
@@ -53,8 +51,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
         BaseModel base = Checkpoints.load(model);
-        CausalLm lm = adapter == null ? CausalLms.of(base)
-                : CausalLms.withAdapter(base, PeftAdapters.read(adapter, base.config()));
+        CausalLm lm = LocalModels.withOptionalAdapter(base, adapter);
         Tokenizer tokenizer = Tokenizers.forModel(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Generator.Result result;

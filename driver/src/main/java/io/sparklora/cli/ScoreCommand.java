@@ -2,12 +2,9 @@ package io.sparklora.cli;
 
 import io.sparklora.eval.ScoreResult;
 import io.sparklora.eval.Scorer;
-import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.CausalLm;
 import io.sparklora.model.Checkpoints;
-import io.sparklora.nn.CausalLms;
-import io.sparklora.peft.PeftAdapters;
 import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
@@ -53,13 +50,7 @@ final class ScoreCommand implements Callable<Integer> {
             throw new IllegalArgumentException("Invalid --seq " + seq + ": must be between 2 and the model's "
                     + "max positions " + base.config().maxPositions());
         }
-        CausalLm lm;
-        if (adapter != null) {
-            LoraAdapter lora = PeftAdapters.read(adapter, base.config());
-            lm = CausalLms.withAdapter(base, lora);
-        } else {
-            lm = CausalLms.of(base);
-        }
+        CausalLm lm = LocalModels.withOptionalAdapter(base, adapter);
         int[] tokens = tokenize(model, textFile);
         ScoreResult result = new Scorer(seq).score(lm, tokens, textFile.toString());
         System.out.println(result.toJson());

@@ -10,7 +10,6 @@ import io.sparklora.job.WindowPacker;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.model.BaseModel;
-import io.sparklora.model.Batch;
 import io.sparklora.model.CausalLm;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.nn.CausalLms;
@@ -118,30 +117,8 @@ public final class DemoSpecialisationCheck {
     private static double[] evalAll(CausalLm lm, Map<String, PackedData> packed, List<String> langs) {
         double[] out = new double[langs.size()];
         for (int i = 0; i < langs.size(); i++) {
-            out[i] = meanLoss(lm, packed.get(langs.get(i)).heldOut());
+            out[i] = Window.meanLoss(lm, packed.get(langs.get(i)).heldOut(), 8);
         }
         return out;
-    }
-
-    /** Mean token cross-entropy over windows, as the trainer's held-out loss. */
-    static double meanLoss(CausalLm lm, List<Window> windows) {
-        lm.eval();
-        double sum = 0;
-        long count = 0;
-        int seq = windows.get(0).seqLen();
-        for (int start = 0; start < windows.size(); start += 8) {
-            int b = Math.min(8, windows.size() - start);
-            int[] inputs = new int[b * seq];
-            int[] targets = new int[b * seq];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(windows.get(start + i).inputs(), 0, inputs, i * seq, seq);
-                System.arraycopy(windows.get(start + i).targets(), 0, targets, i * seq, seq);
-            }
-            Batch batch = new Batch(b, seq, inputs, targets);
-            int n = batch.targetCount();
-            sum += lm.forward(batch) * n;
-            count += n;
-        }
-        return sum / count;
     }
 }

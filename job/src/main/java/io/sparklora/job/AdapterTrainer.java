@@ -208,25 +208,7 @@ public final class AdapterTrainer {
      * dropout off.
      */
     public double heldOutLoss() {
-        model.eval();
-        List<Window> held = data.heldOut();
-        double sum = 0;
-        long count = 0;
-        int seq = spec.seqLen();
-        for (int start = 0; start < held.size(); start += spec.batchSize()) {
-            int b = Math.min(spec.batchSize(), held.size() - start);
-            int[] inputs = new int[b * seq];
-            int[] targets = new int[b * seq];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(held.get(start + i).inputs(), 0, inputs, i * seq, seq);
-                System.arraycopy(held.get(start + i).targets(), 0, targets, i * seq, seq);
-            }
-            Batch batch = new Batch(b, seq, inputs, targets);
-            int n = batch.targetCount();
-            sum += model.forward(batch) * n;
-            count += n;
-        }
-        return count == 0 ? Double.NaN : sum / count;
+        return Window.meanLoss(model, data.heldOut(), spec.batchSize());
     }
 
     private Map<String, Tensor> parameterMap() {
