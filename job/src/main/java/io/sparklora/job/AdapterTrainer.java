@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The training loop of one adapter (or of all weights, for {@code pretrain}): what runs inside one Spark task, with no
@@ -39,9 +40,11 @@ public final class AdapterTrainer {
     private final BatchStream batches;
     private final LrSchedule schedule;
     private final int totalSteps;
-    private final String fingerprint; // SHA-256 of the spec and the windows, stored in checkpoints
+    private final String dataFingerprint; // SHA-256 of the spec and the windows
+    private String identity = ""; // what else made the run (the base model's hash, the tokenizer): see identifiedBy
     private TrainerCheckpoint checkpoint; // null: no checkpoints
     private TrainProgress progress = TrainProgress.NONE;
+    private BooleanSupplier stopRequested = () -> false;
 
     public AdapterTrainer(TrainSpec spec, CausalLm model, PackedData data) {
         if (data.train().isEmpty()) {
@@ -66,7 +69,7 @@ public final class AdapterTrainer {
         this.totalSteps = spec.totalSteps(data.train().size());
         this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
         model.dropoutRng().setState(spec.seed() ^ DROPOUT_SALT);
-        this.fingerprint = TrainerState.fingerprint(spec, data);
+        this.dataFingerprint = TrainerState.fingerprint(spec, data);
     }
 
     /**
@@ -110,6 +113,29 @@ public final class AdapterTrainer {
         return this;
     }
 
+    /**
+     * Mixes what else made this run into the checkpoints' fingerprint — the adapter's fingerprint (base model hash,
+     * settings, tokenizer, data digest) — so a checkpoint written over another base is never resumed.
+     */
+    public AdapterTrainer identifiedBy(String fingerprint) {
+        this.identity = fingerprint;
+        return this;
+    }
+
+    /**
+     * Stops the run with {@link TrainingStoppedException} before the next step once {@code stop} says so (a killed
+     * Spark task); the thread's interrupt flag stops it the same way.
+     */
+    public AdapterTrainer stopWhen(BooleanSupplier stop) {
+        this.stopRequested = stop;
+        return this;
+    }
+
+    /** The fingerprint checkpoints of this run carry: SHA-256 of the identity and of the spec and windows. */
+    public String runFingerprint() {
+        return Fingerprint.sha256(identity + "\n" + dataFingerprint);
+    }
+
     /** Reports every step to {@code listener}. */
     public AdapterTrainer onProgress(TrainProgress listener) {
         this.progress = listener;
@@ -128,6 +154,17 @@ public final class AdapterTrainer {
         int step = 0;
         if (checkpoint != null) {
             Optional<TrainerState> saved = io(() -> checkpoint.loadLatest());
+            String mismatch = saved.map(this::mismatch).orElse(null);
+            if (mismatch != null) {
+                progress.onNotice("Discarding checkpoint of adapter " + spec.adapterName() + " at "
+                        + checkpoint.location() + " (step " + saved.get().step() + "): " + mismatch
+                        + "; training from step 0");
+                io(() -> {
+                    checkpoint.discard();
+                    return null;
+                });
+                saved = Optional.empty();
+            }
             if (saved.isPresent()) {
                 restore(saved.get());
                 step = saved.get().step();
@@ -144,6 +181,10 @@ public final class AdapterTrainer {
             p.grad().fill(0f);
         }
         while (step < totalSteps) {
+            if (Thread.currentThread().isInterrupted() || stopRequested.getAsBoolean()) {
+                throw new TrainingStoppedException("Training of adapter " + spec.adapterName() + " stopped before step "
+                        + (step + 1) + " of " + totalSteps + ": the task was interrupted");
+            }
             long s0 = System.nanoTime();
             double lr = schedule.at(step);
             model.train();
@@ -226,29 +267,34 @@ public final class AdapterTrainer {
             m.put(params.get(i).name(), optimizer.firstMoment(i));
             v.put(params.get(i).name(), optimizer.secondMoment(i));
         }
-        return new TrainerState(spec.adapterName(), step, totalSteps, fingerprint, optimizer.stepCount(),
+        return new TrainerState(spec.adapterName(), step, totalSteps, runFingerprint(), optimizer.stepCount(),
                 model.dropoutRng().state(), batches.position(), parameterMap(), m, v, List.copyOf(trainHistory),
                 List.copyOf(heldOutHistory));
     }
 
-    private void restore(TrainerState s) {
-        String where = "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location();
+    /**
+     * Why a saved state cannot be resumed by this run (another adapter, run length, spec, data, base or tensor
+     * count), or null when it can.
+     */
+    private String mismatch(TrainerState s) {
         if (!s.adapterName().equals(spec.adapterName())) {
-            throw new IllegalStateException(where + ": the checkpoint is of adapter " + s.adapterName());
+            return "it is of adapter " + s.adapterName();
         }
         if (s.totalSteps() != totalSteps) {
-            throw new IllegalStateException(where + ": the checkpoint is of a run of " + s.totalSteps()
-                    + " steps, this run has " + totalSteps);
+            return "it is of a run of " + s.totalSteps() + " steps, this run has " + totalSteps;
         }
-        if (!s.runFingerprint().equals(fingerprint)) {
-            throw new IllegalStateException(where + ": the checkpoint was written by a run with another spec or "
-                    + "other data (fingerprint " + s.runFingerprint() + ", this run's " + fingerprint
-                    + "); delete it to start over");
+        if (!s.runFingerprint().equals(runFingerprint())) {
+            return "it was written by a run with another base model, spec or data (fingerprint "
+                    + s.runFingerprint() + ", this run's " + runFingerprint() + ")";
         }
         if (s.parameters().size() != params.size()) {
-            throw new IllegalStateException(where + ": it holds " + s.parameters().size()
-                    + " trainable tensors, the model has " + params.size());
+            return "it holds " + s.parameters().size() + " trainable tensors, the model has " + params.size();
         }
+        return null;
+    }
+
+    private void restore(TrainerState s) {
+        String where = "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location();
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
             copyChecked(where, "parameter", p.name(), s.parameters().get(p.name()), p.value());

@@ -9,4 +9,8 @@ public interface TrainProgress {
     TrainProgress NONE = report -> { };
 
     void onStep(StepReport report);
+
+    /** Something the run decided that a person should read (a discarded checkpoint); ignored by default. */
+    default void onNotice(String message) {
+    }
 }

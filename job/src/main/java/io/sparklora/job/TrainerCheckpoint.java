@@ -35,9 +35,11 @@ import org.apache.hadoop.fs.Path;
  * {@code param/<name>}, AdamW's moments under {@code adam_m/<name>} and {@code adam_v/<name>}) and {@code state.json}
  * (format version, step, generator states, data position, loss history, and the tensors file's length and SHA-256).
  *
- * <p>Atomicity: a checkpoint is written into {@code <dir>/_tmp-<uuid>/}, state.json last, then the directory is renamed
- * to its {@code step-N} name (atomic on HDFS and local file systems), and only then are older checkpoints deleted. The
- * loader deletes {@code _tmp-*} leftovers of crashed writers and accepts a {@code step-N} directory only when its
+ * <p>Atomicity: a checkpoint is written into {@code <dir>/_tmp-<owner>-<uuid>/}, state.json last, then the directory is
+ * renamed to its {@code step-N} name (atomic on HDFS and local file systems), and only then are older checkpoints
+ * deleted. {@code owner} names the task attempt: the loader deletes only its own attempt's {@code _tmp-} leftovers,
+ * never another live attempt's (a speculative copy writing next to it); the driver removes the whole directory once
+ * the job is done. The loader accepts a {@code step-N} directory only when its
  * state.json parses, has our format version, and the tensors file has the recorded length and hash; otherwise it
  * deletes that directory and falls back to the previous one. So on stores whose rename is a copy (S3A), a crash
  * mid-rename still never loads half a checkpoint.
@@ -55,16 +57,29 @@ public final class TrainerCheckpoint {
 
     private final FileSystem fs;
     private final Path dir;
+    private final String owner; // the attempt whose temporary directories this instance may delete
 
-    public TrainerCheckpoint(FileSystem fs, Path dir) {
+    public TrainerCheckpoint(FileSystem fs, Path dir, String owner) {
+        if (owner == null || !owner.matches("[A-Za-z0-9.]+")) {
+            throw new IllegalArgumentException("Invalid checkpoint owner " + owner + ": must be made of [A-Za-z0-9.]");
+        }
         this.fs = fs;
         this.dir = dir;
+        this.owner = owner;
     }
 
-    /** The checkpoint directory at {@code uri} ({@code file:///…}, {@code hdfs://…}, {@code s3a://…}). */
+    /**
+     * The checkpoint directory at {@code uri} ({@code file:///…}, {@code hdfs://…}, {@code s3a://…}), written by a
+     * fresh owner of its own (it deletes no other writer's temporary directories).
+     */
     public static TrainerCheckpoint at(URI uri, Configuration conf) throws IOException {
+        return at(uri, conf, UUID.randomUUID().toString().replace("-", ""));
+    }
+
+    /** The checkpoint directory at {@code uri}, written by the task attempt {@code owner}. */
+    public static TrainerCheckpoint at(URI uri, Configuration conf, String owner) throws IOException {
         Path p = new Path(uri);
-        return new TrainerCheckpoint(p.getFileSystem(conf), p);
+        return new TrainerCheckpoint(p.getFileSystem(conf), p, owner);
     }
 
     /** The directory, for messages. */
@@ -75,7 +90,7 @@ public final class TrainerCheckpoint {
     /** Writes {@code s} as the checkpoint of step {@code s.step()}, atomically, and deletes older checkpoints. */
     public void save(TrainerState s) throws IOException {
         fs.mkdirs(dir);
-        Path tmp = new Path(dir, TMP_PREFIX + UUID.randomUUID());
+        Path tmp = new Path(dir, ownTmpPrefix() + UUID.randomUUID());
         Path target = new Path(dir, stepName(s.step()));
         try {
             fs.mkdirs(tmp);
@@ -115,14 +130,14 @@ public final class TrainerCheckpoint {
     }
 
     /**
-     * The newest complete checkpoint, or empty when there is none. Deletes temporary directories and incomplete
-     * checkpoints it finds (see the class comment).
+     * The newest complete checkpoint, or empty when there is none. Deletes this owner's temporary directories and the
+     * incomplete checkpoints it finds (see the class comment).
      */
     public Optional<TrainerState> loadLatest() throws IOException {
         List<Path> steps = new ArrayList<>();
         for (FileStatus st : list()) {
             String name = st.getPath().getName();
-            if (name.startsWith(TMP_PREFIX)) {
+            if (name.startsWith(ownTmpPrefix())) {
                 fs.delete(st.getPath(), true);
             } else if (name.startsWith(STEP_PREFIX) && stepOf(name) >= 0) {
                 steps.add(st.getPath());
@@ -137,6 +152,20 @@ public final class TrainerCheckpoint {
             fs.delete(p, true);
         }
         return Optional.empty();
+    }
+
+    /** Deletes every complete checkpoint (one this run cannot resume) and this owner's temporary directories. */
+    public void discard() throws IOException {
+        for (FileStatus st : list()) {
+            String name = st.getPath().getName();
+            if (name.startsWith(STEP_PREFIX) || name.startsWith(ownTmpPrefix())) {
+                fs.delete(st.getPath(), true);
+            }
+        }
+    }
+
+    private String ownTmpPrefix() {
+        return TMP_PREFIX + owner + "-";
     }
 
     private List<FileStatus> list() throws IOException {

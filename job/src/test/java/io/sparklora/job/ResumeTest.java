@@ -17,6 +17,7 @@ import io.sparklora.tensor.Parameter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -96,35 +97,75 @@ class ResumeTest {
     }
 
     @Test
-    void aCheckpointOfOtherDataOrSettingsIsRefused(@TempDir Path tmp) throws IOException {
+    void aCheckpointOfOtherDataSettingsOrBaseIsDiscardedWithANoticeAndTheRunStartsOver(@TempDir Path tmp)
+            throws IOException {
         LoraConfig lora = spec().lora();
         new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data()).checkpointTo(store(tmp))
-                .run();
+                .identifiedBy("base-1").run();
         PackedData otherData = pack("cat", repeatedSentence(12, 3), 32, 0.1, 1);
         TrainSpec otherLr = TrainSpec.lora("cat", lora).steps(STEPS).batchSize(4).seqLen(32).learningRate(1e-3)
                 .gradAccumulation(2).build();
-        for (AdapterTrainer t : List.of(
-                new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), otherData),
-                new AdapterTrainer(otherLr, CausalLms.withAdapter(tinyBase(), adapter(lora)), data()))) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.checkpointTo(store(tmp)).run());
-            assertTrue(e.getMessage().startsWith("Cannot resume adapter cat from " + store(tmp).location()
-                    + ": the checkpoint was written by a run with another spec or other data (fingerprint "),
-                    e.getMessage());
-            assertTrue(e.getMessage().endsWith("); delete it to start over"), e.getMessage());
+        TrainSpec longer = TrainSpec.lora("cat", lora).steps(20).batchSize(4).seqLen(32).gradAccumulation(2).build();
+        record Case(TrainSpec spec, PackedData data, String identity, String reason) {
+        }
+        for (Case c : List.of(new Case(spec(), otherData, "base-1", "another base model, spec or data"),
+                new Case(otherLr, data(), "base-1", "another base model, spec or data"),
+                new Case(spec(), data(), "base-2", "another base model, spec or data"),
+                new Case(longer, data(), "base-1", "a run of 12 steps, this run has 20"))) {
+            // the reference: the same run with no checkpoint at all
+            LoraAdapter fresh = adapter(lora);
+            new AdapterTrainer(c.spec(), CausalLms.withAdapter(tinyBase(), fresh), c.data()).run();
+            LoraAdapter resumed = adapter(lora);
+            List<String> notices = new ArrayList<>();
+            TrainResult r = new AdapterTrainer(c.spec(), CausalLms.withAdapter(tinyBase(), resumed), c.data())
+                    .checkpointTo(store(tmp)).identifiedBy(c.identity()).onProgress(new TrainProgress() {
+                        @Override
+                        public void onStep(StepReport report) {
+                        }
+
+                        @Override
+                        public void onNotice(String message) {
+                            notices.add(message);
+                        }
+                    }).run();
+            assertEquals(0, r.resumedFromStep(), c.toString());
+            assertEquals(1, notices.size(), notices.toString());
+            assertTrue(notices.get(0).startsWith("Discarding checkpoint of adapter cat at " + store(tmp).location()
+                    + " (step 12): it "), notices.get(0));
+            assertTrue(notices.get(0).contains(c.reason()) && notices.get(0).endsWith("; training from step 0"),
+                    notices.get(0));
+            for (int i = 0; i < fresh.parameters().size(); i++) {
+                assertArrayEquals(fresh.parameters().get(i).value().toArray(),
+                        resumed.parameters().get(i).value().toArray(), c + " " + fresh.parameters().get(i).name());
+            }
+            // leave the first run's checkpoint for the next case
+            new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data())
+                    .checkpointTo(store(tmp)).identifiedBy("base-1").run();
         }
     }
 
     @Test
-    void aCheckpointOfAnotherRunLengthIsRefused(@TempDir Path tmp) throws IOException {
+    void anInterruptedRunStopsBeforeItsNextStep(@TempDir Path tmp) throws IOException {
         LoraConfig lora = spec().lora();
-        new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data()).checkpointTo(store(tmp))
-                .run();
-        TrainSpec longer = TrainSpec.lora("cat", lora).steps(20).batchSize(4).seqLen(32).gradAccumulation(2).build();
-        AdapterTrainer t = new AdapterTrainer(longer, CausalLms.withAdapter(tinyBase(), adapter(lora)), data())
-                .checkpointTo(store(tmp));
-        IllegalStateException e = assertThrows(IllegalStateException.class, t::run);
-        assertEquals("Cannot resume adapter cat from " + store(tmp).location()
-                + ": the checkpoint is of a run of 12 steps, this run has 20", e.getMessage());
-        assertTrue(store(tmp).location().startsWith("file:"));
+        int[] steps = {0};
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        AdapterTrainer t = new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data())
+                .checkpointTo(store(tmp)).stopWhen(killed::get).onProgress(r -> {
+                    steps[0] = r.step();
+                    if (r.step() == 3) {
+                        killed.set(true);
+                    }
+                });
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, t::run);
+        assertEquals("Training of adapter cat stopped before step 4 of 12: the task was interrupted", e.getMessage());
+        assertEquals(3, steps[0]);
+
+        AdapterTrainer u = new AdapterTrainer(spec(), CausalLms.withAdapter(tinyBase(), adapter(lora)), data())
+                .onProgress(r -> Thread.currentThread().interrupt());
+        try {
+            assertThrows(TrainingStoppedException.class, u::run);
+        } finally {
+            Thread.interrupted(); // clear the flag for the next test
+        }
     }
 }

@@ -90,12 +90,20 @@ class TrainerCheckpointTest {
     }
 
     @Test
-    void temporaryLeftoversOfACrashedWriterAreIgnoredAndDeleted(@TempDir Path dir) throws IOException {
-        store(dir).save(state(4));
-        Path leftover = Files.createDirectories(dir.resolve("_tmp-1234"));
-        Files.write(leftover.resolve(TrainerCheckpoint.TENSORS), new byte[] {1, 2, 3});
-        assertEquals(4, store(dir).loadLatest().orElseThrow().step());
-        assertEquals(List.of("step-00000004"), names(dir));
+    void anAttemptDeletesOnlyItsOwnTemporaryLeftoversNeverAnotherLiveAttempts(@TempDir Path dir) throws IOException {
+        TrainerCheckpoint.at(dir.toUri(), new Configuration(), "attempt0").save(state(4));
+        Path own = Files.createDirectories(dir.resolve("_tmp-attempt1-1234"));
+        Files.write(own.resolve(TrainerCheckpoint.TENSORS), new byte[] {1, 2, 3});
+        Path other = Files.createDirectories(dir.resolve("_tmp-attempt2-5678")); // a speculative copy writing now
+        Files.write(other.resolve(TrainerCheckpoint.TENSORS), new byte[] {4, 5});
+        TrainerCheckpoint attempt1 = TrainerCheckpoint.at(dir.toUri(), new Configuration(), "attempt1");
+        assertEquals(4, attempt1.loadLatest().orElseThrow().step());
+        assertEquals(List.of("_tmp-attempt2-5678", "step-00000004"), names(dir));
+        assertArrayEquals(new byte[] {4, 5}, Files.readAllBytes(other.resolve(TrainerCheckpoint.TENSORS)));
+
+        attempt1.discard(); // a checkpoint this run cannot resume: the steps go, the other attempt's files stay
+        assertEquals(List.of("_tmp-attempt2-5678"), names(dir));
+        assertEquals(Optional.empty(), attempt1.loadLatest());
     }
 
     @Test
