@@ -1,6 +1,7 @@
 package io.sparklora.cli;
 
 import io.sparklora.driver.DataOptions;
+import io.sparklora.driver.ExistingPolicy;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.TrainRequest;
@@ -117,6 +118,10 @@ final class TrainCommand implements Callable<Integer> {
             + "adapter (default: ${DEFAULT-VALUE})")
     double progressSeconds;
 
+    @Option(names = "--existing", defaultValue = "retrain", description = "a committed adapter whose fingerprint (base"
+            + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
+    String existing;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
 
@@ -124,17 +129,20 @@ final class TrainCommand implements Callable<Integer> {
             + "local[*])")
     String master;
 
+    /** Exit status when some adapters failed and the others committed (see README, "Exit codes"). */
+    static final int SOME_FAILED = 3;
+
     @Override
     public Integer call() throws Exception {
         TrainRequest request = request();
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
             SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
-                    + " already complete; " + summary.skipped() + " key(s) skipped. Manifest: " + out
-                    + "/manifest.json");
+                    + " already complete; " + summary.failed() + " failed; " + summary.skipped()
+                    + " key(s) skipped. Manifest: " + out + "/manifest.json");
             Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
+            return summary.failed() > 0 ? SOME_FAILED : 0;
         }
-        return 0;
     }
 
     TrainRequest request() {
@@ -158,6 +166,6 @@ final class TrainCommand implements Callable<Integer> {
             spec.steps(length.steps);
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
-                progressSeconds);
+                progressSeconds, ExistingPolicy.parse(existing));
     }
 }

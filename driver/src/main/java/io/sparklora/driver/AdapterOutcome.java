@@ -10,8 +10,11 @@ public final class AdapterOutcome implements Serializable {
     private static final long serialVersionUID = 1L;
     /** The adapter. */
     public String name;
-    /** True when this task trained and committed it; false when a complete copy was already there. */
-    public boolean trained;
+    /** {@link Manifest.Status#TRAINED}, {@link Manifest.Status#EXISTING} (another attempt committed it first) or
+     * {@link Manifest.Status#FAILED} (deterministically: NaN loss, data the packer refuses). */
+    public String status;
+    /** Why it failed; null otherwise. */
+    public String reason;
     /** The checkpoint step this attempt started from (0 for a fresh start). */
     public int resumedFromStep;
     /** Task attempt number that produced this outcome. */
@@ -20,9 +23,10 @@ public final class AdapterOutcome implements Serializable {
     public AdapterOutcome() {
     }
 
-    public AdapterOutcome(String name, boolean trained, int resumedFromStep, int attempt) {
+    public AdapterOutcome(String name, String status, String reason, int resumedFromStep, int attempt) {
         this.name = name;
-        this.trained = trained;
+        this.status = status;
+        this.reason = reason;
         this.resumedFromStep = resumedFromStep;
         this.attempt = attempt;
     }

@@ -1,34 +1,55 @@
 package io.sparklora.driver;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.Fingerprint;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.peft.PeftAdapters;
-import io.sparklora.storage.AtomicFiles;
-import io.sparklora.storage.FileSink;
+import io.sparklora.storage.ObjectStores;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
  * The {@code adapters/} directory of a train output on any Hadoop file system, and how one adapter is committed to it
- * so that retried and speculative attempts never leave a partial or duplicate adapter.
+ * so that retried, speculative and killed attempts never leave a partial adapter that a reader trusts.
  *
- * <p>On stores with atomic rename (HDFS, local): the attempt writes {@code adapters/_tmp-<name>-<attempt>/} and
- * renames it to {@code adapters/<name>} with a rename that fails when the target exists; the loser of a race (or an
- * attempt that finds a complete adapter already there) deletes its own copy. On object stores (s3a, gs, …) a rename is
- * a copy, so the files are written to their final keys directly — the weights, then training.json, then
- * adapter_config.json last; each PUT is atomic, and two attempts write identical bytes. In both cases an adapter is
- * complete exactly when its three files exist.
+ * <p>An adapter is committed exactly when its directory holds {@value #MARKER}, written after every other file: the
+ * adapter's fingerprint and the SHA-256 of its identity files ({@link #IDENTITY_FILES}: the PEFT config and weights,
+ * which an attempt of the same fingerprint reproduces bit for bit). training.json, which records the attempt and its
+ * timings, is not part of the identity. Readers and the manifest trust only marked adapters.
+ *
+ * <p>On stores with atomic rename (HDFS, local): the attempt writes {@code adapters/_tmp-<name>-<attempt>/}, marker
+ * last, and renames it to {@code adapters/<name>} with a rename that fails when the target exists; an older adapter of
+ * another fingerprint is first moved aside to {@code _replaced-<name>-<attempt>} and deleted after. On object stores
+ * (see {@link ObjectStores}) a rename is a copy, so the attempt removes the old marker first (the adapter is then
+ * uncommitted, never half-new), writes {@value #WRITING} (so the directory is known to be ours), the files at their
+ * final keys, and the marker last. A late or duplicate attempt that finds the marker of its own fingerprint changes
+ * nothing.
  */
 public final class AdapterStore {
     public static final String TRAINING_JSON = "training.json";
     public static final String CONFIG_JSON = "adapter_config.json";
-    private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cos", "obs");
+    /** The completion marker, written last. */
+    public static final String MARKER = "_committed.json";
+    /** Written first on object stores: the directory is spark-lora's while its files are being written. */
+    public static final String WRITING = "_writing.json";
+    public static final List<String> IDENTITY_FILES = List.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE);
+    public static final int MARKER_FORMAT_VERSION = 1;
+    private static final Set<String> OURS = Set.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE, TRAINING_JSON, MARKER,
+            WRITING);
 
     private final FileSystem fs;
     private final Path adapters; // <out>/adapters
@@ -41,6 +62,22 @@ public final class AdapterStore {
         this.conf = conf;
     }
 
+    /** What an adapter's directory holds. */
+    public enum State {
+        /** No directory. */
+        ABSENT,
+        /** A completion marker: see {@link #marker}. */
+        COMMITTED,
+        /** spark-lora's files without a marker: a cut-short commit, or an adapter of a version before markers. */
+        LEFTOVER,
+        /** Files spark-lora did not write: never touched. */
+        FOREIGN
+    }
+
+    /** The completion marker of a committed adapter. */
+    public record Marker(Fingerprint fingerprint, Map<String, String> sha256) {
+    }
+
     public Path dir(String name) {
         return new Path(adapters, name);
     }
@@ -49,65 +86,163 @@ public final class AdapterStore {
         return fs;
     }
 
-    /** True when all three files of the adapter are present. */
-    public boolean isComplete(String name) throws IOException {
+    public State state(String name) throws IOException {
         Path d = dir(name);
-        return fs.exists(new Path(d, CONFIG_JSON)) && fs.exists(new Path(d, PeftAdapters.WEIGHTS_FILE))
-                && fs.exists(new Path(d, TRAINING_JSON));
+        if (!fs.exists(d)) {
+            return State.ABSENT;
+        }
+        if (!fs.getFileStatus(d).isDirectory()) {
+            return State.FOREIGN;
+        }
+        boolean ours = false;
+        for (FileStatus f : fs.listStatus(d)) {
+            String n = f.getPath().getName();
+            if (!f.isFile() || !OURS.contains(n)) {
+                return State.FOREIGN;
+            }
+            ours |= n.equals(TRAINING_JSON) || n.equals(WRITING) || n.equals(MARKER);
+        }
+        if (!ours) {
+            return fs.listStatus(d).length == 0 ? State.LEFTOVER : State.FOREIGN; // a PEFT adapter a user put there
+        }
+        return marker(name) != null ? State.COMMITTED : State.LEFTOVER;
+    }
+
+    /** The adapter's marker, or null when it has none (or one that does not parse: then it is not committed). */
+    public Marker marker(String name) throws IOException {
+        Path m = new Path(dir(name), MARKER);
+        if (!fs.exists(m)) {
+            return null;
+        }
+        try (InputStream in = fs.open(m)) {
+            JsonNode n = TrainingRecord.JSON.readTree(in);
+            if (n == null || n.path("format_version").asInt(-1) != MARKER_FORMAT_VERSION) {
+                return null;
+            }
+            JsonNode f = n.path("fingerprint");
+            Map<String, String> sha = new LinkedHashMap<>();
+            for (String file : IDENTITY_FILES) {
+                sha.put(file, n.path("sha256").path(file).asText());
+            }
+            return new Marker(new Fingerprint(f.path("base_model").asText(), f.path("settings").asText(),
+                    f.path("data").asText()), sha);
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** True when the adapter is committed with exactly this fingerprint. */
+    public boolean isCommitted(String name, Fingerprint fingerprint) throws IOException {
+        Marker m = marker(name);
+        return m != null && m.fingerprint().equals(fingerprint);
     }
 
     /**
-     * Commits the adapter and its training.json; returns false when a complete copy was already there (then nothing
-     * of this attempt remains).
+     * Commits the adapter; returns false when this fingerprint's adapter was already committed (then this attempt
+     * changed nothing). An adapter of another fingerprint, or a leftover of ours, is replaced; files spark-lora did not
+     * write are refused.
      */
-    public boolean commit(String name, String attemptId, LoraAdapter adapter, String baseModel, byte[] trainingJson)
-            throws IOException {
-        if (isComplete(name)) {
+    public boolean commit(String name, String attemptId, LoraAdapter adapter, String baseModel, byte[] trainingJson,
+                          Fingerprint fingerprint) throws IOException {
+        if (isCommitted(name, fingerprint)) {
             return false;
         }
+        Map<String, byte[]> files = render(adapter, baseModel);
+        byte[] marker = markerJson(name, fingerprint, files);
         Path target = dir(name);
-        if (OBJECT_STORES.contains(fs.getScheme())) {
-            write(target, adapter, baseModel, trainingJson);
+        refuseForeign(name);
+        if (ObjectStores.isObjectStore(fs.getScheme())) {
+            fs.delete(new Path(target, MARKER), false);
+            writeFile(new Path(target, WRITING), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            writeAll(target, files, trainingJson, marker);
+            fs.delete(new Path(target, WRITING), false);
             return true;
         }
         Path tmp = new Path(adapters, "_tmp-" + name + "-" + attemptId);
+        Path aside = new Path(adapters, "_replaced-" + name + "-" + attemptId);
         fs.delete(tmp, true);
         try {
-            write(tmp, adapter, baseModel, trainingJson);
-            if (fs.exists(target)) {
-                if (isComplete(name)) {
-                    fs.delete(tmp, true);
-                    return false;
-                }
-                fs.delete(target, true); // an incomplete leftover (a copy-based rename cut short)
-            }
-            try {
-                FileContext.getFileContext(target.toUri(), conf).rename(tmp, target, Options.Rename.NONE);
-            } catch (FileAlreadyExistsException e) {
-                fs.delete(tmp, true); // another attempt won the race with identical content
+            writeAll(tmp, files, trainingJson, marker);
+            if (isCommitted(name, fingerprint)) { // a sibling attempt won while this one wrote
+                fs.delete(tmp, true);
                 return false;
             }
+            if (fs.exists(target)) {
+                refuseForeign(name);
+                rename(target, aside);
+            }
+            try {
+                rename(tmp, target);
+            } catch (FileAlreadyExistsException e) { // another attempt renamed first; same fingerprint, same bytes
+                return false;
+            }
+            fs.delete(aside, true);
             return true;
-        } catch (IOException | RuntimeException e) {
+        } finally {
             fs.delete(tmp, true);
-            throw e;
         }
     }
 
-    private void write(Path dir, LoraAdapter adapter, String baseModel, byte[] trainingJson) throws IOException {
-        fs.mkdirs(dir);
-        FileSink sink = (fileName, content) -> {
-            if (fileName.equals(CONFIG_JSON)) { // the PEFT config is the last file: training.json goes before it
-                writeFile(new Path(dir, TRAINING_JSON), out -> out.write(trainingJson));
-            }
-            writeFile(new Path(dir, fileName), content);
-        };
-        PeftAdapters.write(dir.toString(), sink, adapter, baseModel);
+    private void refuseForeign(String name) throws IOException {
+        if (state(name) == State.FOREIGN) {
+            throw new IOException("Cannot commit adapter " + name + " to " + dir(name) + ": it holds files spark-lora "
+                    + "did not write");
+        }
     }
 
-    private void writeFile(Path file, AtomicFiles.Content content) throws IOException {
+    private void rename(Path from, Path to) throws IOException {
+        FileContext.getFileContext(to.toUri(), conf).rename(from, to, Options.Rename.NONE);
+    }
+
+    /** The PEFT files of the adapter, by name, in the order PEFT's writer produces them. */
+    private static Map<String, byte[]> render(LoraAdapter adapter, String baseModel) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        PeftAdapters.write("adapter", (fileName, content) -> {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            content.writeTo(b);
+            files.put(fileName, b.toByteArray());
+        }, adapter, baseModel);
+        return files;
+    }
+
+    /** The weights, the PEFT config, training.json, then the marker: a reader trusts nothing before the last. */
+    private void writeAll(Path dir, Map<String, byte[]> files, byte[] trainingJson, byte[] marker) throws IOException {
+        fs.mkdirs(dir);
+        writeFile(new Path(dir, PeftAdapters.WEIGHTS_FILE), files.get(PeftAdapters.WEIGHTS_FILE));
+        writeFile(new Path(dir, CONFIG_JSON), files.get(CONFIG_JSON));
+        writeFile(new Path(dir, TRAINING_JSON), trainingJson);
+        writeFile(new Path(dir, MARKER), marker);
+    }
+
+    static byte[] markerJson(String name, Fingerprint f, Map<String, byte[]> files) throws IOException {
+        ObjectNode o = TrainingRecord.JSON.createObjectNode();
+        o.put("format_version", MARKER_FORMAT_VERSION);
+        o.put("adapter", name);
+        ObjectNode fp = o.putObject("fingerprint");
+        fp.put("base_model", f.baseModel());
+        fp.put("settings", f.settings());
+        fp.put("data", f.data());
+        ObjectNode sha = o.putObject("sha256");
+        for (String file : IDENTITY_FILES) {
+            byte[] b = files.get(file);
+            if (b == null) {
+                throw new IOException("Cannot commit adapter " + name + ": the PEFT writer produced no " + file);
+            }
+            sha.put(file, Fingerprint.sha256(b));
+        }
+        return TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
+    }
+
+    private void writeFile(Path file, byte[] bytes) throws IOException {
         try (OutputStream out = fs.create(file, true)) {
-            content.writeTo(out);
+            out.write(bytes);
+        }
+    }
+
+    /** Deletes a leftover of ours (never a committed or foreign directory); for a failed adapter's remains. */
+    public void deleteLeftover(String name) throws IOException {
+        if (state(name) == State.LEFTOVER) {
+            fs.delete(dir(name), true);
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.sparklora.driver;
 
 import io.sparklora.job.AdapterTrainer;
+import io.sparklora.job.Fingerprint;
+import io.sparklora.job.StepReport;
+import io.sparklora.job.TrainProgress;
 import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
@@ -23,8 +26,11 @@ import scala.Tuple2;
 /**
  * What one Spark task of the training stage does: partition i holds the rows of adapter i. The task takes the
  * executor's shared base model, packs its rows (in content order, see {@link TrainRow#ORDER}) into windows, trains
- * with checkpoints under {@code <out>/_checkpoints/<name>/} (a retried attempt resumes there), commits the adapter
- * through {@link AdapterStore}, and deletes the checkpoints. Holds only serializable state: the broadcast handle, the
+ * with checkpoints under {@code <out>/_checkpoints/<name>/} (a retried attempt resumes there; each attempt's
+ * temporary files are its own) and commits the adapter through {@link AdapterStore}; the driver deletes the
+ * checkpoints after the stage. A deterministic failure of the adapter's own (its rows, a NaN loss) is returned as a
+ * {@code failed} outcome instead of failing the task, so the other adapters commit; anything else (I/O, a lost
+ * executor, a kill) fails the attempt and Spark retries it. A killed attempt stops before its next step. Holds only serializable state: the broadcast handle, the
  * job spec and the Hadoop configuration.
  */
 public final class AdapterTask implements Serializable {
@@ -45,35 +51,64 @@ public final class AdapterTask implements Serializable {
         AdapterPlan plan = job.plans().get(index);
         TaskContext ctx = TaskContext.get();
         int attempt = ctx == null ? 0 : ctx.attemptNumber();
-        String attemptId = ctx == null ? "local" : ctx.stageId() + "-" + ctx.partitionId() + "-" + attempt + "-"
-                + ctx.taskAttemptId();
+        String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
+                : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
         AdapterStore store = new AdapterStore(job.outUri(), conf.get());
-        if (store.isComplete(plan.name())) { // a speculative copy or an earlier attempt committed it
-            return List.of(new AdapterOutcome(plan.name(), false, 0, attempt)).iterator();
+        Fingerprint fingerprint = job.fingerprintOf(plan);
+        if (store.isCommitted(plan.name(), fingerprint)) { // a speculative copy or an earlier attempt committed it
+            return outcome(plan, Manifest.Status.EXISTING, null, 0, attempt);
         }
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
-        Packed packed = pack(job.tokenizer().get(), spec, rows);
-        PackedData data = packed.data();
-        long tooShort = packed.tooShort();
+        List<TrainRow> drained = new ArrayList<>(); // a shuffle fetch failure here is transient: Spark retries
+        rows.forEachRemaining(t -> drained.add(t._2()));
         BaseModel model = base != null ? ExecutorModels.fromBroadcast(base)
                 : ExecutorModels.fromPath(job.baseModelUri(), conf);
-        LoraAdapter adapter = LoraAdapter.initialize(spec.lora(), model.config());
         Path checkpoints = new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
-        AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, data)
-                .checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get()));
-        double baseHeldOut = data.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
-        ProgressLog log = new ProgressLog(job.progressSeconds());
-        trainer.onProgress(report -> {
-            log.onStep(report);
-            injectFailure(plan.name(), report.step(), attempt);
-        });
-        TrainResult result = trainer.run();
-        byte[] training = TrainingRecord.toJson(job, plan, spec, data, tooShort, baseHeldOut, result, attempt,
-                started);
-        boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training);
-        store.fs().delete(checkpoints, true);
-        return List.of(new AdapterOutcome(plan.name(), committed, result.resumedFromStep(), attempt)).iterator();
+        LoraAdapter adapter;
+        Packed packed;
+        TrainResult result;
+        double baseHeldOut;
+        try {
+            packed = pack(job.tokenizer().get(), spec, drained.iterator());
+            adapter = LoraAdapter.initialize(spec.lora(), model.config());
+            AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, packed.data())
+                    .checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId))
+                    .identifiedBy(fingerprint.combined())
+                    .stopWhen(() -> ctx != null && ctx.isInterrupted());
+            baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
+            ProgressLog log = new ProgressLog(job.progressSeconds());
+            LoraAdapter trained = adapter;
+            trainer.onProgress(new TrainProgress() {
+                @Override
+                public void onStep(StepReport report) {
+                    log.onStep(report);
+                    injectFailure(plan.name(), report.step(), attempt);
+                    poison(plan.name(), report.step(), trained);
+                }
+
+                @Override
+                public void onNotice(String message) {
+                    log.onNotice(message);
+                }
+            });
+            result = trainer.run();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // This adapter's own data or numerics (rows the packer refuses, a NaN loss): every attempt would fail the
+            // same way. Report it, leave nothing of it, and let the other adapters commit.
+            store.fs().delete(checkpoints, true);
+            return outcome(plan, Manifest.Status.FAILED, e.getMessage(), 0, attempt);
+        }
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
+                attempt, started, fingerprint);
+        boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
+        return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null,
+                result.resumedFromStep(), attempt);
+    }
+
+    private static Iterator<AdapterOutcome> outcome(AdapterPlan plan, String status, String reason, int resumed,
+                                                    int attempt) {
+        return List.of(new AdapterOutcome(plan.name(), status, reason, resumed, attempt)).iterator();
     }
 
     /** An adapter's windows and the number of rows dropped for being shorter than two tokens. */
@@ -84,11 +119,11 @@ public final class AdapterTask implements Serializable {
      * Drops rows shorter than two tokens, orders the rest by content and packs them as {@code spec} says: the same
      * windows and the same held-out split in every attempt, in training and in {@code eval}.
      */
-    static Packed pack(Tokenizer tokenizer, TrainSpec spec, Iterator<Tuple2<Integer, TrainRow>> rows) {
+    static Packed pack(Tokenizer tokenizer, TrainSpec spec, Iterator<TrainRow> rows) {
         List<TrainRow> usable = new ArrayList<>();
         long tooShort = 0;
         while (rows.hasNext()) {
-            TrainRow r = rows.next()._2();
+            TrainRow r = rows.next();
             if (r.trainable(tokenizer)) {
                 usable.add(r);
             } else {
@@ -109,8 +144,17 @@ public final class AdapterTask implements Serializable {
         int colon = job.failAtStep().lastIndexOf(':');
         if (job.failAtStep().substring(0, colon).equals(adapter)
                 && Integer.parseInt(job.failAtStep().substring(colon + 1)) == step) {
-            throw new IllegalStateException("Injected failure of adapter " + adapter + " after step " + step
-                    + " (attempt 0)");
+            throw new java.io.UncheckedIOException(new IOException("Injected transient failure of adapter " + adapter
+                    + " after step " + step + " (attempt 0)"));
+        }
+    }
+
+    /** The test hook of {@link TrainJobSpec#poisonAtStep}: NaN weights after a step, in every attempt. */
+    private void poison(String adapter, int step, LoraAdapter weights) {
+        String hook = job.poisonAtStep();
+        if (hook != null && hook.substring(0, hook.lastIndexOf(':')).equals(adapter)
+                && Integer.parseInt(hook.substring(hook.lastIndexOf(':') + 1)) == step) {
+            weights.parameters().forEach(p -> p.value().fill(Float.NaN));
         }
     }
 }

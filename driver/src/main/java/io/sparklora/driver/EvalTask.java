@@ -38,9 +38,10 @@ final class EvalTask implements Serializable {
     /** {losses per adapter..., base loss, held-out windows}; NaN losses when the partition has no held-out window. */
     Iterator<double[]> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
         BaseModel model = ExecutorModels.fromBroadcast(base);
-        TrainSpec spec = new TrainJobSpec(template, List.of(), "", "", "", tokenizer, 0, null, List.of())
-                .specOf(partitions.get(index).name());
-        AdapterTask.Packed packed = AdapterTask.pack(tokenizer.get(), spec, rows);
+        TrainSpec spec = TrainJobSpecs.named(template, partitions.get(index).name());
+        List<TrainRow> own = new java.util.ArrayList<>();
+        rows.forEachRemaining(t -> own.add(t._2()));
+        AdapterTask.Packed packed = AdapterTask.pack(tokenizer.get(), spec, own.iterator());
         double[] out = new double[adapterDirs.size() + 2];
         out[out.length - 1] = packed.data().heldOut().size();
         for (int a = 0; a <= adapterDirs.size(); a++) {

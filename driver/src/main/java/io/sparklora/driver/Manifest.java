@@ -7,22 +7,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
- * {@code <out>/manifest.json}, written by the driver after every adapter is committed: the job (how the data was read
- * and split, the training settings, the base model), every adapter (name, source key, path, rank, targets, rows,
- * steps, final train/held-out loss, SHA-256 of each file, whether this run trained it) and every skipped key with its
- * reason. Replaced atomically (a temporary file renamed over it; a direct PUT on object stores).
+ * {@code <out>/manifest.json}, written by the driver after the training stage: the job (how the data was read and
+ * split, the training settings, the base model), every planned adapter (name, source key, path, status and reason,
+ * rank, targets, rows, steps, final train/held-out loss, fingerprint, SHA-256 of its identity files) and every
+ * skipped key with its reason. Replaced atomically (a temporary file renamed over it; a direct PUT on object stores).
  */
 public final class Manifest {
     public static final String FILE = "manifest.json";
@@ -69,10 +67,79 @@ public final class Manifest {
         return n == null || n.isNull() ? null : n.asText();
     }
 
-    /** Builds and writes the manifest; returns it. */
+    /**
+     * What became of one planned adapter in this run: {@code trained}, {@code existing} or {@code failed}, why, and for
+     * a failure whether it is {@code deterministic} (the same fingerprint fails again: a re-run reports it without
+     * training) or {@code transient} (a re-run retries it).
+     */
+    public record Status(String status, String reason, String failure) {
+        public static final String TRAINED = "trained";
+        public static final String EXISTING = "existing";
+        public static final String FAILED = "failed";
+        public static final String DETERMINISTIC = "deterministic";
+        public static final String TRANSIENT = "transient";
+
+        public Status {
+            if (!Set.of(TRAINED, EXISTING, FAILED).contains(status)) {
+                throw new IllegalArgumentException("Invalid adapter status " + status);
+            }
+            if (status.equals(FAILED) != (failure != null)) {
+                throw new IllegalArgumentException("Invalid failure " + failure + " for status " + status);
+            }
+        }
+
+        static Status trained(String reason) {
+            return new Status(TRAINED, reason, null);
+        }
+
+        static Status existing(String reason) {
+            return new Status(EXISTING, reason, null);
+        }
+
+        static Status failed(String reason, String failure) {
+            return new Status(FAILED, reason, failure);
+        }
+
+        boolean isFailed() {
+            return status.equals(FAILED);
+        }
+    }
+
+    /** A deterministic failure a previous run recorded: its fingerprint and reason. */
+    record PreviousFailure(String fingerprint, String reason) {
+    }
+
+    /** The deterministic failures recorded in {@code <out>/manifest.json}, by adapter name; empty without one. */
+    static Map<String, PreviousFailure> previousFailures(FileSystem fs, String outUri) {
+        Map<String, PreviousFailure> out = new java.util.HashMap<>();
+        try {
+            Path file = new Path(outUri, FILE);
+            if (!fs.exists(file)) {
+                return out;
+            }
+            JsonNode m = TrainingRecord.JSON.readTree(read(fs, file));
+            for (JsonNode a : m.path("adapters")) {
+                if (Status.FAILED.equals(a.path("status").asText()) && Status.DETERMINISTIC.equals(
+                        a.path("failure").asText()) && a.path("fingerprint").path("combined").isTextual()) {
+                    out.put(a.path("name").asText(), new PreviousFailure(a.path("fingerprint").path("combined")
+                            .asText(), a.path("reason").asText()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // an unreadable previous manifest: every adapter is decided from its directory, the manifest rewritten
+        }
+        return out;
+    }
+
+    /**
+     * Builds and writes the manifest; returns it. A committed adapter's entry comes from its marker (the fingerprint
+     * of what made it, which may be an older run's) and its training.json; the identity files' SHA-256 are computed
+     * from the files and must equal the marker's, else the entry says {@code failed} (a re-run retrains it).
+     */
     static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
-                            List<AdapterPlan> adapters, Map<String, String> status, List<Skipped> skipped,
-                            long malformedSkipped) throws IOException {
+                            List<AdapterPlan> adapters, Map<String, Status> status,
+                            Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
+                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", FORMAT_VERSION);
         m.put("written_at", Instant.now().toString());
@@ -81,14 +148,32 @@ public final class Manifest {
         ArrayNode list = m.putArray("adapters");
         FileSystem fs = store.fs();
         for (AdapterPlan p : adapters) {
-            Path dir = store.dir(p.name());
-            JsonNode t = TrainingRecord.read(read(fs, new Path(dir, AdapterStore.TRAINING_JSON)),
-                    new Path(dir, AdapterStore.TRAINING_JSON).toString());
+            Status st = status.get(p.name());
             ObjectNode a = list.addObject();
             a.put("name", p.name());
             a.put("key", p.key());
+            AdapterStore.Marker marker = st.isFailed() ? null : store.marker(p.name());
+            Map<String, String> sha = marker == null ? null : identitySha256(fs, store.dir(p.name()));
+            if (!st.isFailed() && (marker == null || !sha.equals(marker.sha256()))) {
+                st = Status.failed(marker == null ? "its commit marker is missing after the stage"
+                        : "its files differ from the SHA-256 in its commit marker " + marker.sha256(),
+                        Status.TRANSIENT);
+            }
+            if (st.isFailed()) {
+                a.putNull("path");
+                putStatus(a, st);
+                a.put("rank", lora.rank());
+                a.put("alpha", lora.alpha());
+                a.set("targets", TrainingRecord.JSON.valueToTree(lora.targetModules()));
+                a.put("rows", p.rows());
+                fingerprint(a, planned.get(p.name()));
+                continue;
+            }
+            Path dir = store.dir(p.name());
+            JsonNode t = TrainingRecord.read(read(fs, new Path(dir, AdapterStore.TRAINING_JSON)),
+                    new Path(dir, AdapterStore.TRAINING_JSON).toString());
             a.put("path", "adapters/" + p.name());
-            a.put("status", status.getOrDefault(p.name(), "existing"));
+            putStatus(a, st);
             a.set("rank", t.path("lora").path("rank"));
             a.set("alpha", t.path("lora").path("alpha"));
             a.set("targets", t.path("lora").path("target_modules"));
@@ -99,14 +184,9 @@ public final class Manifest {
             a.set("final_held_out_loss", t.path("final_held_out_loss"));
             a.set("base_held_out_loss", t.path("base_held_out_loss"));
             a.set("seconds", t.path("timings").path("total_seconds"));
+            fingerprint(a, marker.fingerprint());
             ObjectNode files = a.putObject("sha256");
-            List<FileStatus> sorted = new ArrayList<>(List.of(fs.listStatus(dir)));
-            sorted.sort((x, y) -> x.getPath().getName().compareTo(y.getPath().getName()));
-            for (FileStatus f : sorted) {
-                if (f.isFile()) {
-                    files.put(f.getPath().getName(), sha256(read(fs, f.getPath())));
-                }
-            }
+            sha.forEach(files::put);
         }
         ArrayNode sk = m.putArray("skipped");
         for (Skipped s : skipped) {
@@ -117,8 +197,34 @@ public final class Manifest {
         return m;
     }
 
+    private static void putStatus(ObjectNode a, Status st) {
+        a.put("status", st.status());
+        a.put("reason", st.reason());
+        if (st.failure() != null) {
+            a.put("failure", st.failure());
+        }
+    }
+
+    private static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
+        ObjectNode o = a.putObject("fingerprint");
+        o.put("base_model", f.baseModel());
+        o.put("settings", f.settings());
+        o.put("data", f.data());
+        o.put("combined", f.combined());
+    }
+
+    /** SHA-256 of the adapter's identity files (what a reader loads; training.json and the marker excluded). */
+    private static Map<String, String> identitySha256(FileSystem fs, Path dir) throws IOException {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String f : AdapterStore.IDENTITY_FILES) {
+            Path p = new Path(dir, f);
+            out.put(f, fs.exists(p) ? sha256(read(fs, p)) : "missing");
+        }
+        return out;
+    }
+
     static void writeAtomically(FileSystem fs, Configuration conf, Path file, byte[] bytes) throws IOException {
-        if (Set.of("s3a", "s3", "gs").contains(fs.getScheme())) {
+        if (io.sparklora.storage.ObjectStores.isObjectStore(fs.getScheme())) {
             try (OutputStream out = fs.create(file, true)) { // one PUT: atomic on object stores
                 out.write(bytes);
             }

@@ -29,6 +29,11 @@ final class ProgressLog implements TrainProgress {
         LOG.info(line(r));
     }
 
+    @Override
+    public void onNotice(String message) {
+        LOG.warn(message);
+    }
+
     static String line(StepReport r) {
         StringBuilder sb = new StringBuilder();
         sb.append("adapter ").append(r.adapterName()).append(": step ").append(r.step()).append('/')

@@ -46,12 +46,16 @@ public final class SparkEvalJob {
         List<String> names = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         for (JsonNode a : manifest.path("adapters")) {
+            if (Manifest.Status.FAILED.equals(a.path("status").asText())) {
+                continue; // no adapter was committed
+            }
             names.add(a.path("name").asText());
             dirs.add(fs.makeQualified(new Path(adaptersUri, a.path("path").asText())).toString());
         }
         sc.setJobDescription("spark-lora eval: read data and count rows per partition");
         TrainData.Read read = TrainData.read(spark, data);
-        SparkTrainJob.Plan plan = SparkTrainJob.plan(read, data, model.tokenizer());
+        TrainPlanner.Plan plan = TrainPlanner.plan(read, data, model.tokenizer(),
+                new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
         Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
                 + " partition(s)");

@@ -1,13 +1,8 @@
 package io.sparklora.driver;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.model.BaseModel;
@@ -21,19 +16,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -49,12 +40,16 @@ public final class SparkTrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(SparkTrainJob.class);
     /** Spark conf key of the fault-injection test hook ({@code <adapter>:<step>}). */
     public static final String FAIL_AT_STEP = "spark.sparklora.test.failAtStep";
+    /** Written first into {@code --out}: the directory is a spark-lora output. */
+    public static final String OWNER_FILE = "_spark_lora.json";
+    /** Spark conf key of the deterministic NaN test hook ({@code <adapter>:<step>}). */
+    public static final String POISON_AT_STEP = "spark.sparklora.test.poisonAtStep";
 
     private SparkTrainJob() {
     }
 
-    /** What the run did. */
-    public record Summary(int trained, int existing, int skipped, ObjectNode manifest) {
+    /** What the run did; {@code failed} adapters make the command exit with status 3. */
+    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest) {
     }
 
     public static Summary run(SparkSession spark, TrainRequest r, PrintStream out) throws IOException {
@@ -73,21 +68,63 @@ public final class SparkTrainJob {
             throw new IllegalArgumentException("Invalid --seq " + template.seqLen() + ": the base model has "
                     + config.maxPositions() + " positions");
         }
+        probeOutput(r.out(), conf);
 
         long t0 = System.nanoTime();
         // 2. The data and the plan.
         sc.setJobDescription("spark-lora: read data and count rows per key");
         TrainData.Read data = TrainData.read(spark, r.data());
-        Plan plan = plan(data, r.data(), model.tokenizer());
+        TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(), model.tokenizer(),
+                new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
+        String baseUri = model.uri();
+        String baseSha = ModelStore.sha256(baseUri, conf);
+        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
+        TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
+                r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null), spark.conf().get(POISON_AT_STEP, null),
+                List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version")));
 
-        // 3. The output must be writable; then nothing more can fail on the user's input.
-        probeOutput(r.out(), conf);
-        AdapterStore store = new AdapterStore(r.out(), conf);
+        // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
+        AdapterStore store = new AdapterStore(outUri, conf);
+        Map<String, Manifest.PreviousFailure> previous = Manifest.previousFailures(store.fs(), outUri);
+        Map<String, Manifest.Status> status = new LinkedHashMap<>();
+        Map<String, Fingerprint> planned = new LinkedHashMap<>();
+        Map<String, String> reasons = new LinkedHashMap<>(); // why each adapter of toTrain trains
         List<AdapterPlan> toTrain = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
         for (AdapterPlan p : plan.adapters()) {
-            if (!store.isComplete(p.name())) {
-                toTrain.add(new AdapterPlan(p.name(), p.key(), toTrain.size(), p.rows()));
+            Fingerprint f = job.fingerprintOf(p);
+            planned.put(p.name(), f);
+            AdapterStore.State state = store.state(p.name());
+            AdapterStore.Marker marker = state == AdapterStore.State.COMMITTED ? store.marker(p.name()) : null;
+            Manifest.PreviousFailure failedBefore = previous.get(p.name());
+            if (state == AdapterStore.State.FOREIGN) {
+                throw new IllegalArgumentException("Cannot train adapter " + p.name() + " into " + store.dir(p.name())
+                        + ": it holds files spark-lora did not write; move them away or choose another --out");
+            } else if (marker != null && marker.fingerprint().equals(f)) {
+                status.put(p.name(), Manifest.Status.existing("fingerprint matches"));
+            } else if (marker != null) {
+                String changed = String.join(", ", f.differencesFrom(marker.fingerprint())) + " changed";
+                if (r.existing() == ExistingPolicy.KEEP) {
+                    status.put(p.name(), Manifest.Status.existing("kept by --existing keep although its " + changed));
+                } else if (r.existing() == ExistingPolicy.FAIL) {
+                    refused.add(p.name() + " (" + changed + ")");
+                } else {
+                    reasons.put(p.name(), "retrained: " + changed);
+                }
+            } else if (failedBefore != null && failedBefore.fingerprint().equals(f.combined())) {
+                status.put(p.name(), Manifest.Status.failed("failed before at this fingerprint, not retried: "
+                        + failedBefore.reason(), Manifest.Status.DETERMINISTIC));
+            } else {
+                reasons.put(p.name(), state == AdapterStore.State.LEFTOVER ? "trained: replaces an incomplete "
+                        + "or unfingerprinted leftover" : "trained: new");
             }
+            if (reasons.containsKey(p.name())) {
+                toTrain.add(p.at(toTrain.size()));
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size() + " adapter(s) "
+                    + "of " + r.out() + " were made differently: " + String.join("; ", refused));
         }
         for (Manifest.Skipped s : plan.skipped()) {
             LOG.warn("Skipping key {}: {}", s.key(), s.reason());
@@ -96,19 +133,24 @@ public final class SparkTrainJob {
         if (data.malformedSkipped() > 0) {
             out.println("Skipped " + data.malformedSkipped() + " malformed line(s) of " + r.data().path());
         }
+        status.forEach((name, st) -> {
+            if (st.isFailed() || !st.reason().equals("fingerprint matches")) {
+                out.println("Adapter " + name + ": " + st.status() + " (" + st.reason() + ")");
+            }
+        });
+        reasons.forEach((name, why) -> {
+            if (!why.equals("trained: new")) {
+                out.println("Adapter " + name + ": " + why);
+            }
+        });
         out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                 + (plan.adapters().size() - toTrain.size()) + " already complete");
 
+        markOutput(store.fs(), outUri);
         long t1 = System.nanoTime();
-        String baseUri = model.uri();
-        String baseSha = ModelStore.sha256(baseUri, conf);
-        Map<String, String> status = new HashMap<>();
         if (!toTrain.isEmpty()) {
-            String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
-            TrainJobSpec job = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null),
-                    List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
-                            System.getProperty("java.version")));
+            TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
+                    job.progressSeconds(), job.failAtStep(), job.poisonAtStep(), job.versions());
             Broadcast<BroadcastModel> broadcast = null;
             if (!r.baseOnExecutors()) {
                 BaseModel base = ModelStore.load(baseUri, conf);
@@ -117,99 +159,93 @@ public final class SparkTrainJob {
             sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
                     + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")
                     + ")");
-            List<AdapterOutcome> outcomes = trainStage(data, toTrain, new AdapterTask(broadcast, job,
-                    new HadoopConf(conf)));
-            for (AdapterOutcome o : outcomes) {
-                status.put(o.name, o.trained ? "trained" : "existing");
+            Map<String, AdapterOutcome> outcomes = new HashMap<>();
+            String stageFailure = null;
+            try {
+                for (AdapterOutcome o : trainStage(data, toTrain, new AdapterTask(broadcast, stage,
+                        new HadoopConf(conf)))) {
+                    outcomes.put(o.name, o);
+                }
+            } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
+                stageFailure = TrainData.firstLine(rootMessage(e));
+                LOG.error("The training stage failed: {}", stageFailure, e);
+            }
+            for (AdapterPlan p : toTrain) {
+                AdapterOutcome o = outcomes.get(p.name());
+                Manifest.Status st;
+                if (o != null && o.status.equals(Manifest.Status.FAILED)) {
+                    st = Manifest.Status.failed(o.reason, Manifest.Status.DETERMINISTIC);
+                } else if (store.isCommitted(p.name(), planned.get(p.name()))) {
+                    st = Manifest.Status.trained(reasons.get(p.name()).replaceFirst("^trained: ", ""));
+                } else {
+                    st = Manifest.Status.failed("its task failed: " + (stageFailure != null ? stageFailure
+                            : "no result"), Manifest.Status.TRANSIENT);
+                }
+                status.put(p.name(), st);
             }
             if (broadcast != null) {
                 broadcast.destroy();
             }
-            FileSystem fs = store.fs();
-            Path ckpt = new Path(outUri, AdapterTask.CHECKPOINTS);
-            if (fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
-                fs.delete(ckpt, true);
-            }
+            cleanUp(store, outUri, status);
         }
         long t2 = System.nanoTime();
         sc.setJobDescription(null);
-        ObjectNode manifest = Manifest.write(store, r.out(), conf, Manifest.jobJson(r, model, baseSha),
-                plan.adapters(), status, plan.skipped(), data.malformedSkipped());
+        Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
+        plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
+        ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
+                plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora);
         printTable(manifest, out);
         out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
                 (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
-        int trained = (int) status.values().stream().filter("trained"::equals).count();
-        return new Summary(trained, plan.adapters().size() - trained, plan.skipped().size(), manifest);
+        int trained = 0;
+        int failed = 0;
+        for (JsonNode a : manifest.path("adapters")) {
+            trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
+            failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
+        }
+        return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
+                manifest);
     }
 
-    /** The adapters to train, in key order, and the keys that get none. */
-    record Plan(List<AdapterPlan> adapters, List<Manifest.Skipped> skipped) {
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
     }
 
     /**
-     * Counts rows and trainable rows (at least two tokens) per key in one Spark aggregation; keys with no trainable
-     * row are skipped. Fails when the data has no rows or no key can be trained.
+     * After the stage: the checkpoints of committed adapters and of deterministic failures go (a transient failure
+     * keeps its own to resume from), and so do temporary commit directories; {@code _checkpoints} when empty.
      */
-    static Plan plan(TrainData.Read data, DataOptions o, TokenizerSpec tokenizer) {
-        UDF3<String, String, String, Integer> trainable = (t, p, c) ->
-                new TrainRow(t, p, c).trainable(tokenizer.get()) ? 1 : 0;
-        List<Row> counts = data.rows()
-                .withColumn("_ok", functions.udf(trainable, DataTypes.IntegerType)
-                        .apply(col(TrainData.TEXT), col(TrainData.PROMPT), col(TrainData.COMPLETION)))
-                .groupBy(col(TrainData.KEY)).agg(count(lit(1)).as("rows"), sum(col("_ok")).as("ok"))
-                .collectAsList();
-        Map<String, long[]> byKey = new TreeMap<>(); // original key -> {rows, trainable rows}
-        long total = 0;
-        for (Row row : counts) {
-            String k = row.getString(0);
-            byKey.put(k.equals(TrainData.NULL_KEY) ? null : k, new long[] {row.getLong(1), row.getLong(2)});
-            total += row.getLong(1);
-        }
-        if (total == 0) {
-            throw new IllegalArgumentException("Cannot train: the data " + o.path() + " has no rows");
-        }
-        List<String> keys = new ArrayList<>();
-        List<Manifest.Skipped> skipped = new ArrayList<>();
-        if (o.shards() > 0) {
-            for (int i = 0; i < o.shards(); i++) {
-                String k = Integer.toString(i);
-                long[] c = byKey.get(k);
-                if (c == null) {
-                    skipped.add(new Manifest.Skipped(k, "no rows"));
-                } else if (c[1] == 0) {
-                    skipped.add(new Manifest.Skipped(k, "all " + c[0] + " rows are shorter than 2 tokens"));
-                } else {
-                    keys.add(k);
+    private static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
+            throws IOException {
+        FileSystem fs = store.fs();
+        Path ckpt = new Path(outUri, AdapterTask.CHECKPOINTS);
+        status.forEach((name, st) -> {
+            if (!Manifest.Status.TRANSIENT.equals(st.failure())) {
+                try {
+                    fs.delete(new Path(ckpt, name), true);
+                    if (st.isFailed()) {
+                        store.deleteLeftover(name);
+                    }
+                } catch (IOException e) {
+                    LOG.warn("Cannot delete the checkpoints of adapter {}: {}", name, e.getMessage());
                 }
             }
-        } else {
-            byKey.forEach((k, c) -> {
-                if (c[1] == 0) {
-                    skipped.add(new Manifest.Skipped(k, "all " + c[0] + " rows are shorter than 2 tokens"));
-                } else {
-                    keys.add(k);
+        });
+        if (fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
+            fs.delete(ckpt, true);
+        }
+        Path adapters = new Path(outUri, "adapters");
+        if (fs.exists(adapters)) {
+            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(adapters)) {
+                if (f.isDirectory() && f.getPath().getName().startsWith("_tmp-")) {
+                    fs.delete(f.getPath(), true); // an attempt's own commit directory, left by a killed attempt
                 }
-            });
+            }
         }
-        if (keys.isEmpty()) {
-            throw new IllegalArgumentException("Cannot train: no key of " + o.path() + " has a row of at least 2 "
-                    + "tokens (" + skipped.size() + " key(s), " + total + " rows)");
-        }
-        Map<String, String> names = o.shards() > 0 ? shardNames(keys, o.shards()) : AdapterNames.of(keys);
-        List<AdapterPlan> plans = new ArrayList<>();
-        for (String k : keys) {
-            plans.add(new AdapterPlan(names.get(k), k, plans.size(), byKey.get(k)[0]));
-        }
-        return new Plan(plans, skipped);
-    }
-
-    private static Map<String, String> shardNames(List<String> keys, int shards) {
-        int width = Integer.toString(shards - 1).length();
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String k : keys) {
-            m.put(k, String.format("shard-%0" + width + "d", Integer.parseInt(k)));
-        }
-        return m;
     }
 
     private static List<AdapterOutcome> trainStage(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task) {
@@ -254,7 +290,21 @@ public final class SparkTrainJob {
         }
     }
 
-    /** Fails with "Cannot write to output <out>: …" unless a file can be created there; leaves nothing behind. */
+    /** Marks {@code <out>} as a spark-lora output (before anything else is written there); kept when present. */
+    private static void markOutput(FileSystem fs, String outUri) throws IOException {
+        Path owner = new Path(outUri, OWNER_FILE);
+        if (!fs.exists(owner)) {
+            try (OutputStream o = fs.create(owner, true)) {
+                o.write(("{\"format_version\": 1, \"written_by\": \"spark-lora\", \"created_at\": \""
+                        + java.time.Instant.now() + "\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /**
+     * Fails with "Cannot write to output <out>: …" unless a file can be created there, and unless {@code <out>} is
+     * absent, empty or a spark-lora output (nothing spark-lora did not write is ever touched); leaves nothing behind.
+     */
     static void probeOutput(String out, Configuration conf) {
         Path dir = new Path(out);
         try {
@@ -262,6 +312,11 @@ public final class SparkTrainJob {
             boolean existed = fs.exists(dir);
             if (existed && !fs.getFileStatus(dir).isDirectory()) {
                 throw new IOException("it is a file");
+            }
+            if (existed && fs.listStatus(dir).length > 0 && !fs.exists(new Path(dir, OWNER_FILE))
+                    && !fs.exists(new Path(dir, Manifest.FILE))) {
+                throw new IOException("it exists, is not empty and is not a spark-lora output (it has neither "
+                        + OWNER_FILE + " nor " + Manifest.FILE + "); choose another --out or empty it");
             }
             if (!fs.mkdirs(dir)) {
                 throw new IOException("cannot create the directory");
@@ -289,6 +344,18 @@ public final class SparkTrainJob {
                     a.path("final_held_out_loss").isNumber()
                             ? String.format("%.4f", a.path("final_held_out_loss").asDouble()) : "-",
                     a.path("seconds").asDouble(), a.path("status").asText());
+        }
+        boolean header = false;
+        for (JsonNode a : manifest.path("adapters")) {
+            if (a.path("status").asText().equals(Manifest.Status.FAILED)) {
+                if (!header) {
+                    out.printf("%nFailed adapters (a re-run retries transient failures, not deterministic ones):%n");
+                    out.printf("%-24s %-13s  %s%n", "adapter", "failure", "reason");
+                    header = true;
+                }
+                out.printf("%-24s %-13s  %s%n", a.path("name").asText(), a.path("failure").asText(),
+                        a.path("reason").asText());
+            }
         }
     }
 }

@@ -51,6 +51,11 @@ public final class TokenizerSpec implements Serializable {
         });
     }
 
+    /** SHA-256 of the tokenizer.json text, or of "bytes" for the byte tokenizer: part of every fingerprint. */
+    public String digest() {
+        return io.sparklora.job.Fingerprint.sha256(tokenizerJson == null ? "bytes" : "tokenizer.json\n" + tokenizerJson);
+    }
+
     public String describe() {
         return tokenizerJson == null ? "bytes" : "tokenizer.json";
     }

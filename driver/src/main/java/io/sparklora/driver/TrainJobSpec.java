@@ -1,5 +1,6 @@
 package io.sparklora.driver;
 
+import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import java.io.Serializable;
 import java.util.List;
@@ -18,11 +19,13 @@ import java.util.List;
  * @param progressSeconds seconds between two progress lines of one adapter
  * @param failAtStep    test hook: {@code <adapter>:<step>} makes attempt 0 of that adapter's task fail after that step;
  *                      null normally
+ * @param poisonAtStep  test hook: {@code <adapter>:<step>} sets that adapter's weights to NaN after that step in every
+ *                      attempt (a deterministic NaN loss); null normally
  * @param versions      spark-lora, Spark and Java versions for training.json
  */
 public record TrainJobSpec(TrainSpec template, List<AdapterPlan> plans, String outUri, String baseModelUri,
                            String baseModelSha256, TokenizerSpec tokenizer, double progressSeconds, String failAtStep,
-                           List<String> versions) implements Serializable {
+                           String poisonAtStep, List<String> versions) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public TrainJobSpec {
@@ -30,11 +33,13 @@ public record TrainJobSpec(TrainSpec template, List<AdapterPlan> plans, String o
         versions = List.copyOf(versions);
     }
 
+    /** The fingerprint of the adapter {@code plan}: this job's base and settings, the plan's data digest. */
+    public Fingerprint fingerprintOf(AdapterPlan plan) {
+        return new Fingerprint(baseModelSha256, Fingerprint.settingsOf(template, tokenizer.digest()), plan.dataDigest());
+    }
+
     /** The template under the adapter's name. */
     public TrainSpec specOf(String name) {
-        TrainSpec t = template;
-        return new TrainSpec(name, t.mode(), t.lora(), t.steps(), t.epochs(), t.batchSize(), t.seqLen(),
-                t.learningRate(), t.warmupSteps(), t.minLrRatio(), t.weightDecay(), t.beta1(), t.beta2(), t.eps(),
-                t.gradClip(), t.gradAccumulation(), t.evalEvery(), t.checkpointEvery(), t.heldOutFraction(), t.seed());
+        return TrainJobSpecs.named(template, name);
     }
 }

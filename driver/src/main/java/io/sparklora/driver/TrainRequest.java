@@ -17,12 +17,17 @@ import java.util.List;
  * @param template         the training settings (its name is replaced per adapter)
  * @param baseOnExecutors  executors read the base model from {@code model} instead of a broadcast
  * @param progressSeconds  seconds between progress lines of one adapter
+ * @param existing         what to do with committed adapters of another fingerprint
  */
 public record TrainRequest(String model, DataOptions data, String out, LoraConfig lora, List<String> targets,
-                           TrainSpec template, boolean baseOnExecutors, double progressSeconds) {
+                           TrainSpec template, boolean baseOnExecutors, double progressSeconds,
+                           ExistingPolicy existing) {
     public TrainRequest {
         if (model == null || out == null) {
             throw new IllegalArgumentException("Invalid train request: --model and --out are required");
+        }
+        if (existing == null) {
+            existing = ExistingPolicy.RETRAIN;
         }
     }
 }

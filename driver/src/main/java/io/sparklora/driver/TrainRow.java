@@ -55,6 +55,56 @@ public final class TrainRow implements Serializable {
         return new SplitMix64(h).nextLong();
     }
 
+    /**
+     * The row's contribution to its key's data digest: the first 128 bits of SHA-256 over the marked UTF-8 fields, as
+     * four unsigned 32-bit words. A key's digest sums each word over its rows ({@link DataDigest}): the sum does not
+     * depend on row order, and a duplicated row counts twice.
+     */
+    public static long[] digestWords(String text, String prompt, String completion) {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+        for (String field : new String[] {text, prompt, completion}) {
+            if (field == null) {
+                sha.update((byte) 0);
+            } else {
+                byte[] b = field.getBytes(StandardCharsets.UTF_8);
+                sha.update((byte) 1);
+                sha.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
+                sha.update(b);
+            }
+        }
+        java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(sha.digest());
+        long[] words = new long[DataDigest.WORDS];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = Integer.toUnsignedLong(d.getInt());
+        }
+        return words;
+    }
+
+    /**
+     * Tokens this row contributes to its windows (prompt plus completion, or the text), or -1 when it cannot be
+     * trained on (see {@link #trainable}).
+     */
+    public long trainableTokens(Tokenizer tokenizer) {
+        if (prompt != null || completion != null) {
+            if (prompt == null || completion == null) {
+                return -1;
+            }
+            int c = tokenizer.encode(completion).length;
+            int n = c + tokenizer.encode(prompt).length;
+            return c > 0 && n >= 2 ? n : -1;
+        }
+        if (text == null) {
+            return -1;
+        }
+        int n = tokenizer.encode(text).length;
+        return n >= 2 ? n : -1;
+    }
+
     /** The shard of a row for {@code --shards k}: a function of its content and the seed only, not of row order. */
     public static int shardOf(String text, String prompt, String completion, long seed, int shards) {
         long h = new SplitMix64(contentHash(text, prompt, completion) ^ seed).nextLong();
@@ -66,14 +116,7 @@ public final class TrainRow implements Serializable {
      * tokens in prompt + completion (WindowPacker refuses anything shorter).
      */
     public boolean trainable(Tokenizer tokenizer) {
-        if (prompt != null || completion != null) {
-            if (prompt == null || completion == null) {
-                return false;
-            }
-            int c = tokenizer.encode(completion).length;
-            return c > 0 && c + tokenizer.encode(prompt).length >= 2;
-        }
-        return text != null && tokenizer.encode(text).length >= 2;
+        return trainableTokens(tokenizer) >= 0;
     }
 
     public Example toExample() {

@@ -25,7 +25,8 @@ public final class TrainingRecord {
     }
 
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started) throws IOException {
+                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         io.sparklora.job.Fingerprint fingerprint) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", FORMAT_VERSION);
         o.put("adapter", plan.name());
@@ -38,6 +39,11 @@ public final class TrainingRecord {
         base.put("path", job.baseModelUri());
         base.put("sha256", job.baseModelSha256());
         base.put("tokenizer", job.tokenizer().describe());
+        ObjectNode fp = o.putObject("fingerprint");
+        fp.put("base_model", fingerprint.baseModel());
+        fp.put("settings", fingerprint.settings());
+        fp.put("data", fingerprint.data());
+        fp.put("combined", fingerprint.combined());
         o.put("seed", spec.seed());
         o.set("train_spec", JSON.valueToTree(specFields(spec)));
         LoraConfig lora = spec.lora();

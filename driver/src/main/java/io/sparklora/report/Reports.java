@@ -55,6 +55,9 @@ public final class Reports {
             JsonNode adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile())
                     .path("adapters");
             for (JsonNode a : adapters) {
+                if ("failed".equals(a.path("status").asText())) {
+                    continue;
+                }
                 String rel = a.path("path").asText("adapters/" + a.path("name").asText());
                 Path dest = stage.resolve(rel).normalize();
                 if (!dest.startsWith(stage)) {

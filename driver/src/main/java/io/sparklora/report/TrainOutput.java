@@ -42,6 +42,9 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters) {
             if (!list.get(i).isObject()) {
                 throw manifest.bad("adapters[" + i + "]", "is not an object");
             }
+            if ("failed".equals(list.get(i).path("status").asText())) {
+                continue; // a failed adapter has no files: the manifest holds its reason
+            }
             JsonFields entry = new JsonFields(list.get(i), manifest.source());
             String name = entry.text("name");
             if (name == null || name.isEmpty()) {
