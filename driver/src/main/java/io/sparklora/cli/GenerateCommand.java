@@ -7,13 +7,12 @@ import io.sparklora.infer.InferenceAdapter;
 import io.sparklora.infer.KvDecoder;
 import io.sparklora.infer.Segment;
 import io.sparklora.infer.StopStrings;
+import io.sparklora.infer.TextStream;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.peft.PeftAdapters;
-import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
-import io.sparklora.tokenizer.Utf8StreamDecoder;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -73,35 +72,12 @@ final class GenerateCommand implements Callable<Integer> {
         Generation generation = new Generation(decoder.newCache(), lora, promptIds, sampling,
                 EosTokens.read(model, base.config().vocabSize()), Segment.Logits.LAST);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        // Text is printed as soon as it cannot be the start of a stop string (bytes of a character are held until
-        // complete); a found stop string ends generation and is not printed.
-        StringBuilder text = new StringBuilder();
-        int[] printed = {0};
-        Utf8StreamDecoder bytes = tokenizer instanceof ByteTokenizer ? new Utf8StreamDecoder() : null;
-        List<Integer> ids = new ArrayList<>();
+        TextStream text = new TextStream(tokenizer, stops);
         generation.runAlone(decoder, id -> {
-            ids.add(id);
-            if (bytes != null) {
-                text.append(bytes.accept(id));
-            } else {
-                text.setLength(0);
-                text.append(tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray()));
-            }
-            int cut = stops.firstMatch(text.toString());
-            if (cut >= 0) {
-                text.setLength(cut);
-            }
-            int release = cut >= 0 ? cut : stops.releasable(text.toString());
-            if (release > printed[0]) {
-                out.print(text.substring(printed[0], release));
-                printed[0] = release;
-            }
-            return cut < 0;
+            out.print(text.accept(id));
+            return !text.stopped();
         });
-        if (bytes != null && generation.finish() != Generation.Finish.STOP) {
-            text.append(bytes.finish());
-        }
-        out.println(text.substring(Math.min(printed[0], text.length())));
+        out.println(text.finish());
         out.flush();
         if (generation.finish() == Generation.Finish.CONTEXT) {
             System.err.println("(stopped after " + generation.tokens().length + " tokens: the model's max positions is "
