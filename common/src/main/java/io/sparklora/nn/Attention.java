@@ -53,6 +53,32 @@ public final class Attention {
         }
     }
 
+    /**
+     * Forward for a decoder step over a key/value cache: m query rows of one sequence at positions past..past+m-1,
+     * each attending to cached positions 0..its own (the cache already holds this step's keys and values). Same
+     * scaling, grouping and softmax as {@link #attentionForward}.
+     *
+     * @param k      (≥ past+m, kvHeads·headDim) cached keys (rotated, for RoPE models), row stride ldkv
+     * @param v      (≥ past+m, kvHeads·headDim) cached values, row stride ldkv
+     * @param scores (≥ m·(past+m)) scratch
+     */
+    public static void cachedAttentionForward(int m, int past, int heads, int kvHeads, int headDim,
+                                              FloatBuffer q, int qOff, int ldq, FloatBuffer k, FloatBuffer v,
+                                              int ldkv, FloatBuffer scores, FloatBuffer out, int outOff, int ldo) {
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        int keys = past + m;
+        float[] row = new float[keys];
+        for (int h = 0; h < heads; h++) {
+            int kvo = (h / group) * headDim;
+            Blas.gemmNT(m, keys, headDim, scale, q, qOff + h * headDim, ldq, k, kvo, ldkv, 0f, scores, 0, keys);
+            for (int i = 0; i < m; i++) {
+                softmaxCausalRow(scores, i * keys, past + i, keys, row);
+            }
+            Blas.gemmNN(m, headDim, keys, 1f, scores, 0, keys, v, kvo, ldkv, 0f, out, outOff + h * headDim, ldo);
+        }
+    }
+
     /** Softmax over entries 0..i of a score row; entries i+1..end-1 become 0. row: (≥ end) scratch. */
     private static void softmaxCausalRow(FloatBuffer p, int o, int i, int end, float[] row) {
         p.get(o, row, 0, i + 1);

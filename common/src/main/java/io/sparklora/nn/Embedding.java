@@ -1,6 +1,7 @@
 package io.sparklora.nn;
 
 import java.nio.FloatBuffer;
+import java.util.function.IntUnaryOperator;
 
 /** Token embedding lookup (and GPT-2's learned positions) with its scatter-add backward. */
 public final class Embedding {
@@ -36,8 +37,18 @@ public final class Embedding {
 
     /** GPT-2's learned positions: {@code y[r] += wpe[r mod seq]}, positions 0..seq-1 in every sequence. */
     public static void positionsForward(int rows, int seq, int dim, FloatBuffer wpe, FloatBuffer y) {
+        positionsForward(rows, r -> r % seq, dim, wpe, y);
+    }
+
+    /** {@code y[r] += wpe[positions[r]]}: rows of several sequences at their own positions (a decoder step). */
+    public static void positionsForwardAt(int rows, int[] positions, int dim, FloatBuffer wpe, FloatBuffer y) {
+        positionsForward(rows, r -> positions[r], dim, wpe, y);
+    }
+
+    private static void positionsForward(int rows, IntUnaryOperator position, int dim, FloatBuffer wpe,
+                                         FloatBuffer y) {
         for (int r = 0; r < rows; r++) {
-            int p = (r % seq) * dim;
+            int p = position.applyAsInt(r) * dim;
             for (int j = 0; j < dim; j++) {
                 y.put(r * dim + j, y.get(r * dim + j) + wpe.get(p + j));
             }

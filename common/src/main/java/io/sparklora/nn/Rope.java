@@ -1,6 +1,7 @@
 package io.sparklora.nn;
 
 import java.nio.FloatBuffer;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Rotary position embedding (Su et al. 2021, "RoFormer") in Hugging Face LLaMA's rotate-half convention: element i of
@@ -39,18 +40,26 @@ public final class Rope {
      * is position r mod seq: {@code x_i ← x_i·cos − x_{i+h}·sin, x_{i+h} ← x_{i+h}·cos + x_i·sin}.
      */
     public void forward(int rows, int seq, int heads, FloatBuffer x, int off, int ld) {
-        rotate(rows, seq, heads, x, off, ld, 1f);
+        rotate(rows, r -> r % seq, heads, x, off, ld, 1f);
+    }
+
+    /**
+     * As {@link #forward}, but row r is at position {@code positions[r]} (a decoder step whose rows belong to several
+     * sequences at different lengths).
+     */
+    public void forwardAt(int rows, int[] positions, int heads, FloatBuffer x, int off, int ld) {
+        rotate(rows, r -> positions[r], heads, x, off, ld, 1f);
     }
 
     /** Backward of {@link #forward} on a gradient buffer, in place: the inverse (transposed) rotation. */
     public void backward(int rows, int seq, int heads, FloatBuffer dx, int off, int ld) {
-        rotate(rows, seq, heads, dx, off, ld, -1f);
+        rotate(rows, r -> r % seq, heads, dx, off, ld, -1f);
     }
 
-    private void rotate(int rows, int seq, int heads, FloatBuffer x, int off, int ld, float sign) {
+    private void rotate(int rows, IntUnaryOperator position, int heads, FloatBuffer x, int off, int ld, float sign) {
         float[] row = new float[heads * headDim];
         for (int r = 0; r < rows; r++) {
-            int t = (r % seq) * half;
+            int t = position.applyAsInt(r) * half;
             x.get(off + r * ld, row, 0, row.length);
             for (int h = 0; h < heads; h++) {
                 int o = h * headDim;

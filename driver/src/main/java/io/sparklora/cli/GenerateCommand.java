@@ -1,25 +1,32 @@
 package io.sparklora.cli;
 
-import io.sparklora.generate.Generator;
 import io.sparklora.generate.Sampling;
+import io.sparklora.infer.EosTokens;
+import io.sparklora.infer.Generation;
+import io.sparklora.infer.InferenceAdapter;
+import io.sparklora.infer.KvDecoder;
+import io.sparklora.infer.Segment;
+import io.sparklora.infer.StopStrings;
+import io.sparklora.infer.TextStream;
 import io.sparklora.model.BaseModel;
-import io.sparklora.model.CausalLm;
 import io.sparklora.model.Checkpoints;
-import io.sparklora.tokenizer.ByteTokenizer;
+import io.sparklora.peft.PeftAdapters;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
-import io.sparklora.tokenizer.Utf8StreamDecoder;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code generate}: prints a continuation of {@code --prompt} (without the prompt) under the base model or base +
- * adapter. Byte-level models print each character as soon as its bytes are complete; models with a tokenizer.json
- * print the decoded continuation at the end. A note on stderr says when the model's max positions cut it short.
+ * adapter, decoded with the key/value cache ({@link KvDecoder}); it ends at {@code --max-new-tokens}, an
+ * end-of-sequence token of the checkpoint, or a {@code --stop} string. Text is printed as it is decided. A note on
+ * stderr says when the model's max positions cut it short.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Print a continuation of a prompt under a model (and optionally an adapter).")
@@ -47,25 +54,33 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--stop", description = "stop before this text (repeatable)")
+    List<String> stop = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
+        StopStrings stops = new StopStrings(stop);
         BaseModel base = Checkpoints.load(model);
-        CausalLm lm = LocalModels.withOptionalAdapter(base, adapter);
+        InferenceAdapter lora = adapter == null ? null
+                : new InferenceAdapter(adapter.getFileName().toString(), PeftAdapters.read(adapter, base.config()),
+                        base.config());
         Tokenizer tokenizer = Tokenizers.forModel(model);
+        int[] promptIds = tokenizer.encode(prompt);
+        int context = base.config().maxPositions();
+        KvDecoder decoder = KvDecoder.create(base, context, Math.max(1, Math.min(promptIds.length, context)));
+        Generation generation = new Generation(decoder.newCache(), lora, promptIds, sampling,
+                EosTokens.read(model, base.config().vocabSize()), Segment.Logits.LAST);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        Generator.Result result;
-        if (tokenizer instanceof ByteTokenizer) {
-            Utf8StreamDecoder decoder = new Utf8StreamDecoder();
-            result = new Generator(lm).generate(tokenizer.encode(prompt), sampling, id -> out.print(decoder.accept(id)));
-            out.println(decoder.finish());
-        } else {
-            result = new Generator(lm).generate(tokenizer.encode(prompt), sampling);
-            out.println(tokenizer.decode(result.tokens()));
-        }
+        TextStream text = new TextStream(tokenizer, stops);
+        generation.runAlone(decoder, id -> {
+            out.print(text.accept(id));
+            return !text.stopped();
+        });
+        out.println(text.finish());
         out.flush();
-        if (result.stop() == Generator.Stop.MAX_POSITIONS) {
-            System.err.println("(stopped after " + result.tokens().length + " tokens: the model's max positions is "
+        if (generation.finish() == Generation.Finish.CONTEXT) {
+            System.err.println("(stopped after " + generation.tokens().length + " tokens: the model's max positions is "
                     + base.config().maxPositions() + ")");
         }
         return 0;

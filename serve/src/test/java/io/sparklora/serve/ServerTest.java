@@ -1,0 +1,264 @@
+package io.sparklora.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.eval.Scorer;
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.lora.LoraModule;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.nn.CausalLms;
+import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tensor.Tensor;
+import io.sparklora.tokenizer.ByteTokenizer;
+import io.sparklora.util.SplitMix64;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real server on loopback over the shipped demo base and eight random adapters written in PEFT format, driven by the
+ * JDK's HttpClient: every endpoint, prompt log-probs equal to {@link Scorer}, greedy determinism and streamed ==
+ * plain, concurrent mixed-adapter requests equal to one-by-one, and every bad request.
+ */
+class ServerTest {
+    static final Path MODEL = Path.of("../models/demo-base");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path out;
+    static BaseModel base;
+    static OpenAiServer server;
+    static String url;
+
+    /** Writes adapters a0..a{n-1} (rank 4 on q/v/down, random B) under out/adapters. */
+    static void writeAdapters(BaseModel base, Path root, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            LoraConfig c = LoraConfig.defaults().withTargetModules(List.of("q_proj", "v_proj", "down_proj"))
+                    .withRank(4).withAlpha(8).withSeed(i);
+            LoraAdapter a = LoraAdapter.initialize(c, base.config());
+            SplitMix64 rng = new SplitMix64(100 + i);
+            for (LoraModule m : a.modules().values()) {
+                Tensor b = m.loraB().value();
+                for (int k = 0; k < b.size(); k++) {
+                    b.set(k, (rng.nextFloat() - 0.5f) * 0.2f);
+                }
+            }
+            PeftAdapters.write(root.resolve("adapters/a" + i), a, "demo-base");
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        base = Checkpoints.load(MODEL);
+        writeAdapters(base, out, 8);
+        server = OpenAiServer.start(MODEL, new LocalAdapterStorage(out), ServeOptions.defaults().withPort(0)
+                .withMaxBatch(16).withPin(List.of("a0")).withMaxBodyBytes(64 * 1024));
+        url = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode complete(String body) throws Exception {
+        HttpResponse<String> r = post("/v1/completions", body);
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void healthModelsAndMetrics() throws Exception {
+        assertEquals("{\"status\":\"ok\"}", get("/health").body());
+        List<String> ids = new ArrayList<>();
+        JSON.readTree(get("/v1/models").body()).path("data").forEach(m -> ids.add(m.path("id").asText()));
+        assertEquals(List.of("base", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "auto"), ids);
+        complete("{\"model\":\"a1\",\"prompt\":\"abc\",\"max_tokens\":2}");
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.contains("sparklora_requests_total{endpoint=\"/v1/completions\",status=\"200\"}"),
+                metrics);
+        assertTrue(metrics.contains("# TYPE sparklora_adapter_cache_loads_total counter"), metrics);
+        assertTrue(metrics.contains("sparklora_request_seconds_bucket{le=\"+Inf\"}"), metrics);
+    }
+
+    @Test
+    void echoedPromptLogprobsEqualScore() throws Exception {
+        String text = "The quick brown fox jumps over the lazy dog.";
+        for (String model : List.of("base", "a3")) {
+            JsonNode r = complete("{\"model\":\"" + model + "\",\"prompt\":" + JSON.writeValueAsString(text)
+                    + ",\"max_tokens\":0,\"echo\":true,\"logprobs\":1}");
+            JsonNode lp = r.path("choices").get(0).path("logprobs");
+            assertEquals(text, r.path("choices").get(0).path("text").asText());
+            assertTrue(lp.path("token_logprobs").get(0).isNull());
+            double sum = 0;
+            for (int i = 1; i < lp.path("token_logprobs").size(); i++) {
+                sum -= lp.path("token_logprobs").get(i).asDouble();
+            }
+            int n = text.length();
+            assertEquals(n, lp.path("tokens").size());
+            assertEquals(List.of(0, 1, 2), List.of(lp.path("text_offset").get(0).asInt(),
+                    lp.path("text_offset").get(1).asInt(), lp.path("text_offset").get(2).asInt()));
+            var lm = model.equals("base") ? CausalLms.of(base)
+                    : CausalLms.withAdapter(base, PeftAdapters.read(out.resolve("adapters/" + model), base.config()));
+            double score = new Scorer(n).score(lm, new ByteTokenizer().encode(text), "text").meanLoss();
+            assertEquals(score, sum / (n - 1), 1e-4, model);
+            assertEquals(n, r.path("usage").path("prompt_tokens").asInt());
+            assertEquals(0, r.path("usage").path("completion_tokens").asInt());
+        }
+    }
+
+    @Test
+    void greedyIsDeterministicAndStreamedEqualsPlain() throws Exception {
+        String body = "{\"model\":\"a2\",\"prompt\":\"Once upon\",\"max_tokens\":24,\"temperature\":0";
+        String plain = complete(body + "}").path("choices").get(0).path("text").asText();
+        assertEquals(plain, complete(body + "}").path("choices").get(0).path("text").asText());
+        assertEquals(24, plain.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 0 ? 24 : 0);
+        HttpResponse<String> s = post("/v1/completions", body + ",\"stream\":true}");
+        assertEquals(200, s.statusCode());
+        assertTrue(s.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+        StringBuilder text = new StringBuilder();
+        String last = null;
+        for (String line : s.body().split("\n")) {
+            if (!line.startsWith("data: ")) {
+                continue;
+            }
+            last = line.substring(6);
+            if (!last.equals("[DONE]")) {
+                text.append(JSON.readTree(last).path("choices").get(0).path("text").asText());
+            }
+        }
+        assertEquals("[DONE]", last);
+        assertEquals(plain, text.toString());
+        // a different adapter continues differently; a seeded sample repeats
+        assertNotEquals(plain, complete("{\"model\":\"a5\",\"prompt\":\"Once upon\",\"max_tokens\":24,"
+                + "\"temperature\":0}").path("choices").get(0).path("text").asText());
+        String sampled = "{\"model\":\"a2\",\"prompt\":[79,110,99,101],\"max_tokens\":16,\"temperature\":1,"
+                + "\"top_p\":0.9,\"seed\":7}";
+        assertEquals(complete(sampled).path("choices").get(0).path("text").asText(),
+                complete(sampled).path("choices").get(0).path("text").asText());
+    }
+
+    @Test
+    void stopStringsListPromptsAndTokenIdPrompts() throws Exception {
+        JsonNode free = complete("{\"model\":\"a1\",\"prompt\":\"ab\",\"max_tokens\":20,\"temperature\":0}");
+        String text = free.path("choices").get(0).path("text").asText();
+        String stop = text.substring(3, 5);
+        JsonNode stopped = complete("{\"model\":\"a1\",\"prompt\":\"ab\",\"max_tokens\":20,\"temperature\":0,"
+                + "\"stop\":" + JSON.writeValueAsString(stop) + "}");
+        assertEquals(text.substring(0, text.indexOf(stop)), stopped.path("choices").get(0).path("text").asText());
+        assertEquals("stop", stopped.path("choices").get(0).path("finish_reason").asText());
+        JsonNode many = complete("{\"model\":\"a1\",\"prompt\":[\"ab\",[97,98]],\"max_tokens\":20,"
+                + "\"temperature\":0}");
+        assertEquals(2, many.path("choices").size());
+        assertEquals(text, many.path("choices").get(0).path("text").asText());
+        assertEquals(text, many.path("choices").get(1).path("text").asText());
+        assertEquals(40, many.path("usage").path("completion_tokens").asInt());
+    }
+
+    @Test
+    void concurrentMixedAdapterRequestsEqualOneByOne() throws Exception {
+        int requests = 64;
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            bodies.add("{\"model\":\"" + (i % 9 == 8 ? "base" : "a" + (i % 8)) + "\",\"prompt\":"
+                    + JSON.writeValueAsString("Request " + i + " says") + ",\"max_tokens\":12,\"temperature\":0,"
+                    + "\"logprobs\":1,\"echo\":true}");
+        }
+        List<JsonNode> alone = new ArrayList<>();
+        for (String b : bodies) {
+            alone.add(complete(b));
+        }
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        List<Future<JsonNode>> together = new ArrayList<>();
+        for (String b : bodies) {
+            together.add(clients.submit(() -> complete(b)));
+        }
+        int tiesDiffering = 0;
+        for (int i = 0; i < requests; i++) {
+            JsonNode a = alone.get(i).path("choices").get(0);
+            JsonNode t = together.get(i).get().path("choices").get(0);
+            JsonNode la = a.path("logprobs").path("token_logprobs");
+            JsonNode lt = t.path("logprobs").path("token_logprobs");
+            if (!a.path("text").asText().equals(t.path("text").asText())) {
+                tiesDiffering++; // only allowed where two logits tie within the tolerance
+                continue;
+            }
+            for (int k = 1; k < la.size(); k++) {
+                assertEquals(la.get(k).asDouble(), lt.get(k).asDouble(), 1e-4, "request " + i + " token " + k);
+            }
+        }
+        clients.shutdown();
+        assertEquals(0, tiesDiffering, "greedy texts that differ between batched and alone");
+    }
+
+    static void assertError(HttpResponse<String> r, int status, String messageStart) throws Exception {
+        assertEquals(status, r.statusCode(), r.body());
+        JsonNode e = JSON.readTree(r.body()).path("error");
+        assertTrue(e.path("message").asText().startsWith(messageStart), e.toString());
+        assertTrue(e.has("type") && e.has("param") && e.has("code"), e.toString());
+    }
+
+    @Test
+    void everyBadRequestIsAnOpenAiErrorAndTheServerStaysUp() throws Exception {
+        assertError(post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"a\"}"), 404,
+                "The model `nope` does not exist.");
+        assertError(post("/v1/completions", "{\"model\":"), 400, "The request body is not valid JSON");
+        assertError(post("/v1/completions", "[1]"), 400, "The request body must be a JSON object.");
+        assertError(post("/v1/completions", "{\"prompt\":\"a\"}"), 400, "You must provide a model parameter.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\"}"), 400, "You must provide a prompt.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":{}}"), 400, "prompt must be");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":\"5\"}"), 400,
+                "max_tokens must be an integer.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":-1}"), 400,
+                "max_tokens must be between 0 and");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":1000}"), 400,
+                "This model's maximum context length is 256 tokens.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":" + JSON.writeValueAsString("x".repeat(300))
+                + ",\"max_tokens\":0}"), 400, "This model's maximum context length is 256 tokens.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":[1,999]}"), 400,
+                "Token id 999 is out of vocabulary");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"n\":2}"), 400, "n must be 1");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"temperature\":-1}"), 400,
+                "temperature must be between");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"logprobs\":99}"), 400,
+                "logprobs must be between");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"\"}"), 400, "The prompt is empty");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"" + "x".repeat(70 * 1024) + "\"}"),
+                413, "The request body exceeds the limit");
+        assertError(get("/v1/completions"), 405, "Method GET is not allowed");
+        assertError(get("/nowhere"), 404, "Unknown path");
+        // unknown fields are ignored
+        complete("{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":1,\"user\":\"x\",\"something_new\":[1]}");
+        assertEquals(200, get("/health").statusCode());
+    }
+}
