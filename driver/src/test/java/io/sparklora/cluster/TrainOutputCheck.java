@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.driver.AdapterStore;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraModule;
 import io.sparklora.model.ModelConfig;
@@ -28,12 +29,13 @@ import org.apache.hadoop.fs.Path;
 /**
  * What a finished {@code train} output must hold on any store, read back only through the Hadoop FileSystem API:
  * {@code manifest.json} listing one trained adapter per key; each {@code adapters/<name>/} holding exactly the PEFT
- * pair and {@code training.json}, with the SHA-256 the manifest records; the PEFT files loading as an adapter of the
+ * pair, {@code training.json} and the completion marker written last, with the SHA-256 the manifest records for the
+ * PEFT pair (the adapter's identity); the PEFT files loading as an adapter of the
  * base with the requested rank and a trained (non-zero) {@code lora_B}; no temporary or checkpoint leftovers.
  */
 final class TrainOutputCheck {
-    static final List<String> ADAPTER_FILES =
-            List.of("adapter_config.json", "adapter_model.safetensors", "training.json");
+    static final List<String> ADAPTER_FILES = List.of(AdapterStore.MARKER, "adapter_config.json",
+            "adapter_model.safetensors", "training.json");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TrainOutputCheck() {
@@ -64,7 +66,7 @@ final class TrainOutputCheck {
                 List<String> files = Arrays.stream(fs.listStatus(dir)).map(s -> s.getPath().getName()).sorted()
                         .toList();
                 assertEquals(ADAPTER_FILES, files, "files of " + dir);
-                for (String f : ADAPTER_FILES) {
+                for (String f : AdapterStore.IDENTITY_FILES) {
                     byte[] bytes = FileSystemRoundTrip.read(fs, new Path(dir, f));
                     assertEquals(a.path("sha256").path(f).asText(), sha256(bytes), "sha256 of " + dir + "/" + f);
                 }
