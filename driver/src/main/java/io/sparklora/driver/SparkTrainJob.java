@@ -44,6 +44,8 @@ public final class SparkTrainJob {
     public static final String OWNER_FILE = "_spark_lora.json";
     /** Spark conf key of the deterministic NaN test hook ({@code <adapter>:<step>}). */
     public static final String POISON_AT_STEP = "spark.sparklora.test.poisonAtStep";
+    /** Spark conf key: seconds of missed renewals after which the lease on {@code --out} expires (default 60). */
+    public static final String LEASE_TIMEOUT = "spark.sparklora.lease.timeoutSeconds";
 
     private SparkTrainJob() {
     }
@@ -70,141 +72,158 @@ public final class SparkTrainJob {
         }
         probeOutput(r.out(), conf);
 
-        long t0 = System.nanoTime();
-        // 2. The data and the plan.
-        sc.setJobDescription("spark-lora: read data and count rows per key");
-        TrainData.Read data = TrainData.read(spark, r.data());
-        TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(), model.tokenizer(),
-                new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
-        String baseUri = model.uri();
-        String baseSha = ModelStore.sha256(baseUri, conf);
         String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
-        TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null), spark.conf().get(POISON_AT_STEP, null),
-                List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version")));
+        // One job per output from here on: a second job fails fast naming this one.
+        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
+                new Path(outUri), leaseTimeoutSeconds(spark))) {
+            long t0 = System.nanoTime();
+            // 2. The data and the plan.
+            sc.setJobDescription("spark-lora: read data and count rows per key");
+            TrainData.Read data = TrainData.read(spark, r.data());
+            TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(), model.tokenizer(),
+                    new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
+            String baseUri = model.uri();
+            String baseSha = ModelStore.sha256(baseUri, conf);
+            TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
+                    r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null), spark.conf().get(POISON_AT_STEP, null),
+                    List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
+                            System.getProperty("java.version")));
 
-        // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
-        AdapterStore store = new AdapterStore(outUri, conf);
-        Map<String, Manifest.PreviousFailure> previous = Manifest.previousFailures(store.fs(), outUri);
-        Map<String, Manifest.Status> status = new LinkedHashMap<>();
-        Map<String, Fingerprint> planned = new LinkedHashMap<>();
-        Map<String, String> reasons = new LinkedHashMap<>(); // why each adapter of toTrain trains
-        List<AdapterPlan> toTrain = new ArrayList<>();
-        List<String> refused = new ArrayList<>();
-        for (AdapterPlan p : plan.adapters()) {
-            Fingerprint f = job.fingerprintOf(p);
-            planned.put(p.name(), f);
-            AdapterStore.State state = store.state(p.name());
-            AdapterStore.Marker marker = state == AdapterStore.State.COMMITTED ? store.marker(p.name()) : null;
-            Manifest.PreviousFailure failedBefore = previous.get(p.name());
-            if (state == AdapterStore.State.FOREIGN) {
-                throw new IllegalArgumentException("Cannot train adapter " + p.name() + " into " + store.dir(p.name())
-                        + ": it holds files spark-lora did not write; move them away or choose another --out");
-            } else if (marker != null && marker.fingerprint().equals(f)) {
-                status.put(p.name(), Manifest.Status.existing("fingerprint matches"));
-            } else if (marker != null) {
-                String changed = String.join(", ", f.differencesFrom(marker.fingerprint())) + " changed";
-                if (r.existing() == ExistingPolicy.KEEP) {
-                    status.put(p.name(), Manifest.Status.existing("kept by --existing keep although its " + changed));
-                } else if (r.existing() == ExistingPolicy.FAIL) {
-                    refused.add(p.name() + " (" + changed + ")");
+            // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
+            AdapterStore store = new AdapterStore(outUri, conf);
+            Map<String, Manifest.PreviousFailure> previous = Manifest.previousFailures(store.fs(), outUri);
+            Map<String, Manifest.Status> status = new LinkedHashMap<>();
+            Map<String, Fingerprint> planned = new LinkedHashMap<>();
+            Map<String, String> reasons = new LinkedHashMap<>(); // why each adapter of toTrain trains
+            List<AdapterPlan> toTrain = new ArrayList<>();
+            List<String> refused = new ArrayList<>();
+            for (AdapterPlan p : plan.adapters()) {
+                Fingerprint f = job.fingerprintOf(p);
+                planned.put(p.name(), f);
+                AdapterStore.State state = store.state(p.name());
+                AdapterStore.Marker marker = state == AdapterStore.State.COMMITTED ? store.marker(p.name()) : null;
+                Manifest.PreviousFailure failedBefore = previous.get(p.name());
+                if (state == AdapterStore.State.FOREIGN) {
+                    throw new IllegalArgumentException("Cannot train adapter " + p.name() + " into "
+                            + store.dir(p.name()) + ": it holds files spark-lora did not write; move them away or "
+                            + "choose another --out");
+                } else if (marker != null && marker.fingerprint().equals(f)) {
+                    status.put(p.name(), Manifest.Status.existing("fingerprint matches"));
+                } else if (marker != null) {
+                    String changed = String.join(", ", f.differencesFrom(marker.fingerprint())) + " changed";
+                    if (r.existing() == ExistingPolicy.KEEP) {
+                        status.put(p.name(), Manifest.Status.existing("kept by --existing keep although its "
+                                + changed));
+                    } else if (r.existing() == ExistingPolicy.FAIL) {
+                        refused.add(p.name() + " (" + changed + ")");
+                    } else {
+                        reasons.put(p.name(), "retrained: " + changed);
+                    }
+                } else if (failedBefore != null && failedBefore.fingerprint().equals(f.combined())) {
+                    status.put(p.name(), Manifest.Status.failed("failed before at this fingerprint, not retried: "
+                            + failedBefore.reason(), Manifest.Status.DETERMINISTIC));
                 } else {
-                    reasons.put(p.name(), "retrained: " + changed);
+                    reasons.put(p.name(), state == AdapterStore.State.LEFTOVER ? "trained: replaces an incomplete "
+                            + "or unfingerprinted leftover" : "trained: new");
                 }
-            } else if (failedBefore != null && failedBefore.fingerprint().equals(f.combined())) {
-                status.put(p.name(), Manifest.Status.failed("failed before at this fingerprint, not retried: "
-                        + failedBefore.reason(), Manifest.Status.DETERMINISTIC));
-            } else {
-                reasons.put(p.name(), state == AdapterStore.State.LEFTOVER ? "trained: replaces an incomplete "
-                        + "or unfingerprinted leftover" : "trained: new");
+                if (reasons.containsKey(p.name())) {
+                    toTrain.add(p.at(toTrain.size()));
+                }
             }
-            if (reasons.containsKey(p.name())) {
-                toTrain.add(p.at(toTrain.size()));
+            if (!refused.isEmpty()) {
+                throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size()
+                        + " adapter(s) of " + r.out() + " were made differently: " + String.join("; ", refused));
             }
-        }
-        if (!refused.isEmpty()) {
-            throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size() + " adapter(s) "
-                    + "of " + r.out() + " were made differently: " + String.join("; ", refused));
-        }
-        for (Manifest.Skipped s : plan.skipped()) {
-            LOG.warn("Skipping key {}: {}", s.key(), s.reason());
-            out.println("Skipping key " + s.key() + ": " + s.reason());
-        }
-        if (data.malformedSkipped() > 0) {
-            out.println("Skipped " + data.malformedSkipped() + " malformed line(s) of " + r.data().path());
-        }
-        status.forEach((name, st) -> {
-            if (st.isFailed() || !st.reason().equals("fingerprint matches")) {
-                out.println("Adapter " + name + ": " + st.status() + " (" + st.reason() + ")");
+            for (Manifest.Skipped s : plan.skipped()) {
+                LOG.warn("Skipping key {}: {}", s.key(), s.reason());
+                out.println("Skipping key " + s.key() + ": " + s.reason());
             }
-        });
-        reasons.forEach((name, why) -> {
-            if (!why.equals("trained: new")) {
-                out.println("Adapter " + name + ": " + why);
+            if (data.malformedSkipped() > 0) {
+                out.println("Skipped " + data.malformedSkipped() + " malformed line(s) of " + r.data().path());
             }
-        });
-        out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
-                + (plan.adapters().size() - toTrain.size()) + " already complete");
+            status.forEach((name, st) -> {
+                if (st.isFailed() || !st.reason().equals("fingerprint matches")) {
+                    out.println("Adapter " + name + ": " + st.status() + " (" + st.reason() + ")");
+                }
+            });
+            reasons.forEach((name, why) -> {
+                if (!why.equals("trained: new")) {
+                    out.println("Adapter " + name + ": " + why);
+                }
+            });
+            out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
+                    + (plan.adapters().size() - toTrain.size()) + " already complete");
 
-        markOutput(store.fs(), outUri);
-        long t1 = System.nanoTime();
-        if (!toTrain.isEmpty()) {
-            TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                    job.progressSeconds(), job.failAtStep(), job.poisonAtStep(), job.versions());
-            Broadcast<BroadcastModel> broadcast = null;
-            if (!r.baseOnExecutors()) {
-                BaseModel base = ModelStore.load(baseUri, conf);
-                broadcast = sc.broadcast(BroadcastModel.of(base));
-            }
-            sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
-                    + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")
-                    + ")");
-            Map<String, AdapterOutcome> outcomes = new HashMap<>();
-            String stageFailure = null;
-            try {
-                for (AdapterOutcome o : trainStage(data, toTrain, new AdapterTask(broadcast, stage,
-                        new HadoopConf(conf)))) {
-                    outcomes.put(o.name, o);
+            markOutput(store.fs(), outUri);
+            long t1 = System.nanoTime();
+            if (!toTrain.isEmpty()) {
+                TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
+                        job.progressSeconds(), job.failAtStep(), job.poisonAtStep(), job.versions());
+                Broadcast<BroadcastModel> broadcast = null;
+                if (!r.baseOnExecutors()) {
+                    BaseModel base = ModelStore.load(baseUri, conf);
+                    broadcast = sc.broadcast(BroadcastModel.of(base));
                 }
-            } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
-                stageFailure = TrainData.firstLine(rootMessage(e));
-                LOG.error("The training stage failed: {}", stageFailure, e);
-            }
-            for (AdapterPlan p : toTrain) {
-                AdapterOutcome o = outcomes.get(p.name());
-                Manifest.Status st;
-                if (o != null && o.status.equals(Manifest.Status.FAILED)) {
-                    st = Manifest.Status.failed(o.reason, Manifest.Status.DETERMINISTIC);
-                } else if (store.isCommitted(p.name(), planned.get(p.name()))) {
-                    st = Manifest.Status.trained(reasons.get(p.name()).replaceFirst("^trained: ", ""));
-                } else {
-                    st = Manifest.Status.failed("its task failed: " + (stageFailure != null ? stageFailure
-                            : "no result"), Manifest.Status.TRANSIENT);
+                sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
+                        + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")
+                        + ")");
+                Map<String, AdapterOutcome> outcomes = new HashMap<>();
+                String stageFailure = null;
+                try {
+                    for (AdapterOutcome o : trainStage(data, toTrain, new AdapterTask(broadcast, stage,
+                            new HadoopConf(conf)))) {
+                        outcomes.put(o.name, o);
+                    }
+                } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
+                    stageFailure = TrainData.firstLine(rootMessage(e));
+                    LOG.error("The training stage failed: {}", stageFailure, e);
                 }
-                status.put(p.name(), st);
+                for (AdapterPlan p : toTrain) {
+                    AdapterOutcome o = outcomes.get(p.name());
+                    Manifest.Status st;
+                    if (o != null && o.status.equals(Manifest.Status.FAILED)) {
+                        st = Manifest.Status.failed(o.reason, Manifest.Status.DETERMINISTIC);
+                    } else if (store.isCommitted(p.name(), planned.get(p.name()))) {
+                        st = Manifest.Status.trained(reasons.get(p.name()).replaceFirst("^trained: ", ""));
+                    } else {
+                        st = Manifest.Status.failed("its task failed: " + (stageFailure != null ? stageFailure
+                                : "no result"), Manifest.Status.TRANSIENT);
+                    }
+                    status.put(p.name(), st);
+                }
+                if (broadcast != null) {
+                    broadcast.destroy();
+                }
+                cleanUp(store, outUri, status);
             }
-            if (broadcast != null) {
-                broadcast.destroy();
+            long t2 = System.nanoTime();
+            sc.setJobDescription(null);
+            Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
+            plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
+            lease.checkHeld();
+            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
+                    plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora);
+            printTable(manifest, out);
+            out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
+                    (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
+            int trained = 0;
+            int failed = 0;
+            for (JsonNode a : manifest.path("adapters")) {
+                trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
+                failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
             }
-            cleanUp(store, outUri, status);
+            return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
+                    manifest);
         }
-        long t2 = System.nanoTime();
-        sc.setJobDescription(null);
-        Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
-        plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
-        ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
-                plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora);
-        printTable(manifest, out);
-        out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
-                (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
-        int trained = 0;
-        int failed = 0;
-        for (JsonNode a : manifest.path("adapters")) {
-            trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
-            failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
+    }
+
+    private static double leaseTimeoutSeconds(SparkSession spark) {
+        String v = spark.conf().get(LEASE_TIMEOUT, String.valueOf(OutputLease.DEFAULT_TIMEOUT_SECONDS));
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Invalid " + LEASE_TIMEOUT + " " + v + ": expected seconds (> 0)", e);
         }
-        return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
-                manifest);
     }
 
     private static String rootMessage(Throwable e) {
@@ -314,7 +333,7 @@ public final class SparkTrainJob {
                 throw new IOException("it is a file");
             }
             if (existed && fs.listStatus(dir).length > 0 && !fs.exists(new Path(dir, OWNER_FILE))
-                    && !fs.exists(new Path(dir, Manifest.FILE))) {
+                    && !fs.exists(new Path(dir, Manifest.FILE)) && !fs.exists(new Path(dir, OutputLease.FILE))) {
                 throw new IOException("it exists, is not empty and is not a spark-lora output (it has neither "
                         + OWNER_FILE + " nor " + Manifest.FILE + "); choose another --out or empty it");
             }

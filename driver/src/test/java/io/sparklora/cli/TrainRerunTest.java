@@ -34,6 +34,11 @@ class TrainRerunTest {
 
     @BeforeAll
     static void start() throws IOException {
+        setUp(shared);
+    }
+
+    /** A Spark session, two tiny models and a three-key data file under {@code dir} (for other test classes too). */
+    static void setUp(Path dir) throws IOException {
         spark = SparkSession.builder().master("local[2,4]").appName("TrainRerunTest")
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
@@ -41,11 +46,11 @@ class TrainRerunTest {
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
                 .getOrCreate();
-        model = shared.resolve("model");
+        model = dir.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
-        otherModel = shared.resolve("other-model");
+        otherModel = dir.resolve("other-model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 8), otherModel);
-        data = shared.resolve("data.jsonl");
+        data = dir.resolve("data.jsonl");
         Files.write(data, lines(3, 20));
     }
 
