@@ -8,6 +8,11 @@ public class SafeTensorsException extends IOException {
         super("Cannot read safetensors " + file + ": " + problem);
     }
 
+    /** For subclasses whose message is not a format problem; {@code message} is the whole message. */
+    protected SafeTensorsException(String message) {
+        super(message);
+    }
+
     public SafeTensorsException(String file, String problem, Throwable cause) {
         super("Cannot read safetensors " + file + ": " + problem, cause);
     }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import io.sparklora.storage.ByteSource;
 import io.sparklora.util.StrictJson;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -148,14 +149,27 @@ record SafeTensorsHeader(long dataStart, Map<String, String> metadata, Map<Strin
         if (sh == null || !sh.isArray()) {
             throw new SafeTensorsException(file, what + " has no shape array, got " + sh);
         }
-        int[] shape = new int[sh.size()];
-        for (int i = 0; i < shape.length; i++) {
+        long[] dims = new long[sh.size()];
+        for (int i = 0; i < dims.length; i++) {
             JsonNode d = sh.get(i);
-            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
                 throw new SafeTensorsException(file, what + " has shape " + sh
-                        + ": dimensions must be non-negative integers below 2^31");
+                        + ": dimensions must be non-negative integers below 2^63");
             }
-            shape[i] = d.intValue();
+            dims[i] = d.longValue();
+        }
+        // before any check of the data or allocation: a tensor too big for one float32 buffer can never be loaded
+        BigInteger f32Bytes = TensorInfo.f32Bytes(dims);
+        if (f32Bytes.compareTo(BigInteger.valueOf(TensorInfo.MAX_F32_BYTES)) > 0) {
+            throw new TensorTooLargeException(file, name, dims, f32Bytes);
+        }
+        int[] shape = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] > Integer.MAX_VALUE) { // only reachable with another dimension 0
+                throw new SafeTensorsException(file, what + " has shape " + sh
+                        + ": dimensions must be below 2^31");
+            }
+            shape[i] = (int) dims[i];
         }
         JsonNode off = v.get("data_offsets");
         if (off == null || !off.isArray() || off.size() != 2 || !isOffset(off.get(0)) || !isOffset(off.get(1))
@@ -164,12 +178,10 @@ record SafeTensorsHeader(long dataStart, Map<String, String> metadata, Map<Strin
                     + ": must be [begin, end] with integers 0 <= begin <= end");
         }
         TensorInfo info = new TensorInfo(name, dtype, shape, off.get(0).longValue(), off.get(1).longValue());
-        long numel = info.numel();
-        long bytes = numel < 0 || numel > Long.MAX_VALUE / dtype.byteSize() ? -1 : numel * dtype.byteSize();
+        long bytes = info.numel() * dtype.byteSize(); // numel <= 2^29: no overflow
         if (bytes != info.byteLength()) {
             throw new SafeTensorsException(file, what + " of dtype " + dtype + " and shape " + Arrays.toString(shape)
-                    + " needs " + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes)) + " bytes, but data_offsets "
-                    + off + " hold " + info.byteLength());
+                    + " needs " + bytes + " bytes, but data_offsets " + off + " hold " + info.byteLength());
         }
         return info;
     }

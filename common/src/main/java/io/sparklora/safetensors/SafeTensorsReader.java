@@ -97,7 +97,7 @@ public final class SafeTensorsReader implements TensorSource {
             throw new SafeTensorsException(name(), "tensor '" + name + "' has dtype " + info.dtype()
                     + ", not an integer type");
         }
-        long[] out = new long[(int) info.numel()];
+        long[] out = new long[Math.toIntExact(info.numel())];
         readChunks(info, (chunk, count, first) -> Conversions.toLongs(info.dtype(), chunk, count, out, first));
         return out;
     }
@@ -106,10 +106,6 @@ public final class SafeTensorsReader implements TensorSource {
         TensorInfo info = tensors.get(name);
         if (info == null) {
             throw new SafeTensorsException(name(), "no tensor named '" + name + "'");
-        }
-        if (info.numel() > Integer.MAX_VALUE) {
-            throw new SafeTensorsException(name(), "tensor '" + name + "' has " + info.numel()
-                    + " elements, more than one tensor can hold (" + Integer.MAX_VALUE + ")");
         }
         return info;
     }

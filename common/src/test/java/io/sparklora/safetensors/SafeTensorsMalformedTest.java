@@ -56,7 +56,7 @@ class SafeTensorsMalformedTest {
         c.put("__metadata__ must be an object of string values, got [\"pt\"]",
                 file("{\"__metadata__\":[\"pt\"]}", zeros(0)));
         c.put("tensor 'a' must be an object with dtype, shape and data_offsets, got 5", file("{\"a\":5}", zeros(0)));
-        c.put("tensor 'a' has shape [2,-1]: dimensions must be non-negative integers below 2^31",
+        c.put("tensor 'a' has shape [2,-1]: dimensions must be non-negative integers below 2^63",
                 file("{" + entry("a", "F32", "[2,-1]", 0, 0) + "}", zeros(0)));
         c.put("tensor 'a' has data_offsets [8,4]: must be [begin, end] with integers 0 <= begin <= end",
                 file("{" + entry("a", "F32", "[1]", 8, 4) + "}", zeros(8)));
