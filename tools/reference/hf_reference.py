@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Independent numpy reference for `spark-lora score`: the mean next-token loss of a Hugging Face LLaMA or GPT-2
-checkpoint (config.json + model.safetensors), optionally with a PEFT LoRA adapter, over a text file's UTF-8 bytes.
+"""Independent numpy reference for `spark-lora score`: the mean next-token loss of a Hugging Face LLaMA, Mistral,
+Qwen2, Qwen3 or GPT-2 checkpoint (config.json + model.safetensors), optionally with a PEFT LoRA adapter, over a text file's UTF-8 bytes.
 
-Written from transformers' modeling_llama.py / modeling_gpt2.py and PEFT's lora.Linear, in float64. Window rule:
+Written from transformers' modeling_llama.py / modeling_mistral.py / modeling_qwen2.py / modeling_qwen3.py /
+modeling_gpt2.py / modeling_rope_utils.py (rope_scaling linear and llama3) and PEFT's lora.Linear, in float64. Window rule:
 consecutive non-overlapping windows of T tokens (the last may be shorter); a window of length L >= 2 predicts its
 tokens 1..L-1 from their prefix inside the window. Prints {"tokens_scored": n, "mean_loss": x, "perplexity": p}.
 
@@ -96,14 +97,32 @@ def layer_norm(x, g, b, eps):
     return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + eps) * g + b
 
 
+def inv_freq(c, hd):
+    """rope_theta ** (-2i/d), then rope_scaling: linear divides by factor; llama3 by wavelength band."""
+    f = c.get("rope_theta", 10000.0) ** (-np.arange(0, hd, 2) / hd)
+    rs = c.get("rope_scaling") or {"rope_type": "default"}
+    kind = rs.get("rope_type", rs.get("type"))
+    if kind == "default":
+        return f
+    if kind == "linear":
+        return f / rs["factor"]
+    if kind == "llama3":
+        old, lo, hi, fac = rs["original_max_position_embeddings"], rs["low_freq_factor"], rs["high_freq_factor"], rs["factor"]
+        wl = 2 * math.pi / f
+        smooth = (old / wl - lo) / (hi - lo)
+        return np.where(wl > old / lo, f / fac, np.where(wl < old / hi, f, (1 - smooth) * f / fac + smooth * f))
+    sys.exit("Cannot score: rope_scaling %s is not supported by this reference" % rs)
+
+
 def llama_logits(c, w, lora, used, tokens):
-    heads, hidden = c["num_attention_heads"], c["hidden_size"]
-    kv, hd = c.get("num_key_value_heads") or heads, c.get("head_dim") or hidden // heads
+    """LLaMA's block; Qwen2: q/k/v biases; Qwen3: RMSNorm per head of q and k before RoPE (head_dim default 128)."""
+    mt, heads, hidden = c["model_type"], c["num_attention_heads"], c["hidden_size"]
+    kv = c.get("num_key_value_heads") or {"mistral": 8, "qwen2": 32, "qwen3": 32}.get(mt, heads)
+    hd = c.get("head_dim") or (128 if mt == "qwen3" else hidden // heads)
     eps, ab, mb = c.get("rms_norm_eps", 1e-6), c.get("attention_bias", False), c.get("mlp_bias", False)
-    if c.get("rope_scaling"):
-        sys.exit("Cannot score: rope_scaling %s is not supported by this reference" % c["rope_scaling"])
+    qkv_bias = ab or mt == "qwen2"
     n = len(tokens)
-    ang = np.arange(n)[:, None] * c.get("rope_theta", 10000.0) ** (-np.arange(0, hd, 2) / hd)
+    ang = np.arange(n)[:, None] * inv_freq(c, hd)
     cos, sin = np.cos(np.concatenate([ang, ang], 1)), np.sin(np.concatenate([ang, ang], 1))
 
     def rope(x, nh):  # HF rotate_half: x*cos + cat(-x2, x1)*sin, per head
@@ -115,9 +134,13 @@ def llama_logits(c, w, lora, used, tokens):
     for l in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % l
         x = rms_norm(h, w[p + "input_layernorm.weight"], eps)
-        q = rope(linear(w, lora, used, x, p + "self_attn.q_proj", False, ab), heads)
-        k = rope(linear(w, lora, used, x, p + "self_attn.k_proj", False, ab), kv)
-        v = linear(w, lora, used, x, p + "self_attn.v_proj", False, ab)
+        q = linear(w, lora, used, x, p + "self_attn.q_proj", False, qkv_bias)
+        k = linear(w, lora, used, x, p + "self_attn.k_proj", False, qkv_bias)
+        if mt == "qwen3":
+            q = rms_norm(q.reshape(n, heads, hd), w[p + "self_attn.q_norm.weight"], eps).reshape(n, heads * hd)
+            k = rms_norm(k.reshape(n, kv, hd), w[p + "self_attn.k_norm.weight"], eps).reshape(n, kv * hd)
+        q, k = rope(q, heads), rope(k, kv)
+        v = linear(w, lora, used, x, p + "self_attn.v_proj", False, qkv_bias)
         h = h + linear(w, lora, used, attention(q, k, v, heads, kv, hd), p + "self_attn.o_proj", False, ab)
         x = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps)
         g = linear(w, lora, used, x, p + "mlp.gate_proj", False, mb)
@@ -154,7 +177,8 @@ def main():
     if os.path.exists(os.path.join(args.model, "tokenizer.json")):
         sys.exit("Cannot score: %s has a tokenizer.json; this reference only scores UTF-8 byte ids" % args.model)
     c = json.load(open(os.path.join(args.model, "config.json")))
-    forward = {"llama": llama_logits, "gpt2": gpt2_logits}[c["model_type"]]
+    forward = {"llama": llama_logits, "mistral": llama_logits, "qwen2": llama_logits, "qwen3": llama_logits,
+               "gpt2": gpt2_logits}[c["model_type"]]
     w = load_weights(args.model)
     lora = load_adapter(args.adapter) if args.adapter else {}
     tokens = np.frombuffer(open(args.text_file, "rb").read(), np.uint8).astype(np.int64)

@@ -2,9 +2,7 @@ package io.sparklora.infer;
 
 import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
-import io.sparklora.model.Gpt2Config;
 import io.sparklora.model.LinearModule;
-import io.sparklora.model.LlamaConfig;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.model.WeightLayout;
 import io.sparklora.nn.Attention;
@@ -59,7 +57,7 @@ public abstract class KvDecoder {
         ModelConfig c = base.config();
         if (context < 1 || context > c.maxPositions()) {
             throw new IllegalArgumentException("Invalid context " + context + ": must be between 1 and the model's "
-                    + "max positions " + c.maxPositions());
+                    + "max positions " + c.maxPositions() + " (" + c.positionLimit() + ")");
         }
         if (maxRows < 1) {
             throw new IllegalArgumentException("Invalid maxRows " + maxRows + ": must be >= 1");
@@ -89,13 +87,8 @@ public abstract class KvDecoder {
     /** The decoder of the base's family; {@code context} ≤ max positions bounds every cache it makes. */
     public static KvDecoder create(BaseModel base, int context, int maxRows) {
         ModelConfig c = base.config();
-        if (c instanceof LlamaConfig) {
-            return new LlamaKvDecoder(base, context, maxRows);
-        }
-        if (c instanceof Gpt2Config) {
-            return new Gpt2KvDecoder(base, context, maxRows);
-        }
-        throw new IllegalArgumentException("Cannot decode with model_type " + c.modelType());
+        return c.fold(llama -> new LlamaKvDecoder(base, context, maxRows),
+                gpt2 -> new Gpt2KvDecoder(base, context, maxRows));
     }
 
     public ModelConfig config() {

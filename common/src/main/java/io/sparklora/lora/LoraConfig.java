@@ -139,9 +139,9 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
                 LoraInit.KAIMING_UNIFORM, 0L);
     }
 
-    /** PEFT's default target modules for a family: q_proj and v_proj for LLaMA, c_attn for GPT-2. */
+    /** PEFT's default target modules for a family: q_proj and v_proj for the LLaMA block, c_attn for GPT-2. */
     public static List<String> defaultTargets(ModelConfig model) {
-        return model.modelType().equals("gpt2") ? List.of("c_attn") : List.of("q_proj", "v_proj");
+        return model.defaultTargetModules();
     }
 
     public LoraConfig withRank(int r) {

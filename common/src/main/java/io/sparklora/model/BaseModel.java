@@ -61,10 +61,7 @@ public final class BaseModel {
 
     /** (vocab, hidden) matrix of the LM head: {@code lm_head.weight}, or the token embedding when tied. */
     public Tensor lmHead() {
-        if (config instanceof LlamaConfig l) {
-            return l.tieWordEmbeddings() ? weight("model.embed_tokens.weight") : weight("lm_head.weight");
-        }
-        return weight(Gpt2Config.PREFIX + "wte.weight");
+        return weight(config.lmHeadKey());
     }
 
     /** A deep copy (for merging an adapter into an exported checkpoint, or full-weight training). */

@@ -1,5 +1,6 @@
 package io.sparklora.model;
 
+import io.sparklora.safetensors.DType;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.safetensors.ShardedSafeTensors;
@@ -13,10 +14,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
+import java.util.TreeMap;
 
 /**
  * Hugging Face model directories: {@code config.json} plus {@code model.safetensors} (or shards behind
@@ -27,8 +31,6 @@ public final class Checkpoints {
     public static final String CONFIG = "config.json";
     public static final String SAFETENSORS = "model.safetensors";
     public static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
-    /** GPT-2 attention's causal-mask buffers, saved by old transformers versions; not weights. */
-    private static final Pattern GPT2_BUFFER = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.(bias|masked_bias)");
 
     private Checkpoints() {
     }
@@ -118,22 +120,7 @@ public final class Checkpoints {
 
     /** The canonical key of a stored key, or null for tensors that are not weights of the model (ignored). */
     static String canonicalKey(ModelConfig config, String stored) {
-        if (config instanceof Gpt2Config) {
-            if (stored.equals("lm_head.weight")) {
-                return null; // GPT-2's head is always tied to wte; some checkpoints still store a copy
-            }
-            // GPT2LMHeadModel saves "transformer.h.0…", GPT2Model saves "h.0…"
-            String key = stored.startsWith(Gpt2Config.PREFIX) ? stored : Gpt2Config.PREFIX + stored;
-            return GPT2_BUFFER.matcher(key).matches() ? null : key;
-        }
-        LlamaConfig llama = (LlamaConfig) config;
-        if (stored.endsWith(".rotary_emb.inv_freq")) {
-            return null; // a buffer recomputed from rope_theta
-        }
-        if (llama.tieWordEmbeddings() && stored.equals("lm_head.weight")) {
-            return null; // tied: the head is embed_tokens, whatever copy was saved
-        }
-        return stored;
+        return config.canonicalKey(stored);
     }
 
     /**
@@ -141,11 +128,60 @@ public final class Checkpoints {
      * metadata {"format": "pt"} as transformers writes it), creating {@code dir}; each file is replaced atomically.
      */
     public static void save(BaseModel model, Path dir) throws IOException {
+        save(model, dir, DType.F32, Long.MAX_VALUE);
+    }
+
+    /**
+     * Writes the checkpoint with every tensor stored as {@code dtype} (F32, BF16 or F16; config.json's torch_dtype
+     * says which), in one {@code model.safetensors} when its tensors fit in {@code maxShardBytes}, else as
+     * {@code model-0000i-of-0000n.safetensors} shards of at most that many tensor bytes (a larger tensor gets a shard
+     * of its own) behind {@code model.safetensors.index.json} ({@code metadata.total_size}, {@code weight_map}), as
+     * transformers' {@code save_pretrained(max_shard_size=…)} lays them out.
+     */
+    public static void save(BaseModel model, Path dir, DType dtype, long maxShardBytes) throws IOException {
+        if (maxShardBytes <= 0) {
+            throw new IllegalArgumentException("Invalid shard size " + maxShardBytes + ": must be > 0 bytes");
+        }
         Files.createDirectories(dir);
-        byte[] json = (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
-                .writeValueAsString(model.config().toHfConfig()) + "\n").getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> config = new LinkedHashMap<>(model.config().toHfConfig());
+        config.put("torch_dtype", switch (dtype) {
+            case F32 -> "float32";
+            case BF16 -> "bfloat16";
+            case F16 -> "float16";
+            default -> throw new IllegalArgumentException("Cannot save a model as " + dtype
+                    + ": only F32, BF16 and F16");
+        });
+        byte[] json = (StrictJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        List<Map<String, Tensor>> shards = new ArrayList<>();
+        long total = 0;
+        long inShard = 0;
+        for (Map.Entry<String, Tensor> e : model.weights().entrySet()) {
+            long bytes = (long) e.getValue().size() * dtype.byteSize();
+            if (shards.isEmpty() || (inShard > 0 && inShard + bytes > maxShardBytes)) {
+                shards.add(new LinkedHashMap<>());
+                inShard = 0;
+            }
+            shards.get(shards.size() - 1).put(e.getKey(), e.getValue());
+            inShard += bytes;
+            total += bytes;
+        }
         AtomicFiles.write(dir.resolve(CONFIG), json);
-        SafeTensorsWriter.write(dir.resolve(SAFETENSORS), Map.of("format", "pt"), model.weights());
+        if (shards.size() == 1) {
+            SafeTensorsWriter.write(dir.resolve(SAFETENSORS), Map.of("format", "pt"), model.weights(), dtype);
+            return;
+        }
+        Map<String, String> weightMap = new TreeMap<>();
+        for (int i = 0; i < shards.size(); i++) {
+            String file = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+            SafeTensorsWriter.write(dir.resolve(file), Map.of("format", "pt"), shards.get(i), dtype);
+            shards.get(i).keySet().forEach(k -> weightMap.put(k, file));
+        }
+        Map<String, Object> index = new LinkedHashMap<>();
+        index.put("metadata", Map.of("total_size", total));
+        index.put("weight_map", weightMap);
+        AtomicFiles.write(dir.resolve(SAFETENSORS_INDEX), (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(index) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -155,8 +191,6 @@ public final class Checkpoints {
      * Each tensor has its own SplitMix64 stream derived from (seed, key), so values do not depend on iteration order.
      */
     public static BaseModel random(ModelConfig config, long seed) {
-        double range = config instanceof LlamaConfig l ? l.initializerRange()
-                : ((Gpt2Config) config).initializerRange();
         Map<String, Tensor> weights = new LinkedHashMap<>();
         for (Map.Entry<String, int[]> e : config.weightShapes().entrySet()) {
             String key = e.getKey();
@@ -166,10 +200,7 @@ public final class Checkpoints {
             } else if (e.getValue().length == 1) {
                 t.fill(1f); // RMSNorm / LayerNorm weight
             } else {
-                double std = range;
-                if (config instanceof Gpt2Config && key.endsWith(".c_proj.weight")) {
-                    std = range / Math.sqrt(2.0 * config.numLayers());
-                }
+                double std = config.initStd(key);
                 SplitMix64 rng = new SplitMix64(substreamSeed(seed, key));
                 for (int i = 0, n = t.size(); i < n; i++) {
                     t.set(i, (float) (std * rng.nextGaussian()));

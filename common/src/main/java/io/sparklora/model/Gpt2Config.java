@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Architecture of a Hugging Face {@code GPT2LMHeadModel}: pre-LayerNorm blocks, learned positions, Conv1D weights
@@ -22,6 +24,8 @@ public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHe
                          double layerNormEpsilon, double initializerRange) implements ModelConfig {
     /** Canonical key prefix; GPT2LMHeadModel checkpoints carry it, GPT2Model checkpoints do not. */
     public static final String PREFIX = "transformer.";
+    /** GPT-2 attention's causal-mask buffers, saved by old transformers versions; not weights. */
+    private static final Pattern MASK_BUFFER = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.(bias|masked_bias)");
 
     public Gpt2Config {
         LlamaConfig.positive("vocab_size", vocabSize);
@@ -44,6 +48,11 @@ public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHe
     @Override
     public String modelType() {
         return "gpt2";
+    }
+
+    @Override
+    public String positionLimit() {
+        return "n_positions is " + maxPositions;
     }
 
     public int headDim() {
@@ -73,25 +82,57 @@ public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHe
         Map<String, int[]> s = new LinkedHashMap<>();
         s.put(PREFIX + "wte.weight", new int[] {vocabSize, hiddenSize});
         s.put(PREFIX + "wpe.weight", new int[] {maxPositions, hiddenSize});
-        List<LinearModule> linear = linearModules();
         for (int l = 0; l < numLayers; l++) {
             String p = PREFIX + "h." + l + ".";
             s.put(p + "ln_1.weight", new int[] {hiddenSize});
             s.put(p + "ln_1.bias", new int[] {hiddenSize});
-            for (LinearModule m : linear.subList(l * 4, l * 4 + 2)) {
-                s.put(m.weightKey(), new int[] {m.inFeatures(), m.outFeatures()});
-                s.put(m.biasKey(), new int[] {m.outFeatures()});
-            }
+            conv1d(s, p + "attn.c_attn", hiddenSize, 3 * hiddenSize);
+            conv1d(s, p + "attn.c_proj", hiddenSize, hiddenSize);
             s.put(p + "ln_2.weight", new int[] {hiddenSize});
             s.put(p + "ln_2.bias", new int[] {hiddenSize});
-            for (LinearModule m : linear.subList(l * 4 + 2, l * 4 + 4)) {
-                s.put(m.weightKey(), new int[] {m.inFeatures(), m.outFeatures()});
-                s.put(m.biasKey(), new int[] {m.outFeatures()});
-            }
+            conv1d(s, p + "mlp.c_fc", hiddenSize, innerSize);
+            conv1d(s, p + "mlp.c_proj", innerSize, hiddenSize);
         }
         s.put(PREFIX + "ln_f.weight", new int[] {hiddenSize});
         s.put(PREFIX + "ln_f.bias", new int[] {hiddenSize});
         return s;
+    }
+
+    /** A Conv1D's weight (in, out) and bias (out). */
+    private static void conv1d(Map<String, int[]> s, String path, int in, int out) {
+        s.put(path + ".weight", new int[] {in, out});
+        s.put(path + ".bias", new int[] {out});
+    }
+
+    @Override
+    public String lmHeadKey() {
+        return PREFIX + "wte.weight";
+    }
+
+    /** GPT2LMHeadModel saves "transformer.h.0…", GPT2Model "h.0…"; attention mask buffers and a head copy are no weights. */
+    @Override
+    public String canonicalKey(String stored) {
+        if (stored.equals("lm_head.weight")) {
+            return null; // GPT-2's head is always tied to wte; some checkpoints still store a copy
+        }
+        String key = stored.startsWith(PREFIX) ? stored : PREFIX + stored;
+        return MASK_BUFFER.matcher(key).matches() ? null : key;
+    }
+
+    /** Every c_proj.weight: std initializer_range / sqrt(2 · n_layer) (GPT-2 paper §2.3: residual-path scaling). */
+    @Override
+    public double initStd(String key) {
+        return key.endsWith(".c_proj.weight") ? initializerRange / Math.sqrt(2.0 * numLayers) : initializerRange;
+    }
+
+    @Override
+    public List<String> defaultTargetModules() {
+        return List.of("c_attn");
+    }
+
+    @Override
+    public <R> R fold(Function<LlamaConfig, R> llama, Function<Gpt2Config, R> gpt2) {
+        return gpt2.apply(this);
     }
 
     @Override

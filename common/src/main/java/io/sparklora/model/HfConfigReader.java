@@ -12,11 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parses a Hugging Face {@code config.json} into {@link LlamaConfig} or {@link Gpt2Config}, filling absent fields with
- * the defaults of transformers' {@code LlamaConfig} / {@code GPT2Config}, and refusing every setting whose effect our
+ * Parses a Hugging Face {@code config.json} into {@link LlamaConfig} (LLaMA, Mistral, Qwen2, Qwen3) or
+ * {@link Gpt2Config}, filling absent fields with the defaults of the transformers config class of its model_type
+ * ({@code LlamaConfig}, {@code MistralConfig}, {@code Qwen2Config}, {@code Qwen3Config}, {@code GPT2Config}), and refusing every setting whose effect our
  * implementations do not reproduce (rather than silently computing a different model).
  */
 final class HfConfigReader {
+    private static final String GPT2 = "gpt2";
+    private static final String GPT2_ARCHITECTURE = "GPT2LMHeadModel";
     private final String file; // for messages
     private final JsonNode root;
 
@@ -62,9 +65,9 @@ final class HfConfigReader {
             throw new IllegalArgumentException("Cannot read model config " + file + ": not a JSON object");
         }
         HfConfigReader r = new HfConfigReader(file, root);
-        String family = r.family();
+        String modelType = r.modelType();
         try {
-            return family.equals("llama") ? r.llama() : r.gpt2();
+            return modelType.equals(GPT2) ? r.gpt2() : r.llama(LlamaFamily.ofModelType(modelType));
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("Cannot read model config")) {
                 throw e;
@@ -77,11 +80,28 @@ final class HfConfigReader {
         return new IllegalArgumentException("Cannot read model config " + file + ": " + reason);
     }
 
-    /** "llama" or "gpt2", from model_type and/or architectures, which must agree. */
-    private String family() {
+    /** model_type values this reader knows, in messages. */
+    private static String supportedModelTypes() {
+        StringBuilder s = new StringBuilder();
+        for (LlamaFamily f : LlamaFamily.values()) {
+            s.append(f.modelType()).append(", ");
+        }
+        return s.append(GPT2).toString();
+    }
+
+    private static String supportedArchitectures() {
+        StringBuilder s = new StringBuilder();
+        for (LlamaFamily f : LlamaFamily.values()) {
+            s.append(f.architecture()).append(", ");
+        }
+        return s.append(GPT2_ARCHITECTURE).toString();
+    }
+
+    /** The model_type, from model_type and/or architectures, which must agree. */
+    private String modelType() {
         String modelType = string("model_type", null);
-        if (modelType != null && !modelType.equals("llama") && !modelType.equals("gpt2")) {
-            throw fail("unsupported model_type '" + modelType + "' (supported: llama, gpt2)");
+        if (modelType != null && !modelType.equals(GPT2) && LlamaFamily.ofModelType(modelType) == null) {
+            throw fail("unsupported model_type '" + modelType + "' (supported: " + supportedModelTypes() + ")");
         }
         String fromArchitectures = null;
         JsonNode archs = root.get("architectures");
@@ -92,12 +112,11 @@ final class HfConfigReader {
             List<String> names = new ArrayList<>();
             archs.forEach(a -> names.add(a.isTextual() ? a.textValue() : a.toString()));
             for (String a : names) {
-                String f = switch (a) {
-                    case "LlamaForCausalLM" -> "llama";
-                    case "GPT2LMHeadModel" -> "gpt2";
-                    default -> throw fail("unsupported architecture '" + a
-                            + "' (supported: LlamaForCausalLM, GPT2LMHeadModel)");
-                };
+                LlamaFamily family = LlamaFamily.ofArchitecture(a);
+                String f = family != null ? family.modelType() : a.equals(GPT2_ARCHITECTURE) ? GPT2 : null;
+                if (f == null) {
+                    throw fail("unsupported architecture '" + a + "' (supported: " + supportedArchitectures() + ")");
+                }
                 if (fromArchitectures != null && !fromArchitectures.equals(f)) {
                     throw fail("architectures " + names + " mix model families");
                 }
@@ -113,21 +132,21 @@ final class HfConfigReader {
         return modelType != null ? modelType : fromArchitectures;
     }
 
-    private LlamaConfig llama() {
+    private LlamaConfig llama(LlamaFamily family) {
         String act = string("hidden_act", "silu");
         if (!act.equals("silu")) {
-            throw fail("unsupported hidden_act '" + act + "': LLaMA's SwiGLU here uses silu");
+            throw fail("unsupported hidden_act '" + act + "': the SwiGLU MLP here uses silu");
         }
-        JsonNode scaling = root.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            throw fail("unsupported rope_scaling " + scaling + ": only plain RoPE (rope_scaling null) is implemented");
+        double partialRotary = number("partial_rotary_factor", 1.0);
+        if (partialRotary != 1.0) {
+            throw fail("unsupported partial_rotary_factor " + partialRotary + ": RoPE rotates the whole head");
         }
         double ropeTheta = number("rope_theta", 10000.0);
-        JsonNode params = root.get("rope_parameters"); // transformers 5 moves rope_theta here
-        if (params != null && !params.isNull()) {
-            JsonNode type = params.get("rope_type");
-            if (!params.isObject() || (type != null && !"default".equals(type.asText()))) {
-                throw fail("unsupported rope_parameters " + params + ": only rope_type 'default' is implemented");
+        RopeScaling scaling = ropeScaling("rope_scaling", present("rope_scaling"));
+        JsonNode params = present("rope_parameters"); // transformers 5 moves rope_theta and the scaling here
+        if (params != null) {
+            if (!params.isObject()) {
+                throw fail("field 'rope_parameters' must be an object, got " + params);
             }
             JsonNode theta = params.get("rope_theta");
             if (theta != null && !theta.isNull()) {
@@ -136,20 +155,115 @@ final class HfConfigReader {
                 }
                 ropeTheta = theta.doubleValue();
             }
+            RopeScaling fromParams = ropeScaling("rope_parameters", params);
+            if (!scaling.equals(RopeScaling.NONE) && !scaling.equals(fromParams)) {
+                throw fail("rope_scaling " + root.get("rope_scaling") + " contradicts rope_parameters " + params);
+            }
+            scaling = fromParams;
         }
         int hidden = requiredInt("hidden_size");
         int heads = requiredInt("num_attention_heads");
-        JsonNode headDimNode = root.get("head_dim");
-        if ((headDimNode == null || headDimNode.isNull()) && heads > 0 && hidden % heads != 0) {
+        JsonNode headDimNode = present("head_dim");
+        int defaultHeadDim = family == LlamaFamily.QWEN3 ? 128 : heads > 0 ? hidden / heads : 0; // Qwen3Config: 128
+        if (headDimNode == null && family != LlamaFamily.QWEN3 && heads > 0 && hidden % heads != 0) {
             throw fail("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads
                     + " and no head_dim is given");
         }
-        int headDim = integer("head_dim", heads > 0 ? hidden / heads : 0);
-        return new LlamaConfig(requiredInt("vocab_size"), hidden, requiredInt("intermediate_size"),
-                requiredInt("num_hidden_layers"), heads, integer("num_key_value_heads", heads), headDim,
-                integer("max_position_embeddings", 2048), number("rms_norm_eps", 1e-6), ropeTheta,
-                bool("attention_bias", false), bool("mlp_bias", false), bool("tie_word_embeddings", false),
-                number("initializer_range", 0.02));
+        int layers = requiredInt("num_hidden_layers");
+        // the config classes' defaults: LlamaConfig None (= heads), MistralConfig 8, Qwen2Config/Qwen3Config 32
+        int defaultKvHeads = switch (family) {
+            case LLAMA -> heads;
+            case MISTRAL -> 8;
+            case QWEN2, QWEN3 -> 32;
+        };
+        return new LlamaConfig(family, requiredInt("vocab_size"), hidden, requiredInt("intermediate_size"), layers,
+                heads, integer("num_key_value_heads", defaultKvHeads), integer("head_dim", defaultHeadDim),
+                integer("max_position_embeddings", family.defaultMaxPositions()), number("rms_norm_eps", 1e-6),
+                ropeTheta, family.configurableAttentionBias() && bool("attention_bias", false),
+                family.configurableMlpBias() && bool("mlp_bias", false), bool("tie_word_embeddings", false),
+                number("initializer_range", 0.02), scaling, slidingWindow(family, layers));
+    }
+
+    /**
+     * The attention window in effect, 0 for none. Mistral: sliding_window (MistralConfig's default 4096; null: none).
+     * Qwen2/Qwen3: layer_types naming a "sliding_attention" layer, or else use_sliding_window with
+     * max_window_layers below the layer count (layers from it on are windowed).
+     */
+    private int slidingWindow(LlamaFamily family, int layers) {
+        if (!family.hasSlidingWindow()) {
+            return 0;
+        }
+        JsonNode window = root.get("sliding_window");
+        if (family == LlamaFamily.MISTRAL) {
+            return window == null ? 4096 : window.isNull() ? 0 : integer("sliding_window", 0);
+        }
+        boolean windowed;
+        JsonNode layerTypes = present("layer_types");
+        if (layerTypes != null) {
+            if (!layerTypes.isArray()) {
+                throw fail("field 'layer_types' must be a list of strings, got " + layerTypes);
+            }
+            windowed = false;
+            for (JsonNode t : layerTypes) {
+                String type = t.asText();
+                if (!type.equals("full_attention") && !type.equals("sliding_attention")) {
+                    throw fail("unsupported layer type '" + type + "' in layer_types (supported: full_attention, "
+                            + "sliding_attention)");
+                }
+                windowed |= type.equals("sliding_attention");
+            }
+        } else {
+            windowed = bool("use_sliding_window", false) && integer("max_window_layers", 28) < layers;
+        }
+        return !windowed ? 0 : window == null ? 4096 : window.isNull() ? 0 : integer("sliding_window", 0);
+    }
+
+    /**
+     * A rope_scaling (or transformers 5 rope_parameters) object: its rope_type (or legacy type) chooses the rule;
+     * absent or null is plain RoPE; types not implemented are refused by name.
+     */
+    private RopeScaling ropeScaling(String field, JsonNode node) {
+        if (node == null || node.isNull()) {
+            return RopeScaling.NONE;
+        }
+        if (!node.isObject()) {
+            throw fail("field '" + field + "' must be an object or null, got " + node);
+        }
+        JsonNode ropeType = node.get("rope_type");
+        JsonNode legacyType = node.get("type");
+        if (ropeType != null && legacyType != null && !ropeType.asText().equals(legacyType.asText())) {
+            throw fail(field + " " + node + " has both rope_type and type, and they differ");
+        }
+        JsonNode typeNode = ropeType != null ? ropeType : legacyType;
+        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
+        try {
+            return switch (type) {
+                case "default" -> RopeScaling.NONE;
+                case "linear" -> RopeScaling.linear(ropeNumber(field, node, "factor"));
+                case "llama3" -> RopeScaling.llama3(ropeNumber(field, node, "factor"),
+                        ropeNumber(field, node, "low_freq_factor"), ropeNumber(field, node, "high_freq_factor"),
+                        (int) ropeNumber(field, node, "original_max_position_embeddings"));
+                case "dynamic" -> throw fail("unsupported " + field + " type 'dynamic': dynamic NTK scaling is not "
+                        + "implemented (implemented: default, linear, llama3)");
+                case "yarn" -> throw fail("unsupported " + field + " type 'yarn': YaRN is not implemented "
+                        + "(implemented: default, linear, llama3)");
+                default -> throw fail("unsupported " + field + " type '" + type + "' (implemented: default, linear, "
+                        + "llama3)");
+            };
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Cannot read model config")) {
+                throw e;
+            }
+            throw fail(e.getMessage() + " in " + field + " " + node);
+        }
+    }
+
+    private double ropeNumber(String field, JsonNode node, String name) {
+        JsonNode n = node.get(name);
+        if (n == null || !n.isNumber()) {
+            throw fail(field + " " + node + ": '" + name + "' must be a number");
+        }
+        return n.doubleValue();
     }
 
     private Gpt2Config gpt2() {

@@ -4,9 +4,7 @@ import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.CausalLm;
-import io.sparklora.model.Gpt2Config;
 import io.sparklora.model.LinearModule;
-import io.sparklora.model.LlamaConfig;
 import io.sparklora.tensor.Parameter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,12 +58,7 @@ public final class CausalLms {
 
     private static CausalLm build(BaseModel base, LoraAdapter adapter,
                                                      Map<String, Parameter> params) {
-        if (base.config() instanceof LlamaConfig) {
-            return new LlamaModel(base, adapter, params);
-        }
-        if (base.config() instanceof Gpt2Config) {
-            return new Gpt2Model(base, adapter, params);
-        }
-        throw new IllegalArgumentException("Cannot build a model for model_type " + base.config().modelType());
+        return base.config().fold(llama -> new LlamaModel(base, adapter, params),
+                gpt2 -> new Gpt2Model(base, adapter, params));
     }
 }

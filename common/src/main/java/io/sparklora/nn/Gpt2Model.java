@@ -3,11 +3,9 @@ package io.sparklora.nn;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Gpt2Config;
-import io.sparklora.model.LinearModule;
 import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.nio.FloatBuffer;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,15 +50,14 @@ final class Gpt2Model extends TransformerLm {
         super(base, adapter, weightParams);
         this.c = (Gpt2Config) base.config();
         this.eps = (float) c.layerNormEpsilon();
-        List<LinearModule> linears = c.linearModules();
         this.blocks = new Block[c.numLayers()];
         for (int l = 0; l < blocks.length; l++) {
             Block b = new Block();
-            b.cAttn = linear(linears.get(4 * l));
-            b.attnProj = linear(linears.get(4 * l + 1));
-            b.cFc = linear(linears.get(4 * l + 2));
-            b.mlpProj = linear(linears.get(4 * l + 3));
             String p = P + "h." + l + ".";
+            b.cAttn = linear(p + "attn.c_attn");
+            b.attnProj = linear(p + "attn.c_proj");
+            b.cFc = linear(p + "mlp.c_fc");
+            b.mlpProj = linear(p + "mlp.c_proj");
             b.ln1w = base.weight(p + "ln_1.weight").data();
             b.ln1b = base.weight(p + "ln_1.bias").data();
             b.ln2w = base.weight(p + "ln_2.weight").data();
@@ -71,11 +68,6 @@ final class Gpt2Model extends TransformerLm {
             b.dln2b = weightGrad(p + "ln_2.bias");
             blocks[l] = b;
         }
-    }
-
-    @Override
-    protected String headKey() {
-        return P + "wte.weight";
     }
 
     @Override

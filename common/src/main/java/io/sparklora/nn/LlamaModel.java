@@ -2,22 +2,23 @@ package io.sparklora.nn;
 
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
-import io.sparklora.model.LinearModule;
 import io.sparklora.model.LlamaConfig;
 import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.nio.FloatBuffer;
-import java.util.List;
 import java.util.Map;
 
 /**
- * Hugging Face {@code LlamaForCausalLM} (Touvron et al. 2023) in float32, forward and backward over a whole batch:
- * embed → per block {@code h = x + o(attn(rope(q(n₁)), rope(k(n₁)), v(n₁)))}, {@code x' = h + down(silu(gate(n₂))·up(n₂))}
- * with {@code n = RMSNorm(·)} → final RMSNorm → LM head. Matches HF's eager attention path.
+ * Hugging Face {@code LlamaForCausalLM} (Touvron et al. 2023) and the families built on its block (Mistral, Qwen2,
+ * Qwen3) in float32, forward and backward over a whole batch: embed → per block
+ * {@code h = x + o(attn(rope(q(n₁)), rope(k(n₁)), v(n₁)))}, {@code x' = h + down(silu(gate(n₂))·up(n₂))} with
+ * {@code n = RMSNorm(·)} → final RMSNorm → LM head. Qwen3 RMS-normalises each head of q and k before RoPE
+ * ({@code q_norm}, {@code k_norm}). Matches HF's eager attention path. Modules are wired by their HF names.
  */
 final class LlamaModel extends TransformerLm {
     private final LlamaConfig c;
     private Rope rope; // cos/sin tables for the current sequence length (not max_position_embeddings: that can be 128k)
+    private final float[] invFreq; // (headDim / 2) rotary frequencies under rope_scaling
     private final Block[] blocks;
     private final float eps;
 
@@ -39,6 +40,10 @@ final class LlamaModel extends TransformerLm {
         LoraLinear q, k, v, o, gate, up, down;
         FloatBuffer w1, w2; // (hidden) input_layernorm, post_attention_layernorm
         FloatBuffer dw1, dw2; // (hidden) or null
+        FloatBuffer qNorm, kNorm; // (headDim) Qwen3's q_norm, k_norm; null without them
+        FloatBuffer dqNorm, dkNorm; // (headDim) or null
+        FloatBuffer qRaw, kRaw; // (rows, qDim), (rows, kvDim): q and k before their norms (qNorm only)
+        FloatBuffer qRstd, kRstd; // (rows·heads), (rows·kvHeads)
         FloatBuffer n1, n2; // (rows, hidden) norm outputs
         FloatBuffer rstd1, rstd2; // (rows)
         FloatBuffer qkv; // (rows, qDim + 2·kvDim): rotated q, rotated k, v side by side
@@ -52,30 +57,30 @@ final class LlamaModel extends TransformerLm {
         super(base, adapter, weightParams);
         this.c = (LlamaConfig) base.config();
         this.eps = (float) c.rmsNormEps();
-        List<LinearModule> linears = c.linearModules();
+        this.invFreq = c.ropeInverseFrequencies();
         this.blocks = new Block[c.numHiddenLayers()];
         for (int l = 0; l < blocks.length; l++) {
             Block b = new Block();
-            List<LinearModule> m = linears.subList(7 * l, 7 * l + 7);
-            b.q = linear(m.get(0));
-            b.k = linear(m.get(1));
-            b.v = linear(m.get(2));
-            b.o = linear(m.get(3));
-            b.gate = linear(m.get(4));
-            b.up = linear(m.get(5));
-            b.down = linear(m.get(6));
             String p = "model.layers." + l + ".";
+            b.q = linear(p + "self_attn.q_proj");
+            b.k = linear(p + "self_attn.k_proj");
+            b.v = linear(p + "self_attn.v_proj");
+            b.o = linear(p + "self_attn.o_proj");
+            b.gate = linear(p + "mlp.gate_proj");
+            b.up = linear(p + "mlp.up_proj");
+            b.down = linear(p + "mlp.down_proj");
             b.w1 = base.weight(p + "input_layernorm.weight").data();
             b.w2 = base.weight(p + "post_attention_layernorm.weight").data();
             b.dw1 = weightGrad(p + "input_layernorm.weight");
             b.dw2 = weightGrad(p + "post_attention_layernorm.weight");
+            if (c.qkNorm()) {
+                b.qNorm = base.weight(p + "self_attn.q_norm.weight").data();
+                b.kNorm = base.weight(p + "self_attn.k_norm.weight").data();
+                b.dqNorm = weightGrad(p + "self_attn.q_norm.weight");
+                b.dkNorm = weightGrad(p + "self_attn.k_norm.weight");
+            }
             blocks[l] = b;
         }
-    }
-
-    @Override
-    protected String headKey() {
-        return c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
     }
 
     private int qkvWidth() {
@@ -86,7 +91,7 @@ final class LlamaModel extends TransformerLm {
     protected void allocateBlocks() {
         int d = c.hiddenSize();
         int f = c.intermediateSize();
-        rope = new Rope(c.headDim(), c.ropeTheta(), seqLen);
+        rope = new Rope(c.headDim(), invFreq, seqLen);
         xs = new FloatBuffer[blocks.length + 1];
         for (int i = 0; i < xs.length; i++) {
             xs[i] = Tensor.allocate(rows * d);
@@ -104,6 +109,12 @@ final class LlamaModel extends TransformerLm {
             b.gateOut = Tensor.allocate(rows * f);
             b.upOut = Tensor.allocate(rows * f);
             b.sigmoid = Tensor.allocate(rows * f);
+            if (b.qNorm != null) {
+                b.qRaw = Tensor.allocate(rows * c.qDim());
+                b.kRaw = Tensor.allocate(rows * c.kvDim());
+                b.qRstd = Tensor.allocate(rows * c.numAttentionHeads());
+                b.kRstd = Tensor.allocate(rows * c.numKeyValueHeads());
+            }
         }
         dx = Tensor.allocate(rows * d);
         dn = Tensor.allocate(rows * d);
@@ -131,6 +142,12 @@ final class LlamaModel extends TransformerLm {
             b.q.forward(rows, b.n1, 0, d, 0f, b.qkv, 0, w, maskRng());
             b.k.forward(rows, b.n1, 0, d, 0f, b.qkv, qd, w, maskRng());
             b.v.forward(rows, b.n1, 0, d, 0f, b.qkv, qd + kvd, w, maskRng());
+            if (b.qNorm != null) {
+                Norms.headRmsNormForward(rows, c.numAttentionHeads(), c.headDim(), b.qkv, 0, w, b.qNorm, eps, b.qRaw,
+                        b.qRstd);
+                Norms.headRmsNormForward(rows, c.numKeyValueHeads(), c.headDim(), b.qkv, qd, w, b.kNorm, eps, b.kRaw,
+                        b.kRstd);
+            }
             rope.forward(rows, seqLen, c.numAttentionHeads(), b.qkv, 0, w);
             rope.forward(rows, seqLen, c.numKeyValueHeads(), b.qkv, qd, w);
             Attention.attentionForward(batchSize, seqLen, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
@@ -176,6 +193,12 @@ final class LlamaModel extends TransformerLm {
                     dqkv, 0, w, dqkv, qd, w, dqkv, qd + kvd, w, scores);
             rope.backward(rows, seqLen, c.numAttentionHeads(), dqkv, 0, w);
             rope.backward(rows, seqLen, c.numKeyValueHeads(), dqkv, qd, w);
+            if (b.qNorm != null) {
+                Norms.headRmsNormBackward(rows, c.numAttentionHeads(), c.headDim(), dqkv, 0, w, b.qRaw, b.qNorm,
+                        b.qRstd, b.dqNorm);
+                Norms.headRmsNormBackward(rows, c.numKeyValueHeads(), c.headDim(), dqkv, qd, w, b.kRaw, b.kNorm,
+                        b.kRstd, b.dkNorm);
+            }
             boolean needDx = needsInputGradient(l);
             FloatBuffer dnOrNull = needDx ? dn : null;
             b.q.backward(rows, dqkv, 0, w, b.n1, 0, d, 0f, dnOrNull, 0, d);

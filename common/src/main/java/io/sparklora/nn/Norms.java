@@ -60,6 +60,72 @@ public final class Norms {
         addInto(dw, dwAcc, dim);
     }
 
+    /**
+     * Qwen3's {@code q_norm} / {@code k_norm}: {@link #rmsNormForward} over each of the {@code heads} head vectors of
+     * every row of a (rows, ld) buffer from column {@code off}, in place (the heads live inside a fused q|k|v row).
+     *
+     * @param w    (headDim) the norm weight, shared by all heads
+     * @param x    (rows, heads·headDim) written: the values before the norm, for backward
+     * @param rstd (rows·heads) written: rsqrt(mean(x²) + eps) per head vector
+     */
+    public static void headRmsNormForward(int rows, int heads, int headDim, FloatBuffer y, int off, int ld,
+                                          FloatBuffer w, float eps, FloatBuffer x, FloatBuffer rstd) {
+        int width = heads * headDim;
+        float[] wr = new float[headDim], row = new float[width];
+        w.get(0, wr, 0, headDim);
+        for (int r = 0; r < rows; r++) {
+            y.get(off + r * ld, row, 0, width);
+            x.put(r * width, row, 0, width);
+            for (int h = 0; h < heads; h++) {
+                int o = h * headDim;
+                double ss = 0;
+                for (int j = 0; j < headDim; j++) {
+                    ss += row[o + j] * row[o + j];
+                }
+                float rs = (float) (1.0 / Math.sqrt((float) ss / headDim + eps));
+                rstd.put(r * heads + h, rs);
+                for (int j = 0; j < headDim; j++) {
+                    row[o + j] = wr[j] * (row[o + j] * rs);
+                }
+            }
+            y.put(off + r * ld, row, 0, width);
+        }
+    }
+
+    /**
+     * Backward of {@link #headRmsNormForward}, in place: {@code dy} (the gradient at the norm's output, in the same
+     * (rows, ld) columns) becomes the gradient at its input; {@code dw += Σ dy·x·rstd} (dw may be null).
+     */
+    public static void headRmsNormBackward(int rows, int heads, int headDim, FloatBuffer dy, int off, int ld,
+                                           FloatBuffer x, FloatBuffer w, FloatBuffer rstd, FloatBuffer dw) {
+        int width = heads * headDim;
+        float[] wr = new float[headDim], xr = new float[width], g = new float[width];
+        float[] dwAcc = dw == null ? null : new float[headDim];
+        w.get(0, wr, 0, headDim);
+        for (int r = 0; r < rows; r++) {
+            x.get(r * width, xr, 0, width);
+            dy.get(off + r * ld, g, 0, width);
+            for (int h = 0; h < heads; h++) {
+                int o = h * headDim;
+                float rs = rstd.get(r * heads + h);
+                double gx = 0;
+                for (int j = 0; j < headDim; j++) {
+                    if (dwAcc != null) {
+                        dwAcc[j] += g[o + j] * xr[o + j] * rs;
+                    }
+                    g[o + j] *= wr[j];
+                    gx += g[o + j] * xr[o + j];
+                }
+                float c = (float) gx * rs * rs * rs / headDim;
+                for (int j = 0; j < headDim; j++) {
+                    g[o + j] = rs * g[o + j] - c * xr[o + j];
+                }
+            }
+            dy.put(off + r * ld, g, 0, width);
+        }
+        addInto(dw, dwAcc, headDim);
+    }
+
     private static void addInto(FloatBuffer dst, float[] src, int n) {
         if (dst == null) {
             return;

@@ -1,5 +1,6 @@
 package io.sparklora.nn;
 
+import io.sparklora.model.RopeScaling;
 import java.nio.FloatBuffer;
 import java.util.function.IntUnaryOperator;
 
@@ -15,16 +16,26 @@ public final class Rope {
     private final float[] sin; // (maxSeq, headDim/2)
 
     public Rope(int headDim, double theta, int maxSeq) {
+        this(headDim, RopeScaling.NONE.inverseFrequencies(headDim, theta), maxSeq);
+    }
+
+    /**
+     * Tables for given inverse frequencies (headDim / 2 of them: rope_theta under a rope_scaling, see
+     * {@link io.sparklora.model.LlamaConfig#ropeInverseFrequencies()}); angle t·inv_freq_i in float as HF's
+     * {@code inv_freq @ position_ids}.
+     */
+    public Rope(int headDim, float[] invFreq, int maxSeq) {
+        if (invFreq.length != headDim / 2) {
+            throw new IllegalArgumentException("Invalid RoPE frequencies: " + invFreq.length + " for head_dim "
+                    + headDim + ", expected " + headDim / 2);
+        }
         this.headDim = headDim;
         this.half = headDim / 2;
         this.cos = new float[maxSeq * half];
         this.sin = new float[maxSeq * half];
         for (int i = 0; i < half; i++) {
-            // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), each step rounded to float32
-            float power = (float) Math.pow((float) theta, (float) (2 * i) / headDim);
-            float invFreq = 1f / power;
             for (int t = 0; t < maxSeq; t++) {
-                float angle = t * invFreq;
+                float angle = t * invFreq[i];
                 cos[t * half + i] = (float) Math.cos(angle);
                 sin[t * half + i] = (float) Math.sin(angle);
             }

@@ -12,6 +12,7 @@ import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import io.sparklora.util.SplitMix64;
 import java.nio.FloatBuffer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +32,7 @@ abstract class TransformerLm implements CausalLm {
     // below it reach no parameter, so backward stops there.
     private final int lowestTrainedBlock;
     private final SplitMix64 dropoutRng = new SplitMix64(0L);
+    private final Map<String, LinearModule> linearByPath = new HashMap<>(); // HF module path -> layer
     private boolean training;
 
     protected int batchSize;
@@ -57,6 +59,9 @@ abstract class TransformerLm implements CausalLm {
             }
         }
         this.lowestTrainedBlock = lowest;
+        for (LinearModule m : base.config().linearModules()) {
+            linearByPath.put(m.path(), m);
+        }
     }
 
     @Override
@@ -108,6 +113,16 @@ abstract class TransformerLm implements CausalLm {
         return weightParams == null ? null : weightParams.get(key).grad().data();
     }
 
+    /** The linear layer at module path {@code path} (e.g. {@code model.layers.0.self_attn.q_proj}), wired by name. */
+    protected LoraLinear linear(String path) {
+        LinearModule m = linearByPath.get(path);
+        if (m == null) {
+            throw new IllegalArgumentException("Cannot find linear module " + path + " in the "
+                    + config().modelType() + " base");
+        }
+        return linear(m);
+    }
+
     /** The layer at {@code m} with its LoRA module (if adapted) and its weight gradients (if training all weights). */
     protected LoraLinear linear(LinearModule m) {
         Tensor bias = m.hasBias() ? base.weight(m.biasKey()) : null;
@@ -116,9 +131,6 @@ abstract class TransformerLm implements CausalLm {
         return new LoraLinear(m, base.weight(m.weightKey()), bias, adapter == null ? null : adapter.module(m.path()),
                 w == null ? null : w.grad(), b == null ? null : b.grad());
     }
-
-    /** Canonical key of the LM head's weight (the embedding when tied). */
-    protected abstract String headKey();
 
     /** Allocates every per-shape buffer of the blocks for the current batchSize, seqLen. */
     protected abstract void allocateBlocks();
@@ -133,7 +145,7 @@ abstract class TransformerLm implements CausalLm {
     public double forward(Batch batch) {
         if (batch.seqLen() > config().maxPositions()) {
             throw new IllegalArgumentException("Cannot run " + config().modelType() + " model on sequences of "
-                    + batch.seqLen() + " tokens: max_position_embeddings is " + config().maxPositions());
+                    + batch.seqLen() + " tokens: " + config().positionLimit());
         }
         if (batch.batchSize() != batchSize || batch.seqLen() != seqLen) {
             batchSize = batch.batchSize();
@@ -169,7 +181,7 @@ abstract class TransformerLm implements CausalLm {
         int dim = config().hiddenSize();
         CrossEntropy.crossEntropyBackward(rows, vocab, logits.data(), targets, logSumExp, dLogits);
         Linear.linearBackward(rows, dim, vocab, dLogits, 0, vocab, hidden, 0, dim, base.lmHead().data(),
-                WeightLayout.OUT_IN, 0f, dHidden, 0, dim, weightGrad(headKey()), null);
+                WeightLayout.OUT_IN, 0f, dHidden, 0, dim, weightGrad(config().lmHeadKey()), null);
         backwardBlocks();
     }
 

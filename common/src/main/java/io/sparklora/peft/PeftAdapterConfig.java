@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.lora.LoraInit;
 import io.sparklora.model.ModelConfig;
+import io.sparklora.model.WeightLayout;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -90,7 +91,7 @@ final class PeftAdapterConfig {
         if (!toSave.isMissingNode() && !toSave.isNull() && !(toSave.isArray() && toSave.isEmpty())) {
             throw new IllegalArgumentException("modules_to_save is " + toSave + ", fully trained modules are not supported");
         }
-        boolean conv1d = base.modelType().equals("gpt2");
+        boolean conv1d = base.linearModules().get(0).layout() == WeightLayout.IN_OUT;
         boolean fanInFanOut = bool(j, "fan_in_fan_out", false);
         if (fanInFanOut != conv1d) {
             throw new IllegalArgumentException("fan_in_fan_out is " + fanInFanOut + ", but a " + base.modelType()

@@ -13,7 +13,9 @@ import io.sparklora.lora.TinyModels;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Batch;
 import io.sparklora.model.CausalLm;
+import io.sparklora.model.LlamaFamily;
 import io.sparklora.model.ModelConfig;
+import io.sparklora.model.RopeScaling;
 import io.sparklora.nn.CausalLms;
 import io.sparklora.util.SplitMix64;
 import java.util.ArrayList;
@@ -31,7 +33,9 @@ class KvDecoderTest {
     private static final double TOL = 1e-4;
 
     static Stream<ModelConfig> families() {
-        return Stream.of(TinyModels.llama(), TinyModels.gpt2());
+        return Stream.of(TinyModels.llama(), TinyModels.gpt2(),
+                TinyModels.llama().withFamily(LlamaFamily.QWEN3).withRopeScaling(RopeScaling.llama3(4, 1, 4, 16)),
+                TinyModels.llama().withFamily(LlamaFamily.QWEN2));
     }
 
     static LoraAdapter adapter(ModelConfig config, long seed) {

@@ -56,6 +56,62 @@ class CheckpointsTest {
         return e.getMessage().substring(prefix.length());
     }
 
+    /**
+     * BF16 and F16 checkpoints in shards: the index lists every tensor once with total_size in stored bytes, each
+     * shard holds at most the limit (or one larger tensor), torch_dtype says the dtype, and loading gives the float32
+     * values rounded to that dtype (bf16: the upper 16 bits after round-to-nearest-even).
+     */
+    @Test
+    void halfPrecisionShardedSaveLoads() throws IOException {
+        LlamaConfig qwen3 = new LlamaConfig(LlamaFamily.QWEN3, 64, 16, 24, 2, 4, 2, 8, 32, 1e-6, 1e6, false, false,
+                false, 0.02, RopeScaling.NONE, 0);
+        BaseModel model = Checkpoints.random(qwen3, 5);
+        for (io.sparklora.safetensors.DType dtype : new io.sparklora.safetensors.DType[] {
+                io.sparklora.safetensors.DType.BF16, io.sparklora.safetensors.DType.F16}) {
+            Path dir = tmp.resolve("sharded-" + dtype);
+            long limit = 2 * 64 * 16; // exactly the embedding at 2 bytes per value
+            Checkpoints.save(model, dir, dtype, limit);
+            assertFalse(Files.exists(dir.resolve("model.safetensors")));
+            var index = StrictJson.MAPPER.readTree(dir.resolve("model.safetensors.index.json").toFile());
+            long total = model.weights().values().stream().mapToLong(t -> 2L * t.size()).sum();
+            assertEquals(total, index.get("metadata").get("total_size").asLong());
+            assertEquals(model.weights().keySet(), new java.util.TreeSet<>(
+                    StrictJson.MAPPER.convertValue(index.get("weight_map"), Map.class).keySet()).stream()
+                    .collect(java.util.stream.Collectors.toSet()));
+            java.util.Set<String> files = new java.util.TreeSet<>();
+            index.get("weight_map").forEach(f -> files.add(f.asText()));
+            assertTrue(files.size() > 2, "several shards: " + files);
+            for (String f : files) {
+                assertTrue(f.matches("model-\\d{5}-of-\\d{5}\\.safetensors") && f.endsWith("-of-"
+                        + String.format("%05d", files.size()) + ".safetensors"), f);
+                try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve(f))) {
+                    long bytes = 0;
+                    for (String name : r.names()) {
+                        assertEquals(dtype, r.info(name).dtype(), name);
+                        bytes += 2L * r.info(name).numel();
+                    }
+                    assertTrue(bytes <= limit, f + " holds " + bytes + " bytes");
+                }
+            }
+            assertEquals(dtype == io.sparklora.safetensors.DType.BF16 ? "bfloat16" : "float16",
+                    StrictJson.MAPPER.readTree(dir.resolve("config.json").toFile()).get("torch_dtype").asText());
+            BaseModel back = Checkpoints.load(dir);
+            assertEquals(qwen3, back.config());
+            float[] orig = model.weight("model.layers.1.self_attn.k_norm.weight").toArray();
+            float[] w = model.weight("model.layers.0.mlp.up_proj.weight").toArray();
+            float[] got = back.weight("model.layers.0.mlp.up_proj.weight").toArray();
+            for (int i = 0; i < w.length; i++) {
+                float want = dtype == io.sparklora.safetensors.DType.BF16
+                        ? Float.intBitsToFloat((Float.floatToRawIntBits(w[i])
+                                + 0x7fff + ((Float.floatToRawIntBits(w[i]) >>> 16) & 1)) & 0xffff0000)
+                        : w[i];
+                assertEquals(want, got[i], dtype == io.sparklora.safetensors.DType.BF16 ? 0f : Math.abs(w[i]) / 1024,
+                        "element " + i);
+            }
+            assertArrayEquals(orig, back.weight("model.layers.1.self_attn.k_norm.weight").toArray(), "1.0 is exact");
+        }
+    }
+
     @Test
     void saveLoadRoundTripBothFamilies() throws IOException {
         for (ModelConfig c : new ModelConfig[] {llama(false), llama(true), GPT2}) {

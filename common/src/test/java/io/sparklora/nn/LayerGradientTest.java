@@ -90,6 +90,41 @@ class LayerGradientTest {
         assertEquals(x.get(3) / Math.sqrt(ss / dim + 1e-5) * w.get(3), y.get(3), 1e-5);
     }
 
+    /** Qwen3's per-head q/k norm inside a wider row (offset 3, leading dimension 2 more than the heads). */
+    @Test
+    void headRmsNorm() {
+        SplitMix64 rng = new SplitMix64(5);
+        int rows = 3, heads = 2, headDim = 6, off = 3, ld = heads * headDim + 5;
+        int width = heads * headDim;
+        FloatBuffer input = gaussian(rng, rows * ld, 1.0);
+        FloatBuffer w = gaussian(rng, headDim, 1.0);
+        FloatBuffer r = gaussian(rng, rows * ld, 1.0);
+        FloatBuffer y = Tensor.allocate(rows * ld);
+        FloatBuffer saved = Tensor.allocate(rows * width);
+        FloatBuffer rstd = Tensor.allocate(rows * heads);
+        java.util.function.DoubleSupplier loss = () -> {
+            y.put(0, input, 0, rows * ld);
+            Norms.headRmsNormForward(rows, heads, headDim, y, off, ld, w, 1e-6f, saved, rstd);
+            return weightedSum(y, r, rows * ld);
+        };
+        loss.getAsDouble();
+        // against the definition, one head vector: y = x / sqrt(mean(x²) + eps) · w
+        double ss = 0;
+        for (int j = 0; j < headDim; j++) {
+            ss += Math.pow(input.get(ld + off + headDim + j), 2);
+        }
+        assertEquals(input.get(ld + off + headDim + 2) / Math.sqrt(ss / headDim + 1e-6) * w.get(2),
+                y.get(ld + off + headDim + 2), 1e-5);
+        assertEquals(input.get(ld + 1), y.get(ld + 1), 0f, "columns outside the heads are untouched");
+        FloatBuffer d = Tensor.allocate(rows * ld);
+        d.put(0, r, 0, rows * ld);
+        FloatBuffer dw = Tensor.allocate(headDim);
+        Norms.headRmsNormBackward(rows, heads, headDim, d, off, ld, saved, w, rstd, dw);
+        // d now holds ∂loss/∂input in the heads' columns; outside them the input passes through with weight r
+        checkGradient("dx", input, rows * ld, d, loss, 1000, H, 1e-2, 1e-3);
+        checkGradient("dw", w, headDim, dw, loss, 1000, H, 1e-2, 1e-3);
+    }
+
     @Test
     void layerNorm() {
         SplitMix64 rng = new SplitMix64(3);

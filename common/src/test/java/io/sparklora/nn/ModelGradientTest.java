@@ -18,23 +18,36 @@ import org.junit.jupiter.api.Test;
 /** Finite differences of the whole model's mean loss against backward, for LoRA and for full-weight training. */
 class ModelGradientTest {
     private static void checkAll(CausalLm lm, Batch batch, int samplesPerTensor) {
+        checkAll(lm, batch, samplesPerTensor, 1e-2f);
+    }
+
+    /** With finite-difference step h (Qwen3's q/k norms curve the loss more: a smaller step). */
+    private static void checkAll(CausalLm lm, Batch batch, int samplesPerTensor, float h) {
         lm.forward(batch);
         lm.backward();
         for (Parameter p : lm.trainableParameters()) {
             checkGradient(p.name(), p.value().data(), p.value().size(), p.grad().data(), () -> lm.forward(batch),
-                    samplesPerTensor, 1e-2f, 2e-2, 2e-3);
+                    samplesPerTensor, h, 2e-2, 2e-3);
         }
     }
 
     private static void loraGradients(ModelConfig config) {
+        loraGradients(config, 1e-2f);
+    }
+
+    private static void loraGradients(ModelConfig config, float h) {
         BaseModel base = randomBase(config, 91, 0.3);
         LoraAdapter adapter = randomAdapter(config, null, 2, 0f, 92, 0.3);
         CausalLm lm = CausalLms.withAdapter(base, adapter);
         assertEquals(adapter.parameters(), lm.trainableParameters());
-        checkAll(lm, randomBatch(2, 6, config.vocabSize(), 93), 12);
+        checkAll(lm, randomBatch(2, 6, config.vocabSize(), 93), 12, h);
     }
 
     private static void fullGradients(ModelConfig config) {
+        fullGradients(config, 1e-2f);
+    }
+
+    private static void fullGradients(ModelConfig config, float h) {
         BaseModel base = randomBase(config, 94, 0.3);
         CausalLm lm = CausalLms.fullWeights(base);
         List<Parameter> params = lm.trainableParameters();
@@ -42,7 +55,7 @@ class ModelGradientTest {
         for (Parameter p : params) {
             assertEquals(base.weight(p.name()), p.value(), "the parameter is the base tensor itself");
         }
-        checkAll(lm, randomBatch(2, 6, config.vocabSize(), 95), 8);
+        checkAll(lm, randomBatch(2, 6, config.vocabSize(), 95), 8, h);
     }
 
     @Test
@@ -64,6 +77,20 @@ class ModelGradientTest {
     @Test
     void tiedLlamaFullWeightGradients() {
         fullGradients(ModelTest.LLAMA_TIED);
+    }
+
+    /** Qwen3: the q/k norms between the projections and RoPE, their weights trained in full-weight mode. */
+    @Test
+    void qwen3LoraAndFullWeightGradients() {
+        loraGradients(ModelTest.QWEN3, 3e-3f);
+        fullGradients(ModelTest.QWEN3, 3e-3f);
+    }
+
+    /** Qwen2's q/k/v biases (trained only in full-weight mode) and llama3 RoPE scaling. */
+    @Test
+    void qwen2LoraAndFullWeightGradients() {
+        loraGradients(ModelTest.QWEN2);
+        fullGradients(ModelTest.QWEN2);
     }
 
     @Test

@@ -17,6 +17,8 @@ import io.sparklora.model.CausalLm;
 import io.sparklora.model.Gpt2Config;
 import io.sparklora.model.LinearModule;
 import io.sparklora.model.LlamaConfig;
+import io.sparklora.model.LlamaFamily;
+import io.sparklora.model.RopeScaling;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.model.WeightLayout;
 import io.sparklora.reference.HfReference;
@@ -35,6 +37,10 @@ class ModelTest {
     static final LlamaConfig LLAMA_TIED = new LlamaConfig(19, 16, 24, 2, 4, 4, 4, 16, 1e-5, 500.0, false, true, true,
             0.02);
     static final Gpt2Config GPT2 = new Gpt2Config(19, 16, 2, 4, 16, 24, 1e-5, 0.02);
+    static final LlamaConfig QWEN3 = new LlamaConfig(LlamaFamily.QWEN3, 19, 16, 24, 2, 4, 2, 6, 16, 1e-6, 1e6, false,
+            false, true, 0.02, RopeScaling.NONE, 0);
+    static final LlamaConfig QWEN2 = new LlamaConfig(LlamaFamily.QWEN2, 19, 16, 24, 2, 4, 2, 4, 16, 1e-6, 1e4, false,
+            false, false, 0.02, RopeScaling.llama3(4, 1, 4, 8), 0);
 
     private static float[] logits(CausalLm lm, Batch batch) {
         lm.forward(batch);
@@ -90,9 +96,45 @@ class ModelTest {
         assertMatchesReference(GPT2);
     }
 
+    /** Mistral's sliding window: sequences up to it are exact; longer ones are refused, naming the window. */
+    @Test
+    void slidingWindowBeyondTheSequenceIsRefused() {
+        LlamaConfig mistral = LLAMA.withFamily(LlamaFamily.MISTRAL).withSlidingWindow(6);
+        assertEquals(6, mistral.maxPositions());
+        CausalLm lm = CausalLms.of(randomBase(mistral, 41, 0.3));
+        lm.forward(randomBatch(1, 6, mistral.vocabSize(), 42));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> lm.forward(randomBatch(1, 7, mistral.vocabSize(), 42)));
+        assertEquals("Cannot run mistral model on sequences of 7 tokens: sliding_window is 6 and sliding-window "
+                + "attention is not implemented, so sequences may hold at most 6 tokens", e.getMessage());
+    }
+
+    /** All-linear LoRA on Qwen2: the trainable tensors are A and B alone; a step leaves q/k/v biases untouched. */
+    @Test
+    void qwen2BiasesAreNotTrainedByLora() {
+        BaseModel base = randomBase(QWEN2, 43, 0.3);
+        Map<String, float[]> before = new LinkedHashMap<>();
+        base.weights().forEach((k, t) -> before.put(k, t.toArray()));
+        LoraAdapter adapter = randomAdapter(QWEN2, null, 2, 0f, 44, 0.3);
+        assertEquals(7 * QWEN2.numHiddenLayers(), adapter.modules().size(), "all-linear covers every projection");
+        CausalLm lm = CausalLms.withAdapter(base, adapter);
+        assertEquals(2 * adapter.modules().size(), lm.trainableParameters().size());
+        lm.forward(randomBatch(2, 7, QWEN2.vocabSize(), 45));
+        lm.backward();
+        for (var p : lm.trainableParameters()) {
+            assertTrue(p.name().contains(".lora_A.") || p.name().contains(".lora_B."), p.name());
+            for (int i = 0; i < p.value().size(); i++) {
+                p.value().set(i, p.value().get(i) - 0.1f * p.grad().get(i));
+            }
+        }
+        assertTrue(base.weights().containsKey("model.layers.1.self_attn.k_proj.bias"));
+        assertFalse(base.weights().containsKey("model.layers.1.self_attn.o_proj.bias"));
+        base.weights().forEach((k, t) -> assertArrayEquals(before.get(k), t.toArray(), 0f, k));
+    }
+
     @Test
     void zeroBGivesExactlyTheBaseLogits() {
-        for (ModelConfig config : List.of(LLAMA, GPT2)) {
+        for (ModelConfig config : List.of(LLAMA, GPT2, QWEN2, QWEN3)) {
             BaseModel base = randomBase(config, 21, 0.3);
             Batch batch = randomBatch(2, 9, config.vocabSize(), 22);
             LoraAdapter zeroB = randomAdapter(config, null, 3, 0f, 23, 0.0);
@@ -104,7 +146,7 @@ class ModelTest {
     /** W ← W + s·B·A (transposed for Conv1D), by a naive loop, gives the unmerged model's logits. */
     @Test
     void mergedLogitsEqualUnmerged() {
-        for (ModelConfig config : List.of(LLAMA, GPT2)) {
+        for (ModelConfig config : List.of(LLAMA, GPT2, QWEN2, QWEN3)) {
             BaseModel base = randomBase(config, 31, 0.3);
             LoraAdapter adapter = randomAdapter(config, null, 3, 0f, 32, 0.3);
             Batch batch = randomBatch(2, 9, config.vocabSize(), 33);

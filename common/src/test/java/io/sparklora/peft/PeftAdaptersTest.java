@@ -15,6 +15,7 @@ import io.sparklora.lora.LoraModule;
 import io.sparklora.lora.TinyModels;
 import io.sparklora.model.LinearModule;
 import io.sparklora.model.LlamaConfig;
+import io.sparklora.model.LlamaFamily;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
@@ -34,6 +35,40 @@ import org.junit.jupiter.api.io.TempDir;
 class PeftAdaptersTest {
     @TempDir
     Path tmp;
+
+    /**
+     * Qwen2, Qwen3 and Mistral use LLaMA's module paths, so PEFT's keys are the same: all-linear gives the seven
+     * projections of every layer (never Qwen3's q_norm/k_norm, nor biases), and the file reads back to the adapter.
+     */
+    @Test
+    void llamaFamiliesWriteHfModulePathsAndReadBack() throws IOException {
+        for (LlamaFamily family : new LlamaFamily[] {LlamaFamily.QWEN2, LlamaFamily.QWEN3, LlamaFamily.MISTRAL}) {
+            LlamaConfig base = TinyModels.llama().withFamily(family);
+            LoraConfig config = LoraConfig.defaults().withRank(2).withTargetModules(List.of(LoraConfig.ALL_LINEAR));
+            LoraAdapter adapter = LoraAdapter.initialize(config, base);
+            TinyModels.randomizeB(adapter, 5);
+            Path dir = tmp.resolve(family.modelType());
+            PeftAdapters.write(dir, adapter, "/models/" + family.modelType());
+            TreeSet<String> expected = new TreeSet<>();
+            for (int l = 0; l < base.numHiddenLayers(); l++) {
+                for (String m : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
+                    expected.add("base_model.model.model.layers." + l + "." + m + ".lora_A.weight");
+                    expected.add("base_model.model.model.layers." + l + "." + m + ".lora_B.weight");
+                }
+            }
+            try (SafeTensorsReader st = SafeTensorsReader.open(dir.resolve("adapter_model.safetensors"))) {
+                assertEquals(expected, new TreeSet<>(st.names()), family.modelType());
+            }
+            JsonNode json = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
+            assertEquals(false, json.get("fan_in_fan_out").booleanValue(), family.modelType());
+            LoraAdapter back = PeftAdapters.read(dir, base);
+            for (LoraModule m : adapter.modules().values()) {
+                assertArrayEquals(m.loraB().value().toArray(), back.module(m.target().path()).loraB().value().toArray(),
+                        0f, family.modelType() + " " + m.target().path());
+            }
+        }
+    }
 
     @Test
     void llamaRoundTripKeepsTensorsBitForBitAndConfig() throws IOException {

@@ -5,6 +5,7 @@ import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Gpt2Config;
 import io.sparklora.model.LlamaConfig;
+import io.sparklora.model.RopeScaling;
 import io.sparklora.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -13,9 +14,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An independent reference for the forward pass of Hugging Face's {@code LlamaForCausalLM} and {@code GPT2LMHeadModel}
- * with PEFT's {@code lora.Linear}, written from the definitions in transformers' {@code modeling_llama.py} and
- * {@code modeling_gpt2.py} and PEFT's {@code tuners/lora/layer.py}: plain double-precision loops over one sequence, no
+ * An independent reference for the forward pass of Hugging Face's {@code LlamaForCausalLM}, {@code MistralForCausalLM},
+ * {@code Qwen2ForCausalLM}, {@code Qwen3ForCausalLM} and {@code GPT2LMHeadModel} with PEFT's {@code lora.Linear},
+ * written from the definitions in transformers' {@code modeling_llama.py}, {@code modeling_mistral.py},
+ * {@code modeling_qwen2.py}, {@code modeling_qwen3.py}, {@code modeling_gpt2.py} and {@code modeling_rope_utils.py}
+ * and PEFT's {@code tuners/lora/layer.py}: plain double-precision loops over one sequence, no
  * BLAS and no code shared with the fast models, weights read only by their Hugging Face keys. Slow on purpose; it is
  * what the fast models and {@code score} are checked against.
  */
@@ -168,14 +171,50 @@ public final class HfReference {
     }
 
     /**
-     * HF's rotary embedding of one head vector {@code x[off .. off+headDim)} at {@code position}, in place: frequencies
-     * θ^(−2i/d) for i < d/2, the angle repeated for both halves ({@code cat(freqs, freqs)}), and
+     * The rotary inverse frequencies of modeling_rope_utils.py in double: {@code θ^(−2i/d)} for i < d/2, then
+     * {@code linear}: ÷ factor; {@code llama3}: wavelengths 2π/f above original_max / low_freq_factor ÷ factor, below
+     * original_max / high_freq_factor kept, and between them {@code (1−s)·f/factor + s·f} with
+     * {@code s = (original_max / wavelen − low) / (high − low)}.
+     */
+    static double[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
+        double[] inv = new double[headDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            double f = Math.pow(theta, -2.0 * i / headDim);
+            switch (scaling.type()) {
+                case DEFAULT -> {
+                }
+                case LINEAR -> f /= scaling.factor();
+                case LLAMA3 -> {
+                    double old = scaling.originalMaxPositions();
+                    double wavelen = 2 * Math.PI / f;
+                    if (wavelen > old / scaling.lowFreqFactor()) {
+                        f /= scaling.factor();
+                    } else if (wavelen >= old / scaling.highFreqFactor()) {
+                        double s = (old / wavelen - scaling.lowFreqFactor())
+                                / (scaling.highFreqFactor() - scaling.lowFreqFactor());
+                        f = (1 - s) * f / scaling.factor() + s * f;
+                    }
+                }
+            }
+            inv[i] = f;
+        }
+        return inv;
+    }
+
+    /** {@link #rope(double[], int, int, int, double[])} with plain frequencies θ^(−2i/d). */
+    static void rope(double[] x, int off, int headDim, int position, double theta) {
+        rope(x, off, headDim, position, inverseFrequencies(headDim, theta, RopeScaling.NONE));
+    }
+
+    /**
+     * HF's rotary embedding of one head vector {@code x[off .. off+headDim)} at {@code position}, in place: the angle
+     * position·inv_freq_i repeated for both halves ({@code cat(freqs, freqs)}), and
      * {@code x·cos + rotate_half(x)·sin} with {@code rotate_half(x) = cat(−x2, x1)} — halves, not interleaved pairs.
      */
-    static void rope(double[] x, int off, int headDim, int position, double theta) {
+    static void rope(double[] x, int off, int headDim, int position, double[] invFreq) {
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
-            double angle = position * Math.pow(theta, -2.0 * i / headDim);
+            double angle = position * invFreq[i];
             double cos = Math.cos(angle);
             double sin = Math.sin(angle);
             double x1 = x[off + i];
@@ -202,6 +241,15 @@ public final class HfReference {
      * @param q (L, heads·headDim), k and v (L, kvHeads·headDim); returns (L, heads·headDim)
      */
     static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int headDim) {
+        return attention(q, k, v, heads, kvHeads, headDim, 0);
+    }
+
+    /**
+     * As above with Mistral's sliding window (0: none): query i also masks keys j ≤ i − window, as transformers'
+     * {@code sliding_window_causal_mask} ({@code q_idx − kv_idx < sliding_window}).
+     */
+    static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, int kvHeads, int headDim,
+                                int window) {
         int len = q.length;
         int group = heads / kvHeads;
         double scale = 1 / Math.sqrt(headDim);
@@ -212,7 +260,11 @@ public final class HfReference {
             int kvo = (h / group) * headDim;
             for (int i = 0; i < len; i++) {
                 double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j <= i; j++) {
+                int first = window > 0 ? Math.max(0, i - window + 1) : 0;
+                for (int j = 0; j < first; j++) {
+                    p[j] = 0;
+                }
+                for (int j = first; j <= i; j++) {
                     double s = 0;
                     for (int d = 0; d < headDim; d++) {
                         s += q[i][qo + d] * k[j][kvo + d];
@@ -221,11 +273,11 @@ public final class HfReference {
                     max = Math.max(max, p[j]);
                 }
                 double z = 0;
-                for (int j = 0; j <= i; j++) {
+                for (int j = first; j <= i; j++) {
                     p[j] = Math.exp(p[j] - max);
                     z += p[j];
                 }
-                for (int j = 0; j <= i; j++) {
+                for (int j = first; j <= i; j++) {
                     double w = p[j] / z;
                     for (int d = 0; d < headDim; d++) {
                         out[i][qo + d] += w * v[j][kvo + d];
@@ -344,7 +396,16 @@ public final class HfReference {
             }
         }
 
+        /**
+         * The LLaMA block and its relatives, each detail as its modeling file defines it: Qwen2's q/k/v projections
+         * always carry biases (o_proj none); Qwen3 applies {@code Qwen3RMSNorm(head_dim)} to every head of q and k
+         * before RoPE; Mistral masks beyond its sliding window.
+         */
         double[][] llama(LlamaConfig c, int[] tokens) {
+            String type = c.modelType();
+            boolean qkvBias = type.equals("qwen2") || c.attentionBias();
+            boolean qkNorm = type.equals("qwen3");
+            double[] invFreq = inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
             int len = tokens.length;
             double[][] embed = w("model.embed_tokens.weight");
             double[][] h = new double[len][];
@@ -359,18 +420,27 @@ public final class HfReference {
                 for (int t = 0; t < len; t++) {
                     x[t] = rmsNorm(h[t], norm1, c.rmsNormEps());
                 }
-                double[][] q = linear(x, p + "self_attn.q_proj", false, c.attentionBias());
-                double[][] k = linear(x, p + "self_attn.k_proj", false, c.attentionBias());
-                double[][] v = linear(x, p + "self_attn.v_proj", false, c.attentionBias());
+                double[][] q = linear(x, p + "self_attn.q_proj", false, qkvBias);
+                double[][] k = linear(x, p + "self_attn.k_proj", false, qkvBias);
+                double[][] v = linear(x, p + "self_attn.v_proj", false, qkvBias);
+                double[] qNorm = qkNorm ? vec(p + "self_attn.q_norm.weight") : null;
+                double[] kNorm = qkNorm ? vec(p + "self_attn.k_norm.weight") : null;
                 for (int t = 0; t < len; t++) {
                     for (int head = 0; head < c.numAttentionHeads(); head++) {
-                        rope(q[t], head * hd, hd, t, c.ropeTheta());
+                        if (qkNorm) {
+                            headNorm(q[t], head * hd, hd, qNorm, c.rmsNormEps());
+                        }
+                        rope(q[t], head * hd, hd, t, invFreq);
                     }
                     for (int head = 0; head < c.numKeyValueHeads(); head++) {
-                        rope(k[t], head * hd, hd, t, c.ropeTheta());
+                        if (qkNorm) {
+                            headNorm(k[t], head * hd, hd, kNorm, c.rmsNormEps());
+                        }
+                        rope(k[t], head * hd, hd, t, invFreq);
                     }
                 }
-                double[][] a = attention(q, k, v, c.numAttentionHeads(), c.numKeyValueHeads(), hd);
+                double[][] a = attention(q, k, v, c.numAttentionHeads(), c.numKeyValueHeads(), hd,
+                        c.slidingWindow());
                 addInto(h, linear(a, p + "self_attn.o_proj", false, c.attentionBias()));
 
                 double[] norm2 = vec(p + "post_attention_layernorm.weight");
@@ -391,6 +461,12 @@ public final class HfReference {
                 h[t] = rmsNorm(h[t], normF, c.rmsNormEps());
             }
             return head(h, c.tieWordEmbeddings() ? embed : w("lm_head.weight"));
+        }
+
+        /** RMSNorm of one head vector x[off .. off+headDim), in place. */
+        private static void headNorm(double[] x, int off, int headDim, double[] weight, double eps) {
+            double[] y = rmsNorm(Arrays.copyOfRange(x, off, off + headDim), weight, eps);
+            System.arraycopy(y, 0, x, off, headDim);
         }
 
         double[][] gpt2(Gpt2Config c, int[] tokens) {

@@ -11,6 +11,8 @@ import io.sparklora.model.Batch;
 import io.sparklora.model.CausalLm;
 import io.sparklora.model.Gpt2Config;
 import io.sparklora.model.LlamaConfig;
+import io.sparklora.model.LlamaFamily;
+import io.sparklora.model.RopeScaling;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.nn.CausalLms;
 import io.sparklora.tensor.Tensor;
@@ -43,7 +45,79 @@ class ModelMatchesReferenceTest {
                         List.of("k_proj", "o_proj", "up_proj")),
                 Arguments.of("gpt2",
                         new Gpt2Config(41, 16, 2, 2, 32, 40, 1e-5, 0.02),
-                        List.of("c_attn", "c_proj", "c_fc")));
+                        List.of("c_attn", "c_proj", "c_fc")),
+                Arguments.of("qwen2: q/k/v biases, GQA, untied",
+                        qwen2(32), ALL_LINEAR),
+                Arguments.of("qwen3: q/k norms, head_dim 8 ≠ hidden/heads, tied",
+                        qwen3(32), ALL_LINEAR),
+                Arguments.of("qwen3 with attention_bias",
+                        new LlamaConfig(LlamaFamily.QWEN3, 33, 16, 20, 2, 4, 2, 6, 32, 1e-6, 1e6, true, false, false,
+                                0.02, RopeScaling.NONE, 0), ALL_LINEAR),
+                Arguments.of("mistral, sliding_window 24 ≥ sequence",
+                        new LlamaConfig(LlamaFamily.MISTRAL, 35, 16, 24, 2, 4, 1, 4, 32, 1e-5, 1e4, false, false,
+                                false, 0.02, RopeScaling.NONE, 24), ALL_LINEAR),
+                Arguments.of("llama, rope_scaling linear 4",
+                        new LlamaConfig(29, 16, 20, 2, 4, 2, 8, 32, 1e-6, 500.0, false, false, true, 0.02)
+                                .withRopeScaling(RopeScaling.linear(4)), List.of("q_proj", "k_proj")),
+                Arguments.of("llama, rope_scaling llama3 (all three bands of head_dim 8)",
+                        new LlamaConfig(29, 16, 20, 2, 4, 2, 8, 32, 1e-6, 10000.0, false, false, true, 0.02)
+                                .withRopeScaling(RopeScaling.llama3(8, 1, 8, 256)), List.of("q_proj", "k_proj")));
+    }
+
+    private static final List<String> ALL_LINEAR =
+            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    private static LlamaConfig qwen2(int maxPositions) {
+        return new LlamaConfig(LlamaFamily.QWEN2, 37, 16, 24, 2, 4, 2, 4, maxPositions, 1e-6, 1e6, false, false,
+                false, 0.02, RopeScaling.NONE, 0);
+    }
+
+    private static LlamaConfig qwen3(int maxPositions) {
+        return new LlamaConfig(LlamaFamily.QWEN3, 31, 16, 24, 2, 4, 2, 8, maxPositions, 1e-6, 1e6, false, false,
+                true, 0.02, RopeScaling.NONE, 0);
+    }
+
+    /**
+     * 80-token sequences, longer than the attention's query block ({@code Attention.BLOCK} = 64), so a block sees
+     * the keys of the blocks before it: every family with an all-linear adapter against the reference.
+     */
+    static Stream<Arguments> longModels() {
+        return Stream.of(
+                Arguments.of("qwen2", qwen2(96)),
+                Arguments.of("qwen3", qwen3(96)),
+                Arguments.of("mistral", new LlamaConfig(LlamaFamily.MISTRAL, 35, 16, 24, 1, 4, 2, 4, 128, 1e-5, 1e4,
+                        false, false, false, 0.02, RopeScaling.NONE, 96)),
+                Arguments.of("llama llama3 rope", new LlamaConfig(29, 16, 20, 1, 4, 2, 8, 96, 1e-6, 10000.0, false,
+                        false, true, 0.02).withRopeScaling(RopeScaling.llama3(8, 1, 8, 256))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longModels")
+    void longSequencesMatchReference(String name, LlamaConfig config) {
+        BaseModel base = TestModels.random(config, 12, 0.3);
+        LoraAdapter adapter = new LoraAdapter(null, TestModels.randomModules(config, ALL_LINEAR, 2, 13));
+        Map<String, HfReference.Lora> lora = HfReference.fromAdapter(adapter);
+        int len = 80;
+        int[][] seqs = {TestModels.tokens(len, config.vocabSize(), 303), TestModels.tokens(len, config.vocabSize(), 404)};
+        for (boolean adapted : new boolean[] {false, true}) {
+            CausalLm lm = adapted ? CausalLms.withAdapter(base, adapter) : CausalLms.of(base);
+            int[][] targets = new int[seqs.length][];
+            lm.forward(batch(seqs, targets));
+            Tensor logits = lm.logits();
+            int vocab = config.vocabSize();
+            for (int b = 0; b < seqs.length; b++) {
+                double[][] expected = HfReference.logits(base, adapted ? lora : null, seqs[b]);
+                for (int t = 0; t < len; t++) {
+                    for (int v = 0; v < vocab; v++) {
+                        double e = expected[t][v];
+                        double got = logits.get((b * len + t) * vocab + v);
+                        assertTrue(Math.abs(got - e) / (1 + Math.abs(e)) <= TOL, name + (adapted ? " + LoRA" : "")
+                                + ": sequence " + b + " position " + t + " vocab " + v + ": model " + got
+                                + ", reference " + e);
+                    }
+                }
+            }
+        }
     }
 
     private static int[][] sequences(ModelConfig c) {

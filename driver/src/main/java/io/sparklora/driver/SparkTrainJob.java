@@ -68,7 +68,7 @@ public final class SparkTrainJob {
         TrainSpec template = TrainJobSpecs.withLora(r.template(), lora);
         if (template.seqLen() > config.maxPositions()) {
             throw new IllegalArgumentException("Invalid --seq " + template.seqLen() + ": the base model has "
-                    + config.maxPositions() + " positions");
+                    + config.maxPositions() + " positions (" + config.positionLimit() + ")");
         }
         probeOutput(r.out(), conf);
 

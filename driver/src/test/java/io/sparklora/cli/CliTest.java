@@ -52,7 +52,7 @@ class CliTest {
     void initModelThenScoreBothFamilies() throws Exception {
         Path text = tmp.resolve("text.txt");
         Files.writeString(text, "The quick brown fox jumps over the lazy dog. ".repeat(8));
-        for (String family : new String[] {"llama", "gpt2"}) {
+        for (String family : new String[] {"llama", "gpt2", "qwen2", "qwen3", "mistral"}) {
             Path model = tmp.resolve(family);
             Run init = cli("init-model", "--family", family, "--dim", "32", "--layers", "2", "--heads", "4",
                     "--ffn", "64", "--vocab", "256", "--max-seq", "64", "--seed", "7", "--out", model.toString());
@@ -113,6 +113,30 @@ class CliTest {
     private static double meanLoss(Run run) throws Exception {
         assertEquals(0, run.status(), run.err());
         return new ObjectMapper().readTree(run.out().strip()).get("mean_loss").asDouble();
+    }
+
+    /** A real-looking base: Qwen3 with an explicit head_dim, BF16 on disk in shards, read back and scored. */
+    @Test
+    void initModelBf16ShardedQwen3() throws Exception {
+        Path model = tmp.resolve("qwen3");
+        Run init = cli("init-model", "--family", "qwen3", "--dim", "32", "--layers", "2", "--heads", "4",
+                "--kv-heads", "2", "--head-dim", "16", "--ffn", "64", "--vocab", "256", "--max-seq", "64",
+                "--tie-embeddings", "--dtype", "bf16", "--shard-size", "8k", "--out", model.toString());
+        assertEquals(0, init.status(), init.err());
+        assertTrue(init.out().contains("Wrote qwen3 model ("), init.out());
+        assertFalse(Files.exists(model.resolve("model.safetensors")));
+        JsonNode index = new ObjectMapper().readTree(model.resolve("model.safetensors.index.json").toFile());
+        assertTrue(index.get("weight_map").has("model.layers.1.self_attn.q_norm.weight"));
+        JsonNode config = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+        assertEquals("Qwen3ForCausalLM", config.get("architectures").get(0).asText());
+        assertEquals(16, config.get("head_dim").asInt());
+        assertEquals("bfloat16", config.get("torch_dtype").asText());
+        BaseModel base = Checkpoints.load(model);
+        assertEquals(64, ((io.sparklora.model.LlamaConfig) base.config()).qDim());
+        Path text = tmp.resolve("t.txt");
+        Files.writeString(text, "Qwen3 liest seine Gewichte aus BF16-Shards. ".repeat(4));
+        assertEquals(Math.log(256), meanLoss(cli("score", "--model", model.toString(), "--text-file",
+                text.toString())), 0.1);
     }
 
     @Test

@@ -57,7 +57,8 @@ public final class AdapterTrainer {
         }
         if (seq > model.config().maxPositions()) {
             throw new IllegalArgumentException("Cannot train adapter " + spec.adapterName() + ": seqLen " + seq
-                    + " exceeds the model's max positions " + model.config().maxPositions());
+                    + " exceeds the model's max positions " + model.config().maxPositions() + " ("
+                    + model.config().positionLimit() + ")");
         }
         checkTokenIds(spec.adapterName(), data, model.config().vocabSize());
         this.spec = spec;
