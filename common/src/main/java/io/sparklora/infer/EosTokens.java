@@ -17,6 +17,22 @@ public final class EosTokens {
     private EosTokens() {
     }
 
+    /**
+     * The ids that end generation: {@link #read}'s, and the tokenizer's EOS ({@code tokenizer_config.json}'s
+     * {@code eos_token}, what every training row ended with) when it is not among them.
+     */
+    public static int[] read(Path modelDir, int vocab, io.sparklora.tokenizer.Tokenizer tokenizer)
+            throws IOException {
+        int[] ids = read(modelDir, vocab);
+        int eos = tokenizer.specialTokens().eos();
+        if (eos < 0 || java.util.Arrays.stream(ids).anyMatch(i -> i == eos)) {
+            return ids;
+        }
+        int[] out = java.util.Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = eos;
+        return out;
+    }
+
     public static int[] read(Path modelDir, int vocab) throws IOException {
         for (String file : new String[] {"generation_config.json", "config.json"}) {
             Path p = modelDir.resolve(file);

@@ -48,7 +48,23 @@ public final class TextStream {
             text.setLength(cut);
             stopped = true;
         }
-        return release(stopped ? text.length() : stops.releasable(text.toString()));
+        return release(stopped ? text.length() : Math.min(stops.releasable(text.toString()), complete()));
+    }
+
+    /**
+     * The length of the text without trailing U+FFFD: a byte-level BPE token can end inside a character (an emoji's 4
+     * bytes over 3 tokens), and decoding the ids so far then ends in a replacement character that the next token
+     * completes; it is released only when generation ends with it.
+     */
+    private int complete() {
+        int n = text.length();
+        if (bytes != null) {
+            return n;
+        }
+        while (n > released && text.charAt(n - 1) == '\uFFFD') {
+            n--;
+        }
+        return n;
     }
 
     /** Whether a stop string was found (generation should end). */

@@ -13,4 +13,9 @@ public interface Tokenizer {
 
     /** Number of distinct ids this tokenizer produces. */
     int vocabSize();
+
+    /** The BOS/EOS ids it puts around rows; none by default (the byte tokenizer). */
+    default SpecialTokens specialTokens() {
+        return SpecialTokens.NONE;
+    }
 }

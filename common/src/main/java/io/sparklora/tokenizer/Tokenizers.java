@@ -14,4 +14,22 @@ public final class Tokenizers {
         Path json = modelDir.resolve("tokenizer.json");
         return Files.exists(json) ? HfTokenizer.load(json) : new ByteTokenizer();
     }
+
+    /**
+     * As {@link #forModel(Path)}, refusing a tokenizer that can produce ids the model has no embedding for: "Cannot
+     * use tokenizer DIR/tokenizer.json: its vocabulary has N ids, more than the model's vocab_size M".
+     */
+    public static Tokenizer forModel(Path modelDir, int modelVocabSize) throws IOException {
+        Tokenizer t = forModel(modelDir);
+        checkFits(t.vocabSize(), modelVocabSize, t instanceof HfTokenizer hf ? hf.file().toString() : "bytes");
+        return t;
+    }
+
+    /** Fails when a tokenizer of {@code tokenizerVocab} ids does not fit a model of {@code modelVocab}. */
+    public static void checkFits(int tokenizerVocab, int modelVocab, String tokenizer) {
+        if (tokenizerVocab > modelVocab) {
+            throw new IllegalArgumentException("Cannot use tokenizer " + tokenizer + ": its vocabulary has "
+                    + tokenizerVocab + " ids, more than the model's vocab_size " + modelVocab);
+        }
+    }
 }

@@ -11,6 +11,7 @@ import io.sparklora.infer.TextStream;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
 import java.io.PrintStream;
@@ -65,12 +66,12 @@ final class GenerateCommand implements Callable<Integer> {
         InferenceAdapter lora = adapter == null ? null
                 : new InferenceAdapter(adapter.getFileName().toString(), PeftAdapters.read(adapter, base.config()),
                         base.config());
-        Tokenizer tokenizer = Tokenizers.forModel(model);
-        int[] promptIds = tokenizer.encode(prompt);
+        Tokenizer tokenizer = Tokenizers.forModel(model, base.config().vocabSize());
+        int[] promptIds = EncodedRow.prompt(tokenizer, prompt); // with the BOS where the tokenizer adds one
         int context = base.config().maxPositions();
         KvDecoder decoder = KvDecoder.create(base, context, Math.max(1, Math.min(promptIds.length, context)));
         Generation generation = new Generation(decoder.newCache(), lora, promptIds, sampling,
-                EosTokens.read(model, base.config().vocabSize()), Segment.Logits.LAST);
+                EosTokens.read(model, base.config().vocabSize(), tokenizer), Segment.Logits.LAST);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         TextStream text = new TextStream(tokenizer, stops);
         generation.runAlone(decoder, id -> {

@@ -113,7 +113,7 @@ final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("Invalid --seq " + seqLen + ": must be between 2 and the model's max"
                     + " positions " + maxSeq);
         }
-        Tokenizer tokenizer = Tokenizers.forModel(model);
+        Tokenizer tokenizer = Tokenizers.forModel(model, base.config().vocabSize());
         PackedData packed = new WindowPacker(tokenizer, seqLen)
                 .packRows("pretrain", rows.iterator(), textColumn, heldOut, seed);
         TrainSpec.Builder b = TrainSpec.fullWeights("pretrain").batchSize(batch).seqLen(seqLen).learningRate(lr)

@@ -51,15 +51,15 @@ final class ScoreCommand implements Callable<Integer> {
                     + "max positions " + base.config().maxPositions());
         }
         CausalLm lm = LocalModels.withOptionalAdapter(base, adapter);
-        int[] tokens = tokenize(model, textFile);
+        int[] tokens = tokenize(model, textFile, base.config().vocabSize());
         ScoreResult result = new Scorer(seq).score(lm, tokens, textFile.toString());
         System.out.println(result.toJson());
         return 0;
     }
 
     /** The file's UTF-8 bytes as ids for byte-level models; the model's tokenizer.json otherwise. */
-    private static int[] tokenize(Path modelDir, Path file) throws IOException {
-        Tokenizer tokenizer = Tokenizers.forModel(modelDir);
+    private static int[] tokenize(Path modelDir, Path file, int vocab) throws IOException {
+        Tokenizer tokenizer = Tokenizers.forModel(modelDir, vocab);
         if (tokenizer instanceof ByteTokenizer bytes) {
             return bytes.encodeBytes(Files.readAllBytes(file));
         }

@@ -11,13 +11,16 @@ import io.sparklora.job.TrainerCheckpoint;
 import io.sparklora.job.WindowPacker;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
+import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -116,23 +119,27 @@ public final class AdapterTask implements Serializable {
     }
 
     /**
-     * Drops rows shorter than two tokens, orders the rest by content and packs them as {@code spec} says: the same
-     * windows and the same held-out split in every attempt, in training and in {@code eval}.
+     * Drops rows that cannot be trained on (shorter than two tokens, an empty completion), orders the rest by content
+     * and packs their ids (tokenized once, where the rows were read) as {@code spec} says: the same windows and the
+     * same held-out split in every attempt, in training and in {@code eval}.
      */
     static Packed pack(Tokenizer tokenizer, TrainSpec spec, Iterator<TrainRow> rows) {
         List<TrainRow> usable = new ArrayList<>();
+        Map<TrainRow, EncodedRow> encoded = new IdentityHashMap<>();
         long tooShort = 0;
         while (rows.hasNext()) {
             TrainRow r = rows.next();
-            if (r.trainable(tokenizer)) {
+            EncodedRow e = r.encoded(tokenizer); // the ids computed where the row was read, if it carries them
+            if (e != null) {
                 usable.add(r);
+                encoded.put(r, e);
             } else {
                 tooShort++;
             }
         }
         usable.sort(TrainRow.ORDER);
-        PackedData data = new WindowPacker(tokenizer, spec.seqLen()).pack(spec.adapterName(),
-                usable.stream().map(TrainRow::toExample).iterator(), spec.heldOutFraction(), spec.seed());
+        PackedData data = new WindowPacker(tokenizer, spec.seqLen()).packEncoded(spec.adapterName(),
+                usable.stream().map(encoded::get).iterator(), spec.heldOutFraction(), spec.seed());
         return new Packed(data, tooShort);
     }
 

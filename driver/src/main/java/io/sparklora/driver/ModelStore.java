@@ -3,6 +3,7 @@ package io.sparklora.driver;
 import io.sparklora.job.HadoopByteSource;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
+import io.sparklora.tokenizer.HfTokenizer;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.util.Hashing;
@@ -33,7 +34,8 @@ public final class ModelStore {
     }
 
     /**
-     * Reads {@code config.json} and {@code tokenizer.json} (when present) and checks that the weights file exists.
+     * Reads {@code config.json} and {@code tokenizer.json} (with {@code tokenizer_config.json}, when present), checks
+     * that the tokenizer's ids fit the model's vocabulary and that the weights file exists.
      * Fails with "Cannot load base model <uri>: <reason>".
      */
     public static ModelInfo describe(String uri, Configuration conf) {
@@ -52,8 +54,17 @@ public final class ModelStore {
                         + Checkpoints.SAFETENSORS_INDEX);
             }
             Path tok = new Path(dir, "tokenizer.json");
-            TokenizerSpec tokenizer = fs.exists(tok) ? TokenizerSpec.huggingFace(readString(fs, tok))
-                    : TokenizerSpec.bytes();
+            Path tokConfig = new Path(dir, HfTokenizer.CONFIG);
+            TokenizerSpec tokenizer = TokenizerSpec.bytes();
+            if (fs.exists(tok)) {
+                String json = readString(fs, tok);
+                int ids = HfTokenizer.vocabSize(json, qualified + "/tokenizer.json");
+                if (ids > config.vocabSize()) {
+                    throw new IOException("its tokenizer.json has " + ids + " ids, more than config.json's vocab_size "
+                            + config.vocabSize());
+                }
+                tokenizer = TokenizerSpec.huggingFace(json, fs.exists(tokConfig) ? readString(fs, tokConfig) : null);
+            }
             return new ModelInfo(qualified, config, tokenizer);
         } catch (FileNotFoundException e) {
             throw new IllegalArgumentException("Cannot load base model " + uri + ": " + e.getMessage(), e);

@@ -53,8 +53,8 @@ public final class SparkEvalJob {
             dirs.add(fs.makeQualified(new Path(adaptersUri, a.path("path").asText())).toString());
         }
         sc.setJobDescription("spark-lora eval: read data and count rows per partition");
-        TrainData.Read read = TrainData.read(spark, data);
-        TrainPlanner.Plan plan = TrainPlanner.plan(read, data, model.tokenizer(),
+        TrainData.Read read = TrainData.tokenized(TrainData.read(spark, data), model.tokenizer());
+        TrainPlanner.Plan plan = TrainPlanner.plan(read, data,
                 new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
         Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
@@ -63,6 +63,7 @@ public final class SparkEvalJob {
         List<double[]> cells = SparkTrainJob.rowsByPlan(read, plan.adapters())
                 .mapPartitionsWithIndex(task::call, false).collect();
         base.destroy();
+        TrainData.release(read);
 
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", 1);

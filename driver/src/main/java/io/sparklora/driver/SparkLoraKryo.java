@@ -13,6 +13,7 @@ public final class SparkLoraKryo implements KryoRegistrator {
         kryo.register(BroadcastModel.class, new BroadcastModel.KryoSerializer());
         kryo.register(TrainRow.class);
         kryo.register(TrainRow[].class);
+        kryo.register(int[].class); // TrainRow.tokens
         kryo.register(AdapterOutcome.class);
         kryo.register(AdapterOutcome[].class);
         kryo.register(double[].class);

@@ -79,8 +79,8 @@ public final class SparkTrainJob {
             long t0 = System.nanoTime();
             // 2. The data and the plan.
             sc.setJobDescription("spark-lora: read data and count rows per key");
-            TrainData.Read data = TrainData.read(spark, r.data());
-            TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(), model.tokenizer(),
+            TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
+            TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
@@ -198,6 +198,7 @@ public final class SparkTrainJob {
             }
             long t2 = System.nanoTime();
             sc.setJobDescription(null);
+            TrainData.release(data);
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
@@ -278,15 +279,28 @@ public final class SparkTrainJob {
             index.put(p.key() == null ? TrainData.NULL_KEY : p.key(), p.index());
         }
         JavaPairRDD<Integer, TrainRow> rows = data.rows()
-                .select(TrainData.KEY, TrainData.TEXT, TrainData.PROMPT, TrainData.COMPLETION).javaRDD()
+                .select(TrainData.KEY, TrainData.TEXT, TrainData.PROMPT, TrainData.COMPLETION, TrainData.TOKENS,
+                        TrainData.LOSS_FROM).javaRDD()
                 .flatMapToPair(row -> {
                     Integer i = index.get(row.getString(0));
-                    return i == null ? Collections.emptyIterator()
-                            : List.of(new Tuple2<>(i, new TrainRow(row.getString(1), row.getString(2),
-                            row.getString(3)))).iterator();
+                    if (i == null) {
+                        return Collections.emptyIterator();
+                    }
+                    io.sparklora.tokenizer.EncodedRow encoded = row.isNullAt(4) ? null
+                            : new io.sparklora.tokenizer.EncodedRow(intArray(row.getList(4)), row.getInt(5));
+                    return List.of(new Tuple2<>(i, new TrainRow(row.getString(1), row.getString(2),
+                            row.getString(3), encoded))).iterator();
                 });
         return rows.partitionBy(new AdapterPartitioner(plans.size()))
                 .setName("spark-lora: rows of " + plans.size() + " adapter(s), partition i = adapter i");
+    }
+
+    private static int[] intArray(List<Integer> ids) {
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids.get(i);
+        }
+        return out;
     }
 
     /** Partition i holds the rows of adapter i. */

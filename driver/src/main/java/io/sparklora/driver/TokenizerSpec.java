@@ -3,6 +3,8 @@ package io.sparklora.driver;
 import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.HfTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -11,26 +13,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
- * Which tokenizer a task uses, as a small serializable value: the text of the model's {@code tokenizer.json}, or null
- * for the byte tokenizer. Executors build the tokenizer once per JVM ({@link #get()}).
+ * Which tokenizer a task uses, as a small serializable value: the model's {@code tokenizer.json} and
+ * {@code tokenizer_config.json} (gzipped: a 150k-id tokenizer.json is 11 MB of text, 2 MB packed), or nothing for
+ * the byte tokenizer. Executors build the tokenizer once per JVM ({@link #get()}) from these bytes, loading the
+ * native library that the application jar carries: no file of the model directory is read on an executor.
  */
 public final class TokenizerSpec implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Map<String, Tokenizer> CACHE = new ConcurrentHashMap<>();
-    private final String tokenizerJson; // null: bytes
+    private final byte[] tokenizerJson; // gzipped UTF-8, null: bytes
+    private final byte[] tokenizerConfig; // gzipped UTF-8, null: none
+    private final String digest;
 
-    private TokenizerSpec(String tokenizerJson) {
-        this.tokenizerJson = tokenizerJson;
+    private TokenizerSpec(String tokenizerJson, String tokenizerConfig) {
+        this.tokenizerJson = tokenizerJson == null ? null : gzip(tokenizerJson);
+        this.tokenizerConfig = tokenizerConfig == null ? null : gzip(tokenizerConfig);
+        this.digest = io.sparklora.job.Fingerprint.sha256(tokenizerJson == null ? "bytes"
+                : "tokenizer.json\n" + tokenizerJson + (tokenizerConfig == null ? ""
+                : "\ntokenizer_config.json\n" + tokenizerConfig));
     }
 
     public static TokenizerSpec bytes() {
-        return new TokenizerSpec(null);
+        return new TokenizerSpec(null, null);
     }
 
-    public static TokenizerSpec huggingFace(String tokenizerJson) {
-        return new TokenizerSpec(tokenizerJson);
+    /** A Hugging Face tokenizer: the text of tokenizer.json and of tokenizer_config.json (null when absent). */
+    public static TokenizerSpec huggingFace(String tokenizerJson, String tokenizerConfig) {
+        return new TokenizerSpec(tokenizerJson, tokenizerConfig);
     }
 
     /** The tokenizer, built on first use in this JVM. */
@@ -38,12 +51,19 @@ public final class TokenizerSpec implements Serializable {
         if (tokenizerJson == null) {
             return new ByteTokenizer();
         }
-        return CACHE.computeIfAbsent(tokenizerJson, json -> {
+        return CACHE.computeIfAbsent(digest, d -> {
             try {
-                Path tmp = Files.createTempFile("spark-lora-tokenizer", ".json");
-                Files.writeString(tmp, json, StandardCharsets.UTF_8);
-                tmp.toFile().deleteOnExit();
-                return HfTokenizer.load(tmp);
+                Path dir = Files.createTempDirectory("spark-lora-tokenizer");
+                dir.toFile().deleteOnExit();
+                Path json = dir.resolve("tokenizer.json");
+                Files.write(json, gunzip(tokenizerJson));
+                json.toFile().deleteOnExit();
+                if (tokenizerConfig != null) {
+                    Path config = dir.resolve(HfTokenizer.CONFIG);
+                    Files.write(config, gunzip(tokenizerConfig));
+                    config.toFile().deleteOnExit();
+                }
+                return HfTokenizer.load(json);
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot load the model's tokenizer.json on this executor: "
                         + e.getMessage(), e);
@@ -51,12 +71,29 @@ public final class TokenizerSpec implements Serializable {
         });
     }
 
-    /** SHA-256 of the tokenizer.json text, or of "bytes" for the byte tokenizer: part of every fingerprint. */
+    /** SHA-256 of the tokenizer files' text, or of "bytes" for the byte tokenizer: part of every fingerprint. */
     public String digest() {
-        return io.sparklora.job.Fingerprint.sha256(tokenizerJson == null ? "bytes" : "tokenizer.json\n" + tokenizerJson);
+        return digest;
     }
 
     public String describe() {
-        return tokenizerJson == null ? "bytes" : "tokenizer.json";
+        return tokenizerJson == null ? "bytes" : tokenizerConfig == null ? "tokenizer.json"
+                : "tokenizer.json + tokenizer_config.json";
+    }
+
+    private static byte[] gzip(String text) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(text.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] gunzip(byte[] packed) throws IOException {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(packed))) {
+            return in.readAllBytes();
+        }
     }
 }

@@ -17,9 +17,11 @@ import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Reads the training data with Spark's DataFrame readers and turns it into four standard columns: {@value #KEY} (the
@@ -106,6 +108,41 @@ public final class TrainData {
                     .apply(col(TEXT), col(PROMPT), col(COMPLETION)));
         }
         return new Read(std, malformed);
+    }
+
+    /** The row's ids under the model's tokenizer ({@link TrainRow#encode}), null when it cannot be trained on. */
+    public static final String TOKENS = "_sl_tokens";
+    /** The first target position within {@link #TOKENS}. */
+    public static final String LOSS_FROM = "_sl_loss_from";
+
+    /**
+     * The rows with their encoding: one pass of the tokenizer over every row, on the executors that read them, kept
+     * (memory and disk) so the planner's counts and the training tasks read the same ids without tokenizing again.
+     * Release with {@link #release}.
+     */
+    public static Read tokenized(Read read, TokenizerSpec tokenizer) {
+        StructType encoding = new StructType()
+                .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType), true)
+                .add("loss_from", DataTypes.IntegerType, false);
+        UDF3<String, String, String, Row> encode = (t, p, c) -> {
+            io.sparklora.tokenizer.EncodedRow e;
+            try {
+                e = TrainRow.encode(tokenizer.get(), t, p, c);
+            } catch (RuntimeException ex) { // a row the tokenizer cannot encode is unusable, not a job failure
+                e = null;
+            }
+            return e == null ? RowFactory.create(null, -1) : RowFactory.create(e.tokens(), e.lossFrom());
+        };
+        Column enc = functions.udf(encode, encoding).apply(col(TEXT), col(PROMPT), col(COMPLETION));
+        Dataset<Row> rows = read.rows().withColumn("_sl_enc", enc)
+                .withColumn(TOKENS, col("_sl_enc.tokens")).withColumn(LOSS_FROM, col("_sl_enc.loss_from"))
+                .drop("_sl_enc").persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        return new Read(rows, read.malformedSkipped());
+    }
+
+    /** Drops the kept encoding of {@link #tokenized}. */
+    public static void release(Read read) {
+        read.rows().unpersist(false);
     }
 
     /** "Cannot read data <file>: line N is not a JSON object (…)" for the first malformed line of the files. */

@@ -52,8 +52,9 @@ final class TrainPlanner {
     private static final int TOKENS = 2;
     private static final int WORDS = 3;
 
-    static Plan plan(TrainData.Read data, DataOptions o, TokenizerSpec tokenizer, Windowing windowing) {
-        Map<String, long[]> byKey = countByKey(data, tokenizer);
+    /** {@code data} must be {@link TrainData#tokenized}: the counts read its ids. */
+    static Plan plan(TrainData.Read data, DataOptions o, Windowing windowing) {
+        Map<String, long[]> byKey = countByKey(data);
         long total = byKey.values().stream().mapToLong(c -> c[ROWS]).sum();
         if (total == 0) {
             throw new IllegalArgumentException("Cannot train: the data " + o.path() + " has no rows");
@@ -106,24 +107,19 @@ final class TrainPlanner {
     }
 
     /** One aggregation: original key (null for the null key) → {rows, usable rows, usable tokens, word sums…}. */
-    private static Map<String, long[]> countByKey(TrainData.Read data, TokenizerSpec tokenizer) {
-        // [usable tokens or -1, digest words…]; a row the tokenizer cannot encode is unusable, not a job failure
-        UDF3<String, String, String, List<Long>> measure = (t, p, c) -> {
-            long tokens;
-            try {
-                tokens = new TrainRow(t, p, c).trainableTokens(tokenizer.get());
-            } catch (RuntimeException e) {
-                tokens = -1;
-            }
+    private static Map<String, long[]> countByKey(TrainData.Read data) {
+        // the row's digest words; its token count comes from the ids computed once (size -1 for null: unusable)
+        UDF3<String, String, String, List<Long>> digest = (t, p, c) -> {
             List<Long> out = new ArrayList<>();
-            out.add(tokens);
             for (long w : TrainRow.digestWords(t, p, c)) {
                 out.add(w);
             }
             return out;
         };
-        Column m = functions.udf(measure, DataTypes.createArrayType(DataTypes.LongType))
+        Column words = functions.udf(digest, DataTypes.createArrayType(DataTypes.LongType))
                 .apply(col(TrainData.TEXT), col(TrainData.PROMPT), col(TrainData.COMPLETION));
+        Column m = functions.concat(functions.array(functions.when(col(TrainData.TOKENS).isNull(), lit(-1L))
+                .otherwise(functions.size(col(TrainData.TOKENS)).cast(DataTypes.LongType))), words);
         Column tokens = col("_m").getItem(0);
         List<Column> aggs = new ArrayList<>();
         aggs.add(sum(when(tokens.geq(0), 1L).otherwise(0L)).as("usable"));

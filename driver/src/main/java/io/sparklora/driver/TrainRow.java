@@ -1,6 +1,6 @@
 package io.sparklora.driver;
 
-import io.sparklora.job.Example;
+import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.util.SplitMix64;
 import java.io.Serializable;
@@ -27,6 +27,9 @@ public final class TrainRow implements Serializable {
     public String prompt;
     public String completion;
     public long hash; // contentHash(text, prompt, completion)
+    public boolean tokenized; // tokens and lossFrom hold the row's encoding (computed once, where the row was read)
+    public int[] tokens; // (length) the row's ids with BOS/EOS; null when untrainable or not tokenized
+    public int lossFrom; // the first target token of tokens
 
     public TrainRow() {
     }
@@ -36,6 +39,34 @@ public final class TrainRow implements Serializable {
         this.prompt = prompt;
         this.completion = completion;
         this.hash = contentHash(text, prompt, completion);
+    }
+
+    /** A row with its encoding already computed ({@link #encode}): null for an untrainable row. */
+    public TrainRow(String text, String prompt, String completion, EncodedRow encoded) {
+        this(text, prompt, completion);
+        this.tokenized = true;
+        this.tokens = encoded == null ? null : encoded.tokens();
+        this.lossFrom = encoded == null ? 0 : encoded.lossFrom();
+    }
+
+    /**
+     * The row as ids under the tokenizer's conventions ({@link EncodedRow}), or null when it cannot be trained on: a
+     * text of fewer than two tokens in all, a missing prompt or completion, an empty completion.
+     */
+    public static EncodedRow encode(Tokenizer tokenizer, String text, String prompt, String completion) {
+        if (prompt != null || completion != null) {
+            return prompt == null || completion == null ? null
+                    : EncodedRow.promptCompletion(tokenizer, prompt, completion);
+        }
+        return text == null ? null : EncodedRow.text(tokenizer, text);
+    }
+
+    /** The ids this row carries, or (for a row read without them) its encoding now; null when untrainable. */
+    public EncodedRow encoded(Tokenizer tokenizer) {
+        if (tokenized) {
+            return tokens == null ? null : new EncodedRow(tokens, lossFrom);
+        }
+        return encode(tokenizer, text, prompt, completion);
     }
 
     /**
@@ -85,43 +116,10 @@ public final class TrainRow implements Serializable {
         return words;
     }
 
-    /**
-     * Tokens this row contributes to its windows (prompt plus completion, or the text), or -1 when it cannot be
-     * trained on (see {@link #trainable}).
-     */
-    public long trainableTokens(Tokenizer tokenizer) {
-        if (prompt != null || completion != null) {
-            if (prompt == null || completion == null) {
-                return -1;
-            }
-            int c = tokenizer.encode(completion).length;
-            int n = c + tokenizer.encode(prompt).length;
-            return c > 0 && n >= 2 ? n : -1;
-        }
-        if (text == null) {
-            return -1;
-        }
-        int n = tokenizer.encode(text).length;
-        return n >= 2 ? n : -1;
-    }
-
     /** The shard of a row for {@code --shards k}: a function of its content and the seed only, not of row order. */
     public static int shardOf(String text, String prompt, String completion, long seed, int shards) {
         long h = new SplitMix64(contentHash(text, prompt, completion) ^ seed).nextLong();
         return (int) Math.floorMod(h, (long) shards);
-    }
-
-    /**
-     * Whether the row can be trained on: a text of at least two tokens, or a non-empty completion with at least two
-     * tokens in prompt + completion (WindowPacker refuses anything shorter).
-     */
-    public boolean trainable(Tokenizer tokenizer) {
-        return trainableTokens(tokenizer) >= 0;
-    }
-
-    public Example toExample() {
-        return prompt != null || completion != null ? Example.promptCompletion(prompt, completion)
-                : Example.text(text);
     }
 
     @Override

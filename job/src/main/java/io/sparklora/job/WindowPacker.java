@@ -1,6 +1,7 @@
 package io.sparklora.job;
 
 import io.sparklora.model.Batch;
+import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.util.SplitMix64;
 import java.util.ArrayList;
@@ -11,8 +12,9 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Tokenizes rows and packs them end to end into fixed windows of {@code seqLen} tokens, then splits off held-out
- * windows deterministically by seed.
+ * Tokenizes rows (or takes rows tokenized elsewhere, {@link EncodedRow}: with the tokenizer's BOS and EOS) and packs
+ * them end to end into fixed windows of {@code seqLen} tokens, then splits off held-out windows deterministically by
+ * seed.
  *
  * <p>Targets: position i of a row predicts token i+1 of the same row, so the last token of a row predicts nothing
  * (no loss across row boundaries, where the next row's first token is not predictable from this one). For a
@@ -79,8 +81,42 @@ public final class WindowPacker {
         return Example.text(text.toString());
     }
 
-    /** Packs examples; see the class comment. */
+    /** Packs examples, tokenizing each once ({@link EncodedRow}: the tokenizer's BOS/EOS); see the class comment. */
     public PackedData pack(String adapterName, Iterator<Example> rows, double heldOutFraction, long seed) {
+        Iterator<EncodedRow> encoded = new Iterator<>() {
+            private long row;
+
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public EncodedRow next() {
+                row++;
+                return encode(adapterName, row, rows.next());
+            }
+        };
+        return packEncoded(adapterName, encoded, heldOutFraction, seed);
+    }
+
+    private EncodedRow encode(String adapterName, long row, Example ex) {
+        EncodedRow r = ex.isPromptCompletion() ? EncodedRow.promptCompletion(tokenizer, ex.prompt(), ex.completion())
+                : EncodedRow.text(tokenizer, ex.text());
+        if (r != null) {
+            return r;
+        }
+        if (ex.isPromptCompletion() && tokenizer.encode(ex.completion()).length == 0) {
+            throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": row " + row
+                    + " has an empty completion");
+        }
+        int n = tokenizer.encode(ex.isPromptCompletion() ? ex.prompt() + ex.completion() : ex.text()).length;
+        throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": row " + row + " has " + n
+                + (n == 1 ? " token" : " tokens") + "; need at least 2");
+    }
+
+    /** Packs rows tokenized elsewhere (once per row, on the executor that read them); see the class comment. */
+    public PackedData packEncoded(String adapterName, Iterator<EncodedRow> rows, double heldOutFraction, long seed) {
         if (!(heldOutFraction >= 0 && heldOutFraction < 1)) {
             throw new IllegalArgumentException("Invalid heldOutFraction " + heldOutFraction + ": must be in [0, 1)");
         }
@@ -88,29 +124,10 @@ public final class WindowPacker {
         IntList targets = new IntList();
         long rowCount = 0;
         while (rows.hasNext()) {
-            Example ex = rows.next();
+            EncodedRow r = rows.next();
             rowCount++;
-            int[] tokens;
-            int lossFrom; // first token index that is a prediction target
-            if (ex.isPromptCompletion()) {
-                int[] p = tokenizer.encode(ex.prompt());
-                int[] c = tokenizer.encode(ex.completion());
-                if (c.length == 0) {
-                    throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": row " + rowCount
-                            + " has an empty completion");
-                }
-                tokens = Arrays.copyOf(p, p.length + c.length);
-                System.arraycopy(c, 0, tokens, p.length, c.length);
-                lossFrom = Math.max(1, p.length);
-            } else {
-                tokens = tokenizer.encode(ex.text());
-                lossFrom = 1;
-            }
-            if (tokens.length < 2) {
-                throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": row " + rowCount
-                        + " has " + tokens.length + (tokens.length == 1 ? " token" : " tokens")
-                        + "; need at least 2");
-            }
+            int[] tokens = r.tokens();
+            int lossFrom = r.lossFrom();
             for (int i = 0; i < tokens.length; i++) {
                 inputs.add(tokens[i]);
                 targets.add(i + 1 < tokens.length && i + 1 >= lossFrom ? tokens[i + 1] : Batch.IGNORE);
