@@ -37,6 +37,7 @@ public final class ShardedSafeTensors implements TensorSource {
         this.shards = shards;
     }
 
+    /** Opens the shards of a local {@code model.safetensors.index.json}, each from the index's directory. */
     public static ShardedSafeTensors open(Path indexJson) throws IOException {
         String index = indexJson.toString();
         JsonNode root;
@@ -47,6 +48,33 @@ public final class ShardedSafeTensors implements TensorSource {
         } catch (JsonProcessingException e) {
             throw new SafeTensorsException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
         }
+        Path dir = indexJson.toAbsolutePath().getParent();
+        return open(index, root, file -> {
+            Path shardPath = dir.resolve(file);
+            return Files.isRegularFile(shardPath) ? SafeTensorsReader.open(shardPath) : null;
+        });
+    }
+
+    /** Opens one shard by its file name in the index's directory; null when there is no such file. */
+    public interface ShardOpener {
+        SafeTensorsReader open(String fileName) throws IOException;
+    }
+
+    /**
+     * Opens the shards of an index read elsewhere (a Hadoop file system): {@code indexText} is its JSON, {@code index}
+     * names it in messages, {@code opener} opens a shard beside it.
+     */
+    public static ShardedSafeTensors open(String index, String indexText, ShardOpener opener) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(indexText);
+        } catch (JsonProcessingException e) {
+            throw new SafeTensorsException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        return open(index, root, opener);
+    }
+
+    private static ShardedSafeTensors open(String index, JsonNode root, ShardOpener opener) throws IOException {
         if (root == null || !root.isObject()) {
             throw new SafeTensorsException(index, "index must be a JSON object");
         }
@@ -66,7 +94,6 @@ public final class ShardedSafeTensors implements TensorSource {
         if (weightMap == null || !weightMap.isObject()) {
             throw new SafeTensorsException(index, "index has no weight_map object");
         }
-        Path dir = indexJson.toAbsolutePath().getParent();
         Map<String, SafeTensorsReader> shards = new LinkedHashMap<>();
         Map<String, SafeTensorsReader> shardOf = new LinkedHashMap<>();
         try {
@@ -80,12 +107,11 @@ public final class ShardedSafeTensors implements TensorSource {
                 }
                 SafeTensorsReader shard = shards.get(file);
                 if (shard == null) {
-                    Path shardPath = dir.resolve(file);
-                    if (!Files.isRegularFile(shardPath)) {
+                    shard = opener.open(file);
+                    if (shard == null) {
                         throw new SafeTensorsException(index, "shard " + file + " named for '" + e.getKey()
-                                + "' does not exist in " + dir);
+                                + "' does not exist in " + index.substring(0, Math.max(0, index.lastIndexOf('/'))));
                     }
-                    shard = SafeTensorsReader.open(shardPath);
                     shards.put(file, shard);
                 }
                 if (shard.info(e.getKey()) == null) {

@@ -6,6 +6,7 @@ import io.sparklora.model.Checkpoints;
 import io.sparklora.tokenizer.HfTokenizer;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.safetensors.SafeTensorsReader;
+import io.sparklora.safetensors.ShardedSafeTensors;
 import io.sparklora.util.Hashing;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class ModelStore {
         }
     }
 
-    /** Loads config and weights (sharded checkpoints only from local directories). */
+    /** Loads config and weights, one safetensors file or shards behind an index, from any Hadoop file system. */
     public static BaseModel load(String uri, Configuration conf) throws IOException {
         Path dir = new Path(uri);
         FileSystem fs = dir.getFileSystem(conf);
@@ -86,11 +87,22 @@ public final class ModelStore {
         ModelConfig config = Checkpoints.parseConfig(readString(fs, new Path(dir, Checkpoints.CONFIG)),
                 qualified + "/" + Checkpoints.CONFIG);
         Path weights = new Path(dir, Checkpoints.SAFETENSORS);
-        if (!fs.exists(weights)) {
-            throw new IOException("Cannot load model " + qualified + ": no " + Checkpoints.SAFETENSORS
-                    + " (sharded checkpoints are read from local directories only)");
+        Path index = new Path(dir, Checkpoints.SAFETENSORS_INDEX);
+        if (fs.exists(weights)) {
+            try (SafeTensorsReader src = SafeTensorsReader.open(HadoopByteSource.open(fs, weights))) {
+                return Checkpoints.load(config, src);
+            }
         }
-        try (SafeTensorsReader src = SafeTensorsReader.open(HadoopByteSource.open(fs, weights))) {
+        if (!fs.exists(index)) {
+            throw new IOException("Cannot load model " + qualified + ": it has neither " + Checkpoints.SAFETENSORS
+                    + " nor " + Checkpoints.SAFETENSORS_INDEX);
+        }
+        // shards beside the index, each read through the file system with positioned reads
+        try (ShardedSafeTensors src = ShardedSafeTensors.open(qualified + "/" + Checkpoints.SAFETENSORS_INDEX,
+                readString(fs, index), file -> {
+                    Path shard = new Path(dir, file);
+                    return fs.exists(shard) ? SafeTensorsReader.open(HadoopByteSource.open(fs, shard)) : null;
+                })) {
             return Checkpoints.load(config, src);
         }
     }

@@ -13,13 +13,11 @@ import io.sparklora.model.RopeScaling;
 import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.HfTokenizer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPInputStream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,16 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * characters (an emoji over three byte-level tokens) decoded whole.
  */
 class BpeTrainEvalGenerateTest {
-    /** The shipped real tokenizers of the common module (see its src/test/resources/tokenizers/README.md). */
-    static Path installTokenizer(String name, Path modelDir) throws IOException {
-        Path res = Path.of("..", "common", "src", "test", "resources", "tokenizers", name);
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(res.resolve("tokenizer.json.gz")))) {
-            Files.copy(in, modelDir.resolve("tokenizer.json"));
-        }
-        Files.copy(res.resolve("tokenizer_config.json"), modelDir.resolve("tokenizer_config.json"));
-        return modelDir;
-    }
-
     static final ObjectMapper JSON = new ObjectMapper();
     static final Map<String, String[][]> PAIRS = Map.of(
             "de", new String[][] {{"Gruß auf Deutsch:", " Grüße aus Köln!"}, {"Zahlen:", " eins zwei drei"}},
@@ -67,7 +55,7 @@ class BpeTrainEvalGenerateTest {
                 false, true, 0.2, RopeScaling.NONE, 0);
         model = shared.resolve("qwen3-tiny");
         Checkpoints.save(Checkpoints.random(qwen3, 3), model);
-        installTokenizer("qwen3", model);
+        ShippedTokenizers.install("qwen3", model);
         data = shared.resolve("pairs.jsonl");
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
