@@ -59,8 +59,10 @@ class AppJarIT {
 
     /** Runs the jar's main class with the Spark jars beside it, as spark-submit would; returns the output. */
     private static String runApp(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.awt.headless=true", "-cp", JAR + File.pathSeparator + sparkClassPath(),
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // the module openings spark-submit's launcher adds for Spark on Java 17 (the parent pom's list)
+        cmd.addAll(List.of(System.getProperty("spark.java.options", "").trim().split("\\s+")));
+        cmd.addAll(List.of("-Djava.awt.headless=true", "-cp", JAR + File.pathSeparator + sparkClassPath(),
                 "io.sparklora.cli.SparkLoraCli"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -83,6 +85,45 @@ class AppJarIT {
         String score = runApp("score", "--model", model.toString(), "--text-file", text.toString());
 
         assertTrue(score.startsWith("{\"tokens_scored\": "), score);
+    }
+
+    /**
+     * A base with GPT-2's real tokenizer.json trains (Spark local[2] inside the app's JVM: its tasks tokenize the rows),
+     * evaluates and generates from the application jar alone: the Hugging Face tokenizers' native library comes from
+     * inside the jar (no Spark jar carries it).
+     */
+    @Test
+    void bpeTokenizerTrainsEvaluatesAndGeneratesFromTheJar(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        runApp("init-model", "--family", "qwen2", "--dim", "32", "--layers", "1", "--heads", "2", "--ffn", "64",
+                "--vocab", "50257", "--max-seq", "64", "--tie-embeddings", "--dtype", "bf16", "--out",
+                model.toString());
+        Path res = Path.of(System.getProperty("project.root"), "common", "src", "test", "resources", "tokenizers",
+                "gpt2");
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(
+                Files.newInputStream(res.resolve("tokenizer.json.gz")))) {
+            Files.copy(in, model.resolve("tokenizer.json"));
+        }
+        Files.copy(res.resolve("tokenizer_config.json"), model.resolve("tokenizer_config.json"));
+        Path data = tmp.resolve("rows.jsonl");
+        List<String> rows = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            rows.add("{\"k\": \"a\", \"prompt\": \"Frage " + i + ":\", \"completion\": \" Antwort mit Ümlaut.\"}");
+            rows.add("{\"k\": \"b\", \"prompt\": \"Question " + i + ":\", \"completion\": \" an answer.\"}");
+        }
+        Files.write(data, rows);
+        Path out = tmp.resolve("out");
+        String train = runApp("train", "--model", model.toString(), "--data", data.toString(), "--prompt-column",
+                "prompt", "--completion-column", "completion", "--partition-by", "k", "--rank", "2", "--steps", "6",
+                "--batch", "2", "--seq", "16", "--out", out.toString(), "--master", "local[2]");
+        assertTrue(train.contains("Trained 2 adapter(s)"), train);
+        String training = Files.readString(out.resolve("adapters").resolve("a").resolve("training.json"));
+        assertTrue(training.contains("\"tokenizer\" : \"tokenizer.json + tokenizer_config.json\""), training);
+        runApp("eval", "--model", model.toString(), "--adapters", out.toString(), "--out",
+                tmp.resolve("eval.json").toString(), "--master", "local[2]");
+        String generated = runApp("generate", "--model", model.toString(), "--adapter",
+                out.resolve("adapters").resolve("a").toString(), "--prompt", "Frage 3:", "--max-new-tokens", "5");
+        assertTrue(!generated.isBlank() && !generated.contains("\uFFFD"), generated);
     }
 
     @Test

@@ -74,4 +74,69 @@ public final class CrossEntropy {
             dLogits.put(r * vocab, row, 0, vocab);
         }
     }
+
+    /** The rows whose target is not {@link Batch#IGNORE}: the mean's denominator. */
+    public static int countTargets(int[] targets) {
+        int count = 0;
+        for (int t : targets) {
+            count += t != Batch.IGNORE ? 1 : 0;
+        }
+        return count;
+    }
+
+    /**
+     * One chunk of rows of {@link #crossEntropyForward}: rows {@code r0 .. r0+n} of the batch, whose logits are the n
+     * rows of {@code logits}. Returns the sum (not the mean) of their losses and writes {@code logSumExp[r0 + i]}.
+     */
+    public static double crossEntropySum(int n, int vocab, FloatBuffer logits, int[] targets, int r0,
+                                         FloatBuffer logSumExp) {
+        float[] row = new float[vocab];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            logits.get(i * vocab, row, 0, vocab);
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < vocab; j++) {
+                max = Math.max(max, row[j]);
+            }
+            double s = 0;
+            for (int j = 0; j < vocab; j++) {
+                s += FastMath.exp(row[j] - max);
+            }
+            double lse = max + Math.log(s);
+            logSumExp.put(r0 + i, (float) lse);
+            int t = targets[r0 + i];
+            if (t == Batch.IGNORE) {
+                continue;
+            }
+            if (t < 0 || t >= vocab) {
+                throw new IllegalArgumentException("Cannot score target " + t + " at row " + (r0 + i)
+                        + ": outside the vocabulary of size " + vocab);
+            }
+            total += lse - row[t];
+        }
+        return total;
+    }
+
+    /**
+     * One chunk of {@link #crossEntropyBackward}, in place: the n rows of {@code logits} (rows r0.. of the batch)
+     * become {@code (softmax − onehot(target)) · inv}, 0 on ignored rows; inv is 1 / the batch's target count.
+     */
+    public static void crossEntropyBackwardInPlace(int n, int vocab, FloatBuffer logits, int[] targets, int r0,
+                                                   FloatBuffer logSumExp, float inv) {
+        float[] row = new float[vocab];
+        for (int i = 0; i < n; i++) {
+            int t = targets[r0 + i];
+            if (t == Batch.IGNORE) {
+                java.util.Arrays.fill(row, 0f);
+            } else {
+                logits.get(i * vocab, row, 0, vocab);
+                float lse = logSumExp.get(r0 + i);
+                for (int j = 0; j < vocab; j++) {
+                    row[j] = FastMath.exp(row[j] - lse) * inv;
+                }
+                row[t] -= inv;
+            }
+            logits.put(i * vocab, row, 0, vocab);
+        }
+    }
 }

@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * What LLaMA and GPT-2 share: the trainable-parameter bookkeeping (LoRA matrices, or every base weight), dropout mode,
- * per-shape buffer lifecycle, and the LM head with the loss. A subclass supplies the embedding and the blocks up to
+ * per-shape buffer lifecycle, and the LM head with the loss ({@link LmHead}, in chunks of rows). A subclass supplies the embedding and the blocks up to
  * the final norm, writing the head's input into {@link #hidden} and consuming its gradient from {@link #dHidden}.
  *
  * <p>Lifecycle: buffers are (re)allocated only when the batch shape changes, then reused by every step.
@@ -40,9 +40,8 @@ abstract class TransformerLm implements CausalLm {
     protected int rows; // batchSize·seqLen
     protected int[] inputs; // (rows) of the last forward
     private int[] targets; // (rows) of the last forward
-    private Tensor logits; // (rows, vocab)
-    private FloatBuffer dLogits; // (rows, vocab)
-    private FloatBuffer logSumExp; // (rows)
+    private final LmHead head; // the LM head and its loss, chunk by chunk over rows
+    private Tensor logits; // (rows, vocab) of the last forward, computed when asked for; null until then
     protected FloatBuffer hidden; // (rows, hidden): final-norm output, the head's input
     protected FloatBuffer dHidden; // (rows, hidden)
 
@@ -59,6 +58,7 @@ abstract class TransformerLm implements CausalLm {
             }
         }
         this.lowestTrainedBlock = lowest;
+        this.head = new LmHead(base.config().vocabSize(), base.config().hiddenSize(), LmHead.DEFAULT_CHUNK_FLOATS);
         for (LinearModule m : base.config().linearModules()) {
             linearByPath.put(m.path(), m);
         }
@@ -151,23 +151,16 @@ abstract class TransformerLm implements CausalLm {
             batchSize = batch.batchSize();
             seqLen = batch.seqLen();
             rows = batch.rows();
-            int vocab = config().vocabSize();
             int dim = config().hiddenSize();
-            logits = Tensor.zeros(rows, vocab);
-            dLogits = Tensor.zeros(rows, vocab).data();
-            logSumExp = Tensor.allocate(rows);
             hidden = Tensor.allocate(rows * dim);
             dHidden = Tensor.allocate(rows * dim);
             allocateBlocks();
         }
         targets = null; // backward is valid only after a forward that completed
+        logits = null;
         inputs = batch.inputs().clone(); // backward must see this batch even if the caller reuses its arrays
         forwardBlocks();
-        int vocab = config().vocabSize();
-        int dim = config().hiddenSize();
-        Linear.linearForward(rows, dim, vocab, hidden, 0, dim, base.lmHead().data(), WeightLayout.OUT_IN, null, 0f,
-                logits.data(), 0, vocab);
-        double loss = CrossEntropy.crossEntropyForward(rows, vocab, logits.data(), batch.targets(), logSumExp);
+        double loss = head.forward(rows, hidden, base.lmHead().data(), batch.targets());
         targets = batch.targets().clone();
         return loss;
     }
@@ -177,16 +170,16 @@ abstract class TransformerLm implements CausalLm {
         if (targets == null) {
             throw new IllegalStateException("Cannot run backward: no forward pass has run");
         }
-        int vocab = config().vocabSize();
-        int dim = config().hiddenSize();
-        CrossEntropy.crossEntropyBackward(rows, vocab, logits.data(), targets, logSumExp, dLogits);
-        Linear.linearBackward(rows, dim, vocab, dLogits, 0, vocab, hidden, 0, dim, base.lmHead().data(),
-                WeightLayout.OUT_IN, 0f, dHidden, 0, dim, weightGrad(config().lmHeadKey()), null);
+        head.backward(rows, hidden, base.lmHead().data(), targets, dHidden, weightGrad(config().lmHeadKey()));
         backwardBlocks();
     }
 
+    /** Computed from the last forward's hidden states on first call: training never materialises them. */
     @Override
     public Tensor logits() {
+        if (logits == null && hidden != null) {
+            logits = head.logits(rows, hidden, base.lmHead().data());
+        }
         return logits;
     }
 
