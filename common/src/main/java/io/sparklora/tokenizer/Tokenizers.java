@@ -32,4 +32,18 @@ public final class Tokenizers {
                     + tokenizerVocab + " ids, more than the model's vocab_size " + modelVocab);
         }
     }
+
+    /** The files of a model directory that make its tokenizer, as transformers' save_pretrained writes them. */
+    public static final java.util.List<String> FILES = java.util.List.of("tokenizer.json", HfTokenizer.CONFIG,
+            "special_tokens_map.json");
+
+    /** Copies the tokenizer files present in {@code from} into {@code to} (a checkpoint derived from that model). */
+    public static void copyFiles(Path from, Path to) throws IOException {
+        for (String f : FILES) {
+            Path src = from.resolve(f);
+            if (Files.isRegularFile(src)) {
+                Files.copy(src, to.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
 }

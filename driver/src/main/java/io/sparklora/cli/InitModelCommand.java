@@ -9,6 +9,7 @@ import io.sparklora.model.ModelConfig;
 import io.sparklora.model.RopeScaling;
 import io.sparklora.safetensors.DType;
 import io.sparklora.serve.ServeOptions;
+import io.sparklora.tokenizer.Tokenizers;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -86,6 +87,10 @@ final class InitModelCommand implements Callable<Integer> {
             + "are written as model-0000i-of-0000n.safetensors behind model.safetensors.index.json")
     String shardSize;
 
+    @Option(names = "--tokenizer", description = "directory with a tokenizer.json (and tokenizer_config.json) to copy "
+            + "into the model; its ids must fit --vocab")
+    Path tokenizer;
+
     @Option(names = "--seed", defaultValue = "0", description = "initialisation seed (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -96,8 +101,19 @@ final class InitModelCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long maxShard = shardSize == null ? Long.MAX_VALUE : ServeOptions.parseSize(shardSize);
         ModelConfig config = family.llamaBlock != null ? llamaBlock(family.llamaBlock) : gpt2();
+        if (tokenizer != null) {
+            if (!java.nio.file.Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
+                throw new IllegalArgumentException("Invalid --tokenizer " + tokenizer + ": it has no tokenizer.json");
+            }
+            Tokenizers.forModel(tokenizer, config.vocabSize()); // fails naming both sizes when too large
+        }
         BaseModel model = Checkpoints.random(config, seed);
-        OutputDirs.writeAtomically(out, "model", dir -> Checkpoints.save(model, dir, dtype.dtype, maxShard));
+        OutputDirs.writeAtomically(out, "model", dir -> {
+            Checkpoints.save(model, dir, dtype.dtype, maxShard);
+            if (tokenizer != null) {
+                Tokenizers.copyFiles(tokenizer, dir);
+            }
+        });
         System.out.println("Wrote " + config.modelType() + " model (" + parameterCount(model) + " parameters, "
                 + dtype + ") to " + out);
         return 0;

@@ -5,9 +5,8 @@ import io.sparklora.lora.LoraMerge;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.peft.PeftAdapters;
-import java.nio.file.Files;
+import io.sparklora.tokenizer.Tokenizers;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,10 +35,7 @@ final class MergeCommand implements Callable<Integer> {
         LoraMerge.merge(base, lora);
         OutputDirs.writeAtomically(out, "merged model", dir -> {
             Checkpoints.save(base, dir);
-            Path tok = model.resolve("tokenizer.json");
-            if (Files.exists(tok)) {
-                Files.copy(tok, dir.resolve("tokenizer.json"), StandardCopyOption.COPY_ATTRIBUTES);
-            }
+            Tokenizers.copyFiles(model, dir); // tokenizer.json and tokenizer_config.json: its BOS/EOS
         });
         System.out.println("Wrote " + base.config().modelType() + " model merged with " + lora.modules().size()
                 + " LoRA modules of " + adapter + " to " + out);

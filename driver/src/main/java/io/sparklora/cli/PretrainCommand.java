@@ -17,9 +17,7 @@ import io.sparklora.util.Hashing;
 import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -135,10 +133,7 @@ final class PretrainCommand implements Callable<Integer> {
         ObjectNode record = record(spec, packed, fmt, modelSha, initialHeldOut, result, started);
         OutputDirs.writeAtomically(out, "model", dir -> {
             Checkpoints.save(base, dir);
-            Path tok = model.resolve("tokenizer.json");
-            if (Files.exists(tok)) {
-                Files.copy(tok, dir.resolve("tokenizer.json"), StandardCopyOption.COPY_ATTRIBUTES);
-            }
+            Tokenizers.copyFiles(model, dir); // tokenizer.json and tokenizer_config.json: its BOS/EOS
             AtomicFiles.write(dir.resolve(TRAINING_JSON), (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
         });
