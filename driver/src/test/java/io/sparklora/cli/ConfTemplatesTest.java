@@ -25,7 +25,7 @@ class ConfTemplatesTest {
     void jobFilesUseOnlyTrainOptions() throws IOException {
         CommandLine.Model.CommandSpec train = new CommandLine(new SparkLoraCli()).getSubcommands().get("train")
                 .getCommandSpec();
-        for (String file : new String[] {"train-by-key.yaml", "train-shards.yaml"}) {
+        for (String file : new String[] {"train-by-key.yaml", "train-shards.yaml", "qwen-bpe.yaml"}) {
             List<String> keys = yamlKeys(CONF.resolve(file));
             assertTrue(keys.containsAll(List.of("model", "data", "out")), file + " keys " + keys);
             for (String key : keys) {
