@@ -20,6 +20,24 @@ public final class Blas {
     private Blas() {
     }
 
+    /**
+     * Sets the number of threads OpenBLAS uses for every later call in this JVM (the preset's
+     * {@code blas_set_num_threads}, which calls {@code openblas_set_num_threads} of the loaded library).
+     */
+    public static void setThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("Cannot set BLAS threads: expected at least 1, got " + threads);
+        }
+        org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas.class);
+        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(threads);
+    }
+
+    /** The number of threads OpenBLAS now uses. */
+    public static int threads() {
+        org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas.class);
+        return org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+    }
+
     /** C(m×n) = alpha · A(m×k) · B(k×n) + beta · C. */
     public static void gemmNN(int m, int n, int k, float alpha, FloatBuffer a, int aOff, int lda,
                               FloatBuffer b, int bOff, int ldb, float beta, FloatBuffer c, int cOff, int ldc) {

@@ -2,29 +2,39 @@ package io.sparklora.cli;
 
 import io.sparklora.job.Bench;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bench}: training tokens/s of one core, the model's GFLOP/s, the same run's sgemm GFLOP/s at the model's GEMM
- * shapes, and their ratio, as one JSON line. OpenBLAS reads {@code OMP_NUM_THREADS} when the JVM starts, so one core
- * means {@code OMP_NUM_THREADS=1} in the environment ({@code submit/spark-lora bench} sets it unless given).
+ * shapes and of a 2048³ square (the peak is the larger), and the model's GFLOP/s over that peak (MFU), as one JSON
+ * line. {@code --threads N} sets N OpenBLAS threads for the run (default one, the per-core figure).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Print training tokens/s, model GFLOP/s, sgemm GFLOP/s and their ratio (MFU) as JSON.")
+        description = "Print training tokens/s, model GFLOP/s, the same run's sgemm peak and MFU against it as JSON.")
 final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--preset", defaultValue = "tiny",
             description = "tiny (dim 256, 4 layers, seq 128, batch 8), small (dim 512, 8 layers, seq 256, batch 4), "
                     + "or layer (one dim-512 block) (default: ${DEFAULT-VALUE})")
     Bench.Preset preset;
 
+    @Option(names = "--threads", defaultValue = "1",
+            description = "BLAS threads in this one task, set through OpenBLAS's set_num_threads (default: "
+                    + "${DEFAULT-VALUE})")
+    int threads;
+
     @Override
     public Integer call() {
-        if (!"1".equals(System.getenv("OMP_NUM_THREADS"))) {
-            System.err.println("Note: OMP_NUM_THREADS is " + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset")
-                    + "; the presets are defined per core (OMP_NUM_THREADS=1).");
+        if (threads < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Cannot run bench: --threads expects a positive number of BLAS threads, got " + threads);
         }
-        System.out.println(Bench.run(preset).toJson());
+        System.out.println(Bench.run(preset, threads).toJson());
         return 0;
     }
 }

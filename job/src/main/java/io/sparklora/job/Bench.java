@@ -58,24 +58,56 @@ public final class Bench {
     /**
      * One benchmark run.
      *
-     * @param stepSeconds median seconds of a training step
-     * @param mfu         modelGflops / sgemmGflops
+     * @param threads           BLAS threads the run used
+     * @param stepSeconds       median seconds of a training step
+     * @param shapesSgemmGflops sgemm GFLOP/s over the model's own GEMM shapes
+     * @param squareSgemmGflops sgemm GFLOP/s of one square product of side {@link Bench#SQUARE}
+     * @param peakSgemmGflops   the larger of the two: the same library's peak in the same run
      */
-    public record Result(Preset preset, String ompNumThreads, double stepSeconds, double tokensPerSecond,
-                         double modelGflops, double sgemmGflops, double mfu) {
+    public record Result(Preset preset, String ompNumThreads, int threads, double stepSeconds, double tokensPerSecond,
+                         double modelGflops, double shapesSgemmGflops, double squareSgemmGflops,
+                         double peakSgemmGflops) {
+        public Result {
+            if (threads < 1 || !(stepSeconds > 0) || !(peakSgemmGflops >= shapesSgemmGflops)
+                    || !(peakSgemmGflops >= squareSgemmGflops)) {
+                throw new IllegalArgumentException("Cannot report bench: threads ≥ 1, step > 0 and peak ≥ each "
+                        + "sgemm rate expected, got " + threads + ", " + stepSeconds + ", " + peakSgemmGflops);
+            }
+        }
+
+        /** Model GFLOP/s over the same run's sgemm peak. */
+        public double mfu() {
+            return modelGflops / peakSgemmGflops;
+        }
+
+        /** Model GFLOP/s over sgemm at the model's own shapes (the ratio bench reported before the peak). */
+        public double shapesRatio() {
+            return modelGflops / shapesSgemmGflops;
+        }
+
         /** One JSON line with the keys other tools compare. */
         public String toJson() {
-            return String.format(Locale.ROOT, "{\"preset\": \"%s\", \"omp_num_threads\": \"%s\", \"step_s\": %.4f, "
-                            + "\"tokens_per_s\": %.1f, \"model_gflops\": %.2f, \"sgemm_gflops\": %.2f, \"mfu\": %.3f}",
-                    preset, ompNumThreads, stepSeconds, tokensPerSecond, modelGflops, sgemmGflops, mfu);
+            return String.format(Locale.ROOT, "{\"preset\": \"%s\", \"omp_num_threads\": \"%s\", \"threads\": %d, "
+                            + "\"step_s\": %.4f, \"tokens_per_s\": %.1f, \"model_gflops\": %.2f, "
+                            + "\"sgemm_gflops\": %.2f, \"square_sgemm_gflops\": %.2f, \"peak_sgemm_gflops\": %.2f, "
+                            + "\"mfu\": %.4f, \"model_over_shapes_sgemm\": %.4f}",
+                    preset, ompNumThreads, threads, stepSeconds, tokensPerSecond, modelGflops, shapesSgemmGflops,
+                    squareSgemmGflops, peakSgemmGflops, mfu(), shapesRatio());
         }
     }
+
+    /** Side of the square sgemm that stands for the library's peak. */
+    public static final int SQUARE = 2048;
 
     private Bench() {
     }
 
-    /** Trains the preset's adapter for warm-up + measured steps and measures sgemm at its shapes. */
-    public static Result run(Preset preset) {
+    /**
+     * Sets {@code threads} BLAS threads, trains the preset's adapter for warm-up + measured steps and measures sgemm at
+     * its shapes and at {@value #SQUARE}³ with the same library.
+     */
+    public static Result run(Preset preset, int threads) {
+        Blas.setThreads(threads);
         LlamaConfig c = preset.config();
         BaseModel base = Checkpoints.random(c, 1);
         LoraConfig lora = LoraConfig.defaults().withRank(8).withAlpha(16).withTargetModules(List.of("q_proj", "v_proj"));
@@ -94,9 +126,11 @@ public final class Bench {
         Arrays.sort(stepSeconds);
         double step = stepSeconds[stepSeconds.length / 2];
         double modelGflops = modelFlops(c, preset.batch, preset.seq) / step / 1e9;
-        double sgemm = sgemmGflops(c, preset.batch * preset.seq);
+        double shapes = sgemmGflops(c, preset.batch * preset.seq);
+        double square = squareSgemmGflops(SQUARE);
         String omp = System.getenv().getOrDefault("OMP_NUM_THREADS", "unset");
-        return new Result(preset, omp, step, spec.tokensPerStep() / step, modelGflops, sgemm, modelGflops / sgemm);
+        return new Result(preset, omp, Blas.threads(), step, spec.tokensPerStep() / step, modelGflops, shapes, square,
+                Math.max(shapes, square));
     }
 
     /** FLOPs of one LoRA training step by the count (frozen linear layers forward and input-gradient). */
@@ -160,5 +194,19 @@ public final class Bench {
             best = Math.min(best, System.nanoTime() - t0);
         }
         return flops / best;
+    }
+
+    /** Best-of-three GFLOP/s of one n×n×n sgemm on direct buffers. */
+    public static double squareSgemmGflops(int n) {
+        FloatBuffer a = Tensor.allocate(n * n); // (n, n)
+        FloatBuffer b = Tensor.allocate(n * n); // (n, n)
+        FloatBuffer out = Tensor.allocate(n * n); // (n, n)
+        long best = Long.MAX_VALUE;
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            Blas.gemmNN(n, n, n, 1f, a, 0, n, b, 0, n, 0f, out, 0, n);
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return 2.0 * n * n * (double) n / best;
     }
 }

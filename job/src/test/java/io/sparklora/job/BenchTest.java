@@ -1,10 +1,12 @@
 package io.sparklora.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.tensor.Blas;
 import org.junit.jupiter.api.Test;
 
 class BenchTest {
@@ -20,15 +22,42 @@ class BenchTest {
     /** Runs the real benchmark once (not a speed assertion: it checks the JSON line other tools parse). */
     @Test
     void tinyPresetPrintsComparableJson() throws Exception {
-        Bench.Result r = Bench.run(Bench.Preset.tiny);
+        Bench.Result r = Bench.run(Bench.Preset.tiny, 1);
         JsonNode json = new ObjectMapper().readTree(r.toJson());
-        for (String key : new String[] {"preset", "tokens_per_s", "model_gflops", "sgemm_gflops", "mfu"}) {
+        for (String key : new String[] {"preset", "threads", "tokens_per_s", "model_gflops", "sgemm_gflops",
+                "square_sgemm_gflops", "peak_sgemm_gflops", "mfu", "model_over_shapes_sgemm"}) {
             assertTrue(json.has(key), key);
         }
         assertEquals("tiny", json.get("preset").asText());
+        assertEquals(1, json.get("threads").asInt());
         assertTrue(json.get("tokens_per_s").asDouble() > 0);
-        double ratio = json.get("model_gflops").asDouble() / json.get("sgemm_gflops").asDouble();
-        assertEquals(ratio, json.get("mfu").asDouble(), 0.002);
+        double model = json.get("model_gflops").asDouble();
+        double peak = json.get("peak_sgemm_gflops").asDouble();
+        assertTrue(peak >= json.get("sgemm_gflops").asDouble(), "peak ≥ the model shapes' rate");
+        assertTrue(peak >= json.get("square_sgemm_gflops").asDouble(), "peak ≥ the square's rate");
+        assertEquals(model, json.get("mfu").asDouble() * peak, 1e-4 * peak + 0.01);
+        assertEquals(model / json.get("sgemm_gflops").asDouble(), json.get("model_over_shapes_sgemm").asDouble(),
+                0.002);
         assertEquals(8 * 128 / r.stepSeconds(), r.tokensPerSecond(), 1e-6 * r.tokensPerSecond());
+    }
+
+    @Test
+    void threadsAreSetInTheLibrary() {
+        try {
+            Blas.setThreads(2);
+            assertEquals(2, Blas.threads());
+        } finally {
+            Blas.setThreads(1);
+        }
+        assertEquals(1, Blas.threads());
+        assertEquals("Cannot set BLAS threads: expected at least 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> Blas.setThreads(0)).getMessage());
+    }
+
+    @Test
+    void aPeakBelowASgemmRateIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Bench.Result(
+                Bench.Preset.tiny, "1", 1, 0.1, 10_240, 30, 50, 60, 55));
+        assertTrue(e.getMessage().startsWith("Cannot report bench:"), e.getMessage());
     }
 }
