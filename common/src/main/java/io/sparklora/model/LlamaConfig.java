@@ -259,9 +259,7 @@ public record LlamaConfig(LlamaFamily family, int vocabSize, int hiddenSize, int
         c.put("num_hidden_layers", numHiddenLayers);
         c.put("num_attention_heads", numAttentionHeads);
         c.put("num_key_value_heads", numKeyValueHeads);
-        if (family != LlamaFamily.QWEN2) {
-            c.put("head_dim", headDim); // Qwen2 has no head_dim field: always hidden / heads
-        }
+        c.put("head_dim", headDim); // Qwen2Config has no such field, but Qwen2Attention reads it when present
         c.put("max_position_embeddings", maxPositionEmbeddings);
         c.put("rms_norm_eps", rmsNormEps);
         c.put("rope_theta", ropeTheta);

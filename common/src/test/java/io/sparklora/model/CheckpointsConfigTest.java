@@ -136,6 +136,8 @@ class CheckpointsConfigTest {
                         RopeScaling.linear(2), 0),
                 new LlamaConfig(LlamaFamily.QWEN2, 32, 16, 24, 2, 4, 2, 4, 64, 1e-6, 1e6, false, false, true, 0.02,
                         RopeScaling.NONE, 32),
+                new LlamaConfig(LlamaFamily.QWEN2, 32, 16, 24, 2, 4, 2, 8, 64, 1e-6, 1e6, false, false, true, 0.02,
+                        RopeScaling.NONE, 0),
                 new LlamaConfig(LlamaFamily.QWEN3, 32, 16, 24, 2, 4, 2, 6, 64, 1e-6, 1e6, true, false, false, 0.02,
                         RopeScaling.NONE, 0),
                 new LlamaConfig(LlamaFamily.MISTRAL, 32, 16, 24, 2, 4, 2, 4, 64, 1e-6, 1e6, false, false, false, 0.02,

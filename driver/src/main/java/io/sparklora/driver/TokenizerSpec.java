@@ -24,7 +24,9 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class TokenizerSpec implements Serializable {
     private static final long serialVersionUID = 2L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenizerSpec.class);
     private static final Map<String, Tokenizer> CACHE = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicInteger LOADS = new java.util.concurrent.atomic.AtomicInteger();
     private final byte[] tokenizerJson; // gzipped UTF-8, null: bytes
     private final byte[] tokenizerConfig; // gzipped UTF-8, null: none
     private final String digest;
@@ -63,12 +65,22 @@ public final class TokenizerSpec implements Serializable {
                     Files.write(config, gunzip(tokenizerConfig));
                     config.toFile().deleteOnExit();
                 }
-                return HfTokenizer.load(json);
+                long t0 = System.nanoTime();
+                HfTokenizer t = HfTokenizer.load(json);
+                LOADS.incrementAndGet();
+                LOG.info("Loaded tokenizer.json ({} ids, {}) on this executor in {} ms", t.vocabSize(),
+                        t.specialTokens(), (System.nanoTime() - t0) / 1_000_000);
+                return t;
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot load the model's tokenizer.json on this executor: "
                         + e.getMessage(), e);
             }
         });
+    }
+
+    /** How many times this JVM built a Hugging Face tokenizer from a spec (once per executor and tokenizer). */
+    public static int loads() {
+        return LOADS.get();
     }
 
     /** SHA-256 of the tokenizer files' text, or of "bytes" for the byte tokenizer: part of every fingerprint. */

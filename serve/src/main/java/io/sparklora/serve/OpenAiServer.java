@@ -77,8 +77,8 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public static OpenAiServer start(Path modelDir, AdapterStorage storage, ServeOptions options) throws Exception {
         BaseModel base = Checkpoints.load(modelDir);
-        Tokenizer tokenizer = Tokenizers.forModel(modelDir);
-        int[] eos = EosTokens.read(modelDir, base.config().vocabSize());
+        Tokenizer tokenizer = Tokenizers.forModel(modelDir, base.config().vocabSize());
+        int[] eos = EosTokens.read(modelDir, base.config().vocabSize(), tokenizer); // with tokenizer_config.json's EOS
         AdapterCatalog catalog = new AdapterCatalog(storage);
         int context = base.config().maxPositions();
         ServedModels models;
