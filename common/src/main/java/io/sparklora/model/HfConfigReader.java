@@ -142,7 +142,7 @@ final class HfConfigReader {
             throw fail("unsupported partial_rotary_factor " + partialRotary + ": RoPE rotates the whole head");
         }
         double ropeTheta = number("rope_theta", 10000.0);
-        RopeScaling scaling = ropeScaling("rope_scaling", present("rope_scaling"));
+        RopeScaling scaling = RopeScaling.fromConfig("rope_scaling", present("rope_scaling"));
         JsonNode params = present("rope_parameters"); // transformers 5 moves rope_theta and the scaling here
         if (params != null) {
             if (!params.isObject()) {
@@ -155,7 +155,7 @@ final class HfConfigReader {
                 }
                 ropeTheta = theta.doubleValue();
             }
-            RopeScaling fromParams = ropeScaling("rope_parameters", params);
+            RopeScaling fromParams = RopeScaling.fromConfig("rope_parameters", params);
             if (!scaling.equals(RopeScaling.NONE) && !scaling.equals(fromParams)) {
                 throw fail("rope_scaling " + root.get("rope_scaling") + " contradicts rope_parameters " + params);
             }
@@ -216,54 +216,6 @@ final class HfConfigReader {
             windowed = bool("use_sliding_window", false) && integer("max_window_layers", 28) < layers;
         }
         return !windowed ? 0 : window == null ? 4096 : window.isNull() ? 0 : integer("sliding_window", 0);
-    }
-
-    /**
-     * A rope_scaling (or transformers 5 rope_parameters) object: its rope_type (or legacy type) chooses the rule;
-     * absent or null is plain RoPE; types not implemented are refused by name.
-     */
-    private RopeScaling ropeScaling(String field, JsonNode node) {
-        if (node == null || node.isNull()) {
-            return RopeScaling.NONE;
-        }
-        if (!node.isObject()) {
-            throw fail("field '" + field + "' must be an object or null, got " + node);
-        }
-        JsonNode ropeType = node.get("rope_type");
-        JsonNode legacyType = node.get("type");
-        if (ropeType != null && legacyType != null && !ropeType.asText().equals(legacyType.asText())) {
-            throw fail(field + " " + node + " has both rope_type and type, and they differ");
-        }
-        JsonNode typeNode = ropeType != null ? ropeType : legacyType;
-        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
-        try {
-            return switch (type) {
-                case "default" -> RopeScaling.NONE;
-                case "linear" -> RopeScaling.linear(ropeNumber(field, node, "factor"));
-                case "llama3" -> RopeScaling.llama3(ropeNumber(field, node, "factor"),
-                        ropeNumber(field, node, "low_freq_factor"), ropeNumber(field, node, "high_freq_factor"),
-                        (int) ropeNumber(field, node, "original_max_position_embeddings"));
-                case "dynamic" -> throw fail("unsupported " + field + " type 'dynamic': dynamic NTK scaling is not "
-                        + "implemented (implemented: default, linear, llama3)");
-                case "yarn" -> throw fail("unsupported " + field + " type 'yarn': YaRN is not implemented "
-                        + "(implemented: default, linear, llama3)");
-                default -> throw fail("unsupported " + field + " type '" + type + "' (implemented: default, linear, "
-                        + "llama3)");
-            };
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("Cannot read model config")) {
-                throw e;
-            }
-            throw fail(e.getMessage() + " in " + field + " " + node);
-        }
-    }
-
-    private double ropeNumber(String field, JsonNode node, String name) {
-        JsonNode n = node.get(name);
-        if (n == null || !n.isNumber()) {
-            throw fail(field + " " + node + ": '" + name + "' must be a number");
-        }
-        return n.doubleValue();
     }
 
     private Gpt2Config gpt2() {

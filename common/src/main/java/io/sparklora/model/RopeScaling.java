@@ -1,5 +1,6 @@
 package io.sparklora.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -59,6 +60,66 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
     public static RopeScaling llama3(double factor, double lowFreqFactor, double highFreqFactor,
                                      int originalMaxPositions) {
         return new RopeScaling(Type.LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositions);
+    }
+
+    /**
+     * Reads a rope_scaling (or transformers 5 rope_parameters) object: its rope_type (or legacy type) chooses the
+     * rule; absent or null is plain RoPE; types not implemented are refused by name. Errors are
+     * IllegalArgumentExceptions whose message is the reason ({@code field} names the config field).
+     */
+    public static RopeScaling fromConfig(String field, JsonNode node) {
+        if (node == null || node.isNull()) {
+            return NONE;
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("field '" + field + "' must be an object or null, got " + node);
+        }
+        JsonNode ropeType = node.get("rope_type");
+        JsonNode legacyType = node.get("type");
+        if (ropeType != null && legacyType != null && !ropeType.asText().equals(legacyType.asText())) {
+            throw new IllegalArgumentException(field + " " + node + " has both rope_type and type, and they differ");
+        }
+        JsonNode typeNode = ropeType != null ? ropeType : legacyType;
+        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
+        String implemented = " (implemented: default, linear, llama3)";
+        switch (type) {
+            case "default":
+                return NONE;
+            case "linear":
+                return validated(field, node, () -> linear(number(field, node, "factor")));
+            case "llama3":
+                return validated(field, node, () -> llama3(number(field, node, "factor"),
+                        number(field, node, "low_freq_factor"), number(field, node, "high_freq_factor"),
+                        (int) number(field, node, "original_max_position_embeddings")));
+            case "dynamic":
+                throw new IllegalArgumentException("unsupported " + field + " type 'dynamic': dynamic NTK scaling is "
+                        + "not implemented" + implemented);
+            case "yarn":
+                throw new IllegalArgumentException("unsupported " + field + " type 'yarn': YaRN is not implemented"
+                        + implemented);
+            default:
+                throw new IllegalArgumentException("unsupported " + field + " type '" + type + "'" + implemented);
+        }
+    }
+
+    /** Builds a scaling, appending where its values came from to a validation message. */
+    private static RopeScaling validated(String field, JsonNode node, java.util.function.Supplier<RopeScaling> make) {
+        try {
+            return make.get();
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage().startsWith("Invalid ")) {
+                throw new IllegalArgumentException(e.getMessage() + " in " + field + " " + node, e);
+            }
+            throw e;
+        }
+    }
+
+    private static double number(String field, JsonNode node, String name) {
+        JsonNode n = node.get(name);
+        if (n == null || !n.isNumber()) {
+            throw new IllegalArgumentException(field + " " + node + ": '" + name + "' must be a number");
+        }
+        return n.doubleValue();
     }
 
     /**
