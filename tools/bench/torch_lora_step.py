@@ -6,7 +6,9 @@ HF does, SwiGLU MLP, untied LM head), frozen; LoRA r = 8, alpha = 16 on q_proj a
 PEFT); AdamW (lr 1e-3, no weight decay) on A and B only, global gradient norm clipped to 1.0; mean cross-entropy over
 batch x seq next-token targets. Eager attention (softmax of masked scores), as our trainer computes it.
 
-Prints one JSON line: preset, torch version, threads, median step seconds and tokens/s over the measured steps.
+Prints one JSON line: preset, torch version, threads, median step seconds and tokens/s over the measured steps, on
+the wall clock and on the main thread's CPU clock (cpu_*: at one thread PyTorch computes in the caller, so this is the
+figure a loaded machine leaves comparable, as bench's cpu_* keys).
 Written for this comparison, not taken from elsewhere; shapes must follow io.sparklora.job.Bench.Preset.
 """
 import argparse
@@ -125,9 +127,9 @@ def main():
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8)
     warmup = 2
     tokens = torch.randint(0, VOCAB, (warmup + steps, batch, seq + 1))
-    times = []
+    times, cpu = [], []
     for i in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         inp, tgt = tokens[i, :, :-1], tokens[i, :, 1:]
         logits = model(inp)
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), tgt.reshape(-1))
@@ -137,10 +139,14 @@ def main():
         opt.step()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.thread_time() - c0)
     times.sort()
+    cpu.sort()
     step = times[len(times) // 2]
+    cpu_step = cpu[len(cpu) // 2]
     print(json.dumps({"preset": args.preset, "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "step_s": round(step, 5), "tokens_per_s": round(batch * seq / step, 1)}))
+                      "step_s": round(step, 5), "tokens_per_s": round(batch * seq / step, 1),
+                      "cpu_step_s": round(cpu_step, 5), "cpu_tokens_per_s": round(batch * seq / cpu_step, 1)}))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import io.sparklora.model.LlamaConfig;
 import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,6 +39,7 @@ final class LlamaModel extends TransformerLm {
     /** One decoder layer's modules and the activations its backward reads. */
     private static final class Block {
         LoraLinear q, k, v, o, gate, up, down;
+        FusedLinear qkvProj; // q, k, v over n₁ into qkv, one frozen GEMM when stackable
         FloatBuffer w1, w2; // (hidden) input_layernorm, post_attention_layernorm
         FloatBuffer dw1, dw2; // (hidden) or null
         FloatBuffer qNorm, kNorm; // (headDim) Qwen3's q_norm, k_norm; null without them
@@ -65,6 +67,7 @@ final class LlamaModel extends TransformerLm {
             b.q = linear(p + "self_attn.q_proj");
             b.k = linear(p + "self_attn.k_proj");
             b.v = linear(p + "self_attn.v_proj");
+            b.qkvProj = new FusedLinear(List.of(b.q, b.k, b.v));
             b.o = linear(p + "self_attn.o_proj");
             b.gate = linear(p + "mlp.gate_proj");
             b.up = linear(p + "mlp.up_proj");
@@ -139,17 +142,14 @@ final class LlamaModel extends TransformerLm {
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
             Norms.rmsNormForward(rows, d, xs[l], b.w1, eps, b.n1, b.rstd1);
-            b.q.forward(rows, b.n1, 0, d, 0f, b.qkv, 0, w, maskRng());
-            b.k.forward(rows, b.n1, 0, d, 0f, b.qkv, qd, w, maskRng());
-            b.v.forward(rows, b.n1, 0, d, 0f, b.qkv, qd + kvd, w, maskRng());
+            b.qkvProj.forward(rows, b.n1, 0, d, b.qkv, 0, w, maskRng());
             if (b.qNorm != null) {
                 Norms.headRmsNormForward(rows, c.numAttentionHeads(), c.headDim(), b.qkv, 0, w, b.qNorm, eps, b.qRaw,
                         b.qRstd);
                 Norms.headRmsNormForward(rows, c.numKeyValueHeads(), c.headDim(), b.qkv, qd, w, b.kNorm, eps, b.kRaw,
                         b.kRstd);
             }
-            rope.forward(rows, seqLen, c.numAttentionHeads(), b.qkv, 0, w);
-            rope.forward(rows, seqLen, c.numKeyValueHeads(), b.qkv, qd, w);
+            rope.forward(rows, seqLen, c.numAttentionHeads() + c.numKeyValueHeads(), b.qkv, 0, w); // q, k adjacent
             Attention.attentionForward(batchSize, seqLen, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
                     b.qkv, 0, w, b.qkv, qd, w, b.qkv, qd + kvd, w, b.probs, b.attn, 0, qd);
             copy(xs[l], b.h, rows * d);
@@ -191,8 +191,7 @@ final class LlamaModel extends TransformerLm {
             Attention.attentionBackward(batchSize, seqLen, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
                     b.qkv, 0, w, b.qkv, qd, w, b.qkv, qd + kvd, w, b.probs, dAttn, 0, qd,
                     dqkv, 0, w, dqkv, qd, w, dqkv, qd + kvd, w, scores);
-            rope.backward(rows, seqLen, c.numAttentionHeads(), dqkv, 0, w);
-            rope.backward(rows, seqLen, c.numKeyValueHeads(), dqkv, qd, w);
+            rope.backward(rows, seqLen, c.numAttentionHeads() + c.numKeyValueHeads(), dqkv, 0, w);
             if (b.qNorm != null) {
                 Norms.headRmsNormBackward(rows, c.numAttentionHeads(), c.headDim(), dqkv, 0, w, b.qRaw, b.qNorm,
                         b.qRstd, b.dqNorm);
@@ -201,9 +200,7 @@ final class LlamaModel extends TransformerLm {
             }
             boolean needDx = needsInputGradient(l);
             FloatBuffer dnOrNull = needDx ? dn : null;
-            b.q.backward(rows, dqkv, 0, w, b.n1, 0, d, 0f, dnOrNull, 0, d);
-            b.k.backward(rows, dqkv, qd, w, b.n1, 0, d, 1f, dnOrNull, 0, d);
-            b.v.backward(rows, dqkv, qd + kvd, w, b.n1, 0, d, 1f, dnOrNull, 0, d);
+            b.qkvProj.backward(rows, dqkv, 0, w, b.n1, 0, d, dnOrNull, 0, d);
             if (needDx) {
                 Norms.rmsNormBackward(rows, d, dn, xs[l], b.w1, b.rstd1, dx, b.dw1);
             }

@@ -46,6 +46,21 @@ final class LoraLinear {
         return module.outFeatures();
     }
 
+    /** (out, in) or (in, out), per the module's layout: the frozen base weight. */
+    FloatBuffer weight() {
+        return weight;
+    }
+
+    /** (out), or null. */
+    FloatBuffer bias() {
+        return bias;
+    }
+
+    /** Whether backward accumulates dW (full-weight training): such a layer's product cannot be stacked. */
+    boolean trainsWeight() {
+        return weightGrad != null || biasGrad != null;
+    }
+
     /** Whether backward reads the layer input x (for dA or dW); when not, callers need not keep or rebuild it. */
     boolean backwardReadsInput() {
         return lora != null || weightGrad != null;
@@ -72,6 +87,15 @@ final class LoraLinear {
     void forward(int n, FloatBuffer x, int xOff, int ldx, float beta, FloatBuffer y, int yOff, int ldy,
                  SplitMix64 dropoutRng) {
         Linear.linearForward(n, in(), out(), x, xOff, ldx, weight, module.layout(), bias, beta, y, yOff, ldy);
+        branchForward(n, x, xOff, ldx, y, yOff, ldy, dropoutRng);
+    }
+
+    /**
+     * The LoRA branch alone, added onto y: {@code y += scaling · B·A·dropout(x)} ({@link FusedLinear} runs the frozen
+     * product of several layers as one GEMM, then each layer's branch). Nothing when not adapted.
+     */
+    void branchForward(int n, FloatBuffer x, int xOff, int ldx, FloatBuffer y, int yOff, int ldy,
+                       SplitMix64 dropoutRng) {
         if (lora == null) {
             return;
         }
@@ -117,6 +141,15 @@ final class LoraLinear {
                   FloatBuffer dx, int dxOff, int lddx) {
         Linear.linearBackward(n, in(), out(), dy, dyOff, lddy, x, xOff, ldx, weight, module.layout(), dxBeta, dx,
                 dxOff, lddx, weightGrad, biasGrad);
+        branchBackward(n, dy, dyOff, lddy, x, xOff, ldx, dx, dxOff, lddx);
+    }
+
+    /**
+     * Backward of {@link #branchForward}: dA and dB added into their grads, and the branch's input gradient added onto
+     * dx (when not null).
+     */
+    void branchBackward(int n, FloatBuffer dy, int dyOff, int lddy, FloatBuffer x, int xOff, int ldx, FloatBuffer dx,
+                        int dxOff, int lddx) {
         if (lora == null) {
             return;
         }

@@ -25,7 +25,8 @@ class BenchTest {
         Bench.Result r = Bench.run(Bench.Preset.tiny, 1);
         JsonNode json = new ObjectMapper().readTree(r.toJson());
         for (String key : new String[] {"preset", "threads", "tokens_per_s", "model_gflops", "sgemm_gflops",
-                "square_sgemm_gflops", "peak_sgemm_gflops", "mfu", "model_over_shapes_sgemm"}) {
+                "square_sgemm_gflops", "peak_sgemm_gflops", "mfu", "model_over_shapes_sgemm", "cpu_step_s",
+                "cpu_tokens_per_s", "cpu_peak_sgemm_gflops", "cpu_mfu"}) {
             assertTrue(json.has(key), key);
         }
         assertEquals("tiny", json.get("preset").asText());
@@ -39,6 +40,9 @@ class BenchTest {
         assertEquals(model / json.get("sgemm_gflops").asDouble(), json.get("model_over_shapes_sgemm").asDouble(),
                 0.002);
         assertEquals(8 * 128 / r.stepSeconds(), r.tokensPerSecond(), 1e-6 * r.tokensPerSecond());
+        // the thread's CPU clock runs no faster than the wall clock (one BLAS thread computes in the caller)
+        assertTrue(r.cpuStepSeconds() > 0 && r.cpuStepSeconds() <= r.stepSeconds() * 1.01, r.toJson());
+        assertEquals(8 * 128 / r.cpuStepSeconds(), json.get("cpu_tokens_per_s").asDouble(), 0.1);
     }
 
     @Test
@@ -57,7 +61,7 @@ class BenchTest {
     @Test
     void aPeakBelowASgemmRateIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Bench.Result(
-                Bench.Preset.tiny, "1", 1, 0.1, 10_240, 30, 50, 60, 55));
+                Bench.Preset.tiny, "1", 1, 0.1, 10_240, 30, 50, 60, 55, 0.1, 60));
         assertTrue(e.getMessage().startsWith("Cannot report bench:"), e.getMessage());
     }
 }
