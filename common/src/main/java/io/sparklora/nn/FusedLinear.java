@@ -3,7 +3,9 @@ package io.sparklora.nn;
 import io.sparklora.model.WeightLayout;
 import io.sparklora.tensor.Tensor;
 import io.sparklora.util.SplitMix64;
+import io.sparklora.lora.LoraModule;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -12,7 +14,8 @@ import java.util.List;
  * {@code [q;k;v] = x·[Wq;Wk;Wv]ᵀ}, and backward's input gradient as one GEMM with the summed inner dimension
  * {@code dx = [dq dk dv]·[Wq;Wk;Wv]}: one wide product instead of three narrow ones (at dim 256, three 1024×256×256
  * products run at about half the rate of one 1024×768×256 on OpenBLAS), and dx is written once instead of read and
- * written three times. Each layer's LoRA branch then runs on its own, as before.
+ * written three times. The LoRA branches of two or more adapted layers without dropout then run with their A
+ * matrices stacked ({@link StackedLora}); otherwise each layer's branch runs on its own, as before.
  *
  * <p>The stacked weight is a copy made once per model (the base's tensors stay as they are): it is made only when the
  * layers are frozen (LoRA training: full-weight training accumulates each dW), all in the (out, in) layout, and the
@@ -29,6 +32,7 @@ final class FusedLinear {
     private final int out; // Σ parts' out
     private final FloatBuffer stackedWeight; // (out, in), or null: the parts run one by one
     private final FloatBuffer stackedBias; // (out), zeros for parts without a bias; null when no part has one
+    private final StackedLora stackedLora; // the parts' LoRA branches over one stacked A, or null: one by one
 
     FusedLinear(List<LoraLinear> layers) {
         this.parts = layers.toArray(new LoraLinear[0]);
@@ -61,6 +65,24 @@ final class FusedLinear {
                 }
             }
         }
+        this.stackedLora = stackable ? stackLora() : null;
+    }
+
+    /** The adapted parts' branches with A stacked, when there are two or more and none has dropout; else null. */
+    private StackedLora stackLora() {
+        List<LoraModule> adapted = new ArrayList<>();
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < parts.length; i++) {
+            LoraModule m = parts[i].lora();
+            if (m != null) {
+                if (m.dropout() > 0f) {
+                    return null;
+                }
+                adapted.add(m);
+                at.add(columns[i]);
+            }
+        }
+        return adapted.size() < 2 ? null : new StackedLora(adapted, at, in);
     }
 
     /** Whether the frozen products run as one stacked GEMM (else one by one). */
@@ -78,6 +100,10 @@ final class FusedLinear {
         }
         Linear.linearForward(n, in, out, x, xOff, ldx, stackedWeight, WeightLayout.OUT_IN, stackedBias, 0f, y, yOff,
                 ldy);
+        if (stackedLora != null) {
+            stackedLora.forward(n, x, xOff, ldx, y, yOff, ldy);
+            return;
+        }
         for (int i = 0; i < parts.length; i++) {
             parts[i].branchForward(n, x, xOff, ldx, y, yOff + columns[i], ldy, dropoutRng);
         }
@@ -97,6 +123,10 @@ final class FusedLinear {
         }
         Linear.linearBackward(n, in, out, dy, dyOff, lddy, x, xOff, ldx, stackedWeight, WeightLayout.OUT_IN, 0f, dx,
                 dxOff, lddx, null, null);
+        if (stackedLora != null) {
+            stackedLora.backward(n, dy, dyOff, lddy, x, xOff, ldx, dx, dxOff, lddx);
+            return;
+        }
         for (int i = 0; i < parts.length; i++) {
             parts[i].branchBackward(n, dy, dyOff + columns[i], lddy, x, xOff, ldx, dx, dxOff, lddx);
         }

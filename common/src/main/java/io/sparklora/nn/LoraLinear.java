@@ -51,6 +51,11 @@ final class LoraLinear {
         return weight;
     }
 
+    /** The LoRA module, or null when not adapted. */
+    LoraModule lora() {
+        return lora;
+    }
+
     /** (out), or null. */
     FloatBuffer bias() {
         return bias;
