@@ -25,13 +25,18 @@ public final class Embedding {
         }
     }
 
-    /** {@code dTable[tokens[r]] += dy[r]}. */
+    /** {@code dTable[tokens[r]] += dy[r]}, a row at a time through heap arrays (not per-element buffer access). */
     public static void embeddingBackward(int rows, int dim, int[] tokens, FloatBuffer dy, FloatBuffer dTable) {
+        float[] g = new float[dim];
+        float[] acc = new float[dim];
         for (int r = 0; r < rows; r++) {
             int o = tokens[r] * dim;
+            dy.get(r * dim, g, 0, dim);
+            dTable.get(o, acc, 0, dim);
             for (int j = 0; j < dim; j++) {
-                dTable.put(o + j, dTable.get(o + j) + dy.get(r * dim + j));
+                acc[j] += g[j];
             }
+            dTable.put(o, acc, 0, dim);
         }
     }
 

@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code bench}: training tokens/s of one core, the model's GFLOP/s, the same run's sgemm GFLOP/s at the model's GEMM
  * shapes and of a 2048³ square (the peak is the larger), and the model's GFLOP/s over that peak (MFU), as one JSON
- * line. {@code --threads N} sets N OpenBLAS threads for the run (default one, the per-core figure).
+ * line. {@code --threads N} sets N OpenBLAS threads for the run (default one, the per-core figure). The {@code cpu_*}
+ * keys repeat the figures on the training thread's CPU clock, which a machine shared with other work leaves comparable.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Print training tokens/s, model GFLOP/s, the same run's sgemm peak and MFU against it as JSON.")
