@@ -4,11 +4,8 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.util.Utf8;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -48,7 +45,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             throw new IOException("Cannot load tokenizer " + tokenizerJson + ": no such file");
         }
         // checked in Java first: the native library sees only a file of the layout it writes (TokenizerJson)
-        TokenizerJson.Checked checked = TokenizerJson.parse(utf8(tokenizerJson), tokenizerJson.toString());
+        TokenizerJson.Checked checked = TokenizerJson.parse(Utf8.readFile(tokenizerJson, "load tokenizer"),
+                tokenizerJson.toString());
         JsonNode root = checked.root();
         int vocab = checked.vocabSize();
         HuggingFaceTokenizer t;
@@ -83,16 +81,6 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     /** The vocabulary size of a tokenizer.json's text ({@code source} names it in messages), checked as by {@link #load}. */
     public static int vocabSize(String tokenizerJson, String source) throws IOException {
         return TokenizerJson.parse(tokenizerJson, source).vocabSize();
-    }
-
-    private static String utf8(Path file) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("Cannot load tokenizer " + file + ": not valid UTF-8", e);
-        }
     }
 
     private static SpecialTokens specialTokens(JsonNode root, JsonNode config, HuggingFaceTokenizer t,

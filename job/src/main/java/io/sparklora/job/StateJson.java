@@ -31,19 +31,20 @@ final class StateJson {
 
     /** An integer field (any JSON integer in range; not 2.5, not "2"). */
     long longValue(JsonNode parent, String field) throws IOException {
-        JsonNode n = parent.get(field);
-        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
-            throw fail("has no integer '" + field + "'");
-        }
-        return n.longValue();
+        return integral(parent, field, false).longValue();
     }
 
+    /** An integer field below 2^31 (a step, a cursor): never a long cast down. */
     int intValue(JsonNode parent, String field) throws IOException {
+        return integral(parent, field, true).intValue();
+    }
+
+    private JsonNode integral(JsonNode parent, String field, boolean fitsInt) throws IOException {
         JsonNode n = parent.get(field);
-        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw fail("has no integer '" + field + "' below 2^31");
+        if (n == null || !n.isIntegralNumber() || !(fitsInt ? n.canConvertToInt() : n.canConvertToLong())) {
+            throw fail("has no integer '" + field + "'" + (fitsInt ? " below 2^31" : ""));
         }
-        return n.intValue();
+        return n;
     }
 
     /** The {@code data} object. */
@@ -57,10 +58,7 @@ final class StateJson {
 
     /** A list of distinct strings (the parameter names). */
     Set<String> names(String field) throws IOException {
-        JsonNode n = root.get(field);
-        if (n == null || !n.isArray()) {
-            throw fail("has no list '" + field + "'");
-        }
+        JsonNode n = list(field);
         Set<String> out = new LinkedHashSet<>();
         for (JsonNode e : n) {
             if (!e.isTextual() || !out.add(e.textValue())) {
@@ -72,10 +70,7 @@ final class StateJson {
 
     /** A loss history: a list of [step, loss, learning rate]. */
     List<LossPoint> history(String field) throws IOException {
-        JsonNode n = root.get(field);
-        if (n == null || !n.isArray()) {
-            throw fail("has no list '" + field + "'");
-        }
+        JsonNode n = list(field);
         List<LossPoint> out = new ArrayList<>();
         for (JsonNode p : n) {
             if (!p.isArray() || p.size() != 3 || !p.get(0).isIntegralNumber() || !p.get(0).canConvertToInt()
@@ -85,6 +80,14 @@ final class StateJson {
             out.add(new LossPoint(p.get(0).intValue(), p.get(1).doubleValue(), p.get(2).doubleValue()));
         }
         return out;
+    }
+
+    private JsonNode list(String field) throws IOException {
+        JsonNode n = root.get(field);
+        if (n == null || !n.isArray()) {
+            throw fail("has no list '" + field + "'");
+        }
+        return n;
     }
 
     private IOException fail(String problem) {
