@@ -1,0 +1,71 @@
+package io.sparklora.serve;
+
+import io.sparklora.eval.Scorer;
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.lora.LoraModule;
+import io.sparklora.model.BaseModel;
+import io.sparklora.nn.CausalLms;
+import io.sparklora.peft.PeftAdapters;
+import io.sparklora.tensor.Tensor;
+import io.sparklora.tokenizer.ByteTokenizer;
+import io.sparklora.util.SplitMix64;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Adapters for the serve tests, written in PEFT format as {@code train} writes them, and the reference the server's
+ * numbers are held to: the training forward through {@link Scorer}, which shares no code with the KV-cache decoder.
+ */
+final class ServeFixtures {
+    static final Path MODEL = Path.of("../models/demo-base");
+
+    private ServeFixtures() {
+    }
+
+    /** Writes adapter {@code name} (rank 4 on q/v/down, B random from {@code seed}) to {@code root/adapters/name}. */
+    static LoraAdapter writeAdapter(BaseModel base, Path root, String name, int seed) throws Exception {
+        LoraConfig c = LoraConfig.defaults().withTargetModules(List.of("q_proj", "v_proj", "down_proj"))
+                .withRank(4).withAlpha(8).withSeed(seed);
+        LoraAdapter a = LoraAdapter.initialize(c, base.config());
+        SplitMix64 rng = new SplitMix64(100 + seed);
+        for (LoraModule m : a.modules().values()) {
+            Tensor b = m.loraB().value();
+            for (int k = 0; k < b.size(); k++) {
+                b.set(k, (rng.nextFloat() - 0.5f) * 0.2f);
+            }
+        }
+        PeftAdapters.write(root.resolve("adapters/" + name), a, "demo-base");
+        return a;
+    }
+
+    /** Writes adapters a0..a{n-1} under root/adapters. */
+    static void writeAdapters(BaseModel base, Path root, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            writeAdapter(base, root, "a" + i, i);
+        }
+    }
+
+    /** A's and B's float32 bytes: what one adapter costs in RAM. */
+    static long adapterBytes(LoraAdapter a) {
+        long floats = 0;
+        for (LoraModule m : a.modules().values()) {
+            floats += m.loraA().value().size() + m.loraB().value().size();
+        }
+        return 4 * floats;
+    }
+
+    /** The training forward's mean loss on {@code text} with the adapter under root/adapters/name (null: base). */
+    static double scoreLoss(BaseModel base, Path root, String name, String text) throws Exception {
+        var lm = name == null ? CausalLms.of(base)
+                : CausalLms.withAdapter(base, PeftAdapters.read(root.resolve("adapters/" + name), base.config()));
+        int n = text.length();
+        return new Scorer(n).score(lm, new ByteTokenizer().encode(text), "text").meanLoss();
+    }
+
+    /** An echo request for the prompt's log-probabilities only (what lm-evaluation-harness sends). */
+    static String echoBody(String model, String text) throws Exception {
+        return "{\"model\":\"" + model + "\",\"prompt\":" + Served.JSON.writeValueAsString(text)
+                + ",\"max_tokens\":0,\"echo\":true,\"logprobs\":1}";
+    }
+}
