@@ -279,6 +279,9 @@ class ServerTest {
                 .startsWith("The request body exceeds the limit"), tooLarge.getValue());
         assertError(get("/v1/completions"), 405, "Method GET is not allowed");
         assertError(get("/nowhere"), 404, "Unknown path");
+        assertError(post("/v1/chat/completions", "{\"model\":\"a1\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}]}"), 400, "Cannot chat with " + MODEL + ": its tokenizer_config.json has no "
+                + "chat_template");
         // unknown fields are ignored
         complete("{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":1,\"user\":\"x\",\"something_new\":[1]}");
         assertEquals(200, get("/health").statusCode());
