@@ -7,14 +7,12 @@ import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.nn.CausalLms;
 import io.sparklora.peft.PeftAdapters;
-import io.sparklora.tensor.Tensor;
 import io.sparklora.tokenizer.ByteTokenizer;
-import io.sparklora.util.SplitMix64;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Adapters for the serve tests, written in PEFT format as {@code train} writes them, and the reference the server's
+ * Adapters for the serve tests (rank 4 on q/v/down, random B), and the reference the server's
  * numbers are held to: the training forward through {@link Scorer}, which shares no code with the KV-cache decoder.
  */
 final class ServeFixtures {
@@ -25,18 +23,8 @@ final class ServeFixtures {
 
     /** Writes adapter {@code name} (rank 4 on q/v/down, B random from {@code seed}) to {@code root/adapters/name}. */
     static LoraAdapter writeAdapter(BaseModel base, Path root, String name, int seed) throws Exception {
-        LoraConfig c = LoraConfig.defaults().withTargetModules(List.of("q_proj", "v_proj", "down_proj"))
-                .withRank(4).withAlpha(8).withSeed(seed);
-        LoraAdapter a = LoraAdapter.initialize(c, base.config());
-        SplitMix64 rng = new SplitMix64(100 + seed);
-        for (LoraModule m : a.modules().values()) {
-            Tensor b = m.loraB().value();
-            for (int k = 0; k < b.size(); k++) {
-                b.set(k, (rng.nextFloat() - 0.5f) * 0.2f);
-            }
-        }
-        PeftAdapters.write(root.resolve("adapters/" + name), a, "demo-base");
-        return a;
+        return RandomAdapters.write(base, root, name, LoraConfig.defaults()
+                .withTargetModules(List.of("q_proj", "v_proj", "down_proj")).withRank(4).withAlpha(8), seed);
     }
 
     /** Writes adapters a0..a{n-1} under root/adapters. */
