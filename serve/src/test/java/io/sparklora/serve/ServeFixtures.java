@@ -51,6 +51,21 @@ final class ServeFixtures {
         return new Scorer(n).score(lm, new ByteTokenizer().encode(text), "text").meanLoss();
     }
 
+    /**
+     * A copy of the demo base (byte tokenizer) under {@code dir} whose tokenizer_config.json carries only Qwen3's
+     * chat_template: Qwen3's EOS token is not a byte, the template's text is all the chat tests need.
+     */
+    static Path baseWithQwen3ChatTemplate(Path dir) throws Exception {
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            java.nio.file.Files.copy(MODEL.resolve(f), dir.resolve(f));
+        }
+        var qwen3 = Served.JSON.readTree(ChatTemplateTest.QWEN3.resolve("tokenizer_config.json").toFile());
+        var config = Served.JSON.createObjectNode().put("chat_template", qwen3.path("chat_template").asText());
+        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), Served.JSON.writeValueAsString(config));
+        return dir;
+    }
+
     /** An echo request for the prompt's log-probabilities only (what lm-evaluation-harness sends). */
     static String echoBody(String model, String text) throws Exception {
         return "{\"model\":\"" + model + "\",\"prompt\":" + Served.JSON.writeValueAsString(text)

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.model.Checkpoints;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,14 +26,7 @@ class ServerChatTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path model = dir.resolve("base");
-        Files.createDirectories(model);
-        for (String f : new String[] {"config.json", "model.safetensors"}) {
-            Files.copy(ServeFixtures.MODEL.resolve(f), model.resolve(f));
-        }
-        JsonNode qwen3 = Served.JSON.readTree(ChatTemplateTest.QWEN3.resolve("tokenizer_config.json").toFile());
-        ObjectNode config = Served.JSON.createObjectNode().put("chat_template", qwen3.path("chat_template").asText());
-        Files.writeString(model.resolve("tokenizer_config.json"), Served.JSON.writeValueAsString(config));
+        Path model = ServeFixtures.baseWithQwen3ChatTemplate(dir.resolve("base"));
         ServeFixtures.writeAdapters(Checkpoints.load(model), dir, 2);
         served = Served.start(model, dir, ServeOptions.defaults());
         cases = Served.JSON.readTree(ServerChatTest.class.getResourceAsStream("/chat/qwen3-rendered.json"));
