@@ -178,38 +178,43 @@ public final class OpenAiServer implements AutoCloseable {
             case "/v1/completions" -> {
                 requireMethod(method, "POST");
                 CompletionRequest req = CompletionRequest.parse(readJson(request));
-                List<Object> prepared = completions.prepare(req);
-                if (!req.stream()) {
-                    return json(response, 200, completions.respond(req, prepared));
-                }
-                return events(response, sink -> completions.stream(req, prepared, sink));
+                return answer(response, req, completions::respond, completions::stream);
             }
             case "/v1/chat/completions" -> {
                 requireMethod(method, "POST");
                 CompletionRequest req = chat.parse(readJson(request));
-                List<Object> prepared = completions.prepare(req);
-                if (!req.stream()) {
-                    return json(response, 200, chat.respond(req, prepared));
-                }
-                return events(response, sink -> chat.stream(req, prepared, sink));
+                return answer(response, req, chat::respond, chat::stream);
             }
             default -> throw new ApiException(404, "invalid_request_error", null, "not_found",
                     "Unknown path " + path + ".");
         }
     }
 
-    /** What writes one streamed response's events. */
-    private interface EventWriter {
-        void write(Completions.Sink sink) throws IOException;
+    /** Writes a whole (completion or chat) answer. */
+    private interface Responder {
+        ObjectNode respond(CompletionRequest req, List<Object> prepared) throws IOException;
     }
 
-    /** A server-sent-events response; a client that leaves mid-stream has its generation cancelled. */
-    private static int events(Response response, EventWriter writer) throws IOException {
+    /** Writes an answer's server-sent events. */
+    private interface Streamer {
+        void stream(CompletionRequest req, List<Object> prepared, Completions.Sink sink) throws IOException;
+    }
+
+    /**
+     * Checks and queues the request's prompts (every 4xx before anything is written), then answers with one JSON body
+     * or, with {@code stream}, server-sent events; a client that leaves mid-stream has its generation cancelled.
+     */
+    private int answer(Response response, CompletionRequest req, Responder respond, Streamer stream)
+            throws IOException, ApiException {
+        List<Object> prepared = completions.prepare(req);
+        if (!req.stream()) {
+            return json(response, 200, respond.respond(req, prepared));
+        }
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         try (OutputStream out = Content.Sink.asOutputStream(response)) {
-            writer.write(data -> {
+            stream.stream(req, prepared, data -> {
                 out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             });

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The adapter cache seen over HTTP: a byte budget smaller than the adapters evicts (and every adapter is still served
- * with the training forward's numbers), a pinned adapter is never evicted, and adapters added to the output's
+ * with the training forward's numbers), a pinned adapter is never evicted, concurrent requests for an adapter being
+ * loaded share one load, and adapters added to the output's
  * manifest after the server started are served without a restart.
  */
 class ServerCacheTest {
@@ -86,6 +87,31 @@ class ServerCacheTest {
             assertEquals("es", r.path("model").asText());
             assertEquals(scoreLoss(base, out, "es", TEXT), Served.meanEchoedLoss(r), 1e-4);
             assertEquals(List.of("base", "fr", "de", "es", "auto"), ids(s));
+        }
+    }
+
+    @Test
+    void concurrentRequestsForAnAdapterBeingLoadedWaitForOneLoad(@TempDir Path out) throws Exception {
+        BaseModel base = Checkpoints.load(MODEL);
+        ServeFixtures.writeAdapters(base, out, 2);
+        try (Served s = Served.start(MODEL, out, ServeOptions.defaults())) {
+            assertEquals(0, s.metric("sparklora_adapter_cache_loads_total"));
+            java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<JsonNode>> replies = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                replies.add(clients.submit(() -> {
+                    go.await();
+                    return s.complete(echoBody("a1", TEXT));
+                }));
+            }
+            go.countDown();
+            double expected = scoreLoss(base, out, "a1", TEXT);
+            for (var f : replies) {
+                assertEquals(expected, Served.meanEchoedLoss(f.get()), 1e-4);
+            }
+            clients.shutdown();
+            assertEquals(1, s.metric("sparklora_adapter_cache_loads_total"), "16 requests at once, one load");
         }
     }
 
