@@ -42,7 +42,13 @@ final class ExtractCommand implements Callable<Integer> {
         }
         Configuration conf = new Configuration();
         String baseUri = ModelStore.describe(model, conf).uri();
-        String tunedUri = ModelStore.describe(tuned, conf).uri();
+        String tunedUri;
+        try {
+            tunedUri = ModelStore.describe(tuned, conf).uri();
+        } catch (IllegalArgumentException e) { // describe names every model it reads a base
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("^Cannot load base model",
+                    "Cannot load tuned model"), e);
+        }
         System.out.println("Loading base " + baseUri + " and tuned model " + tunedUri);
         BaseModel base = ModelStore.load(baseUri, conf);
         BaseModel tunedModel = ModelStore.load(tunedUri, conf);
