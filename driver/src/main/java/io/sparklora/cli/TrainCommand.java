@@ -122,8 +122,15 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
+            + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
+    boolean full;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--master", description = "Spark master URL (default: the active session, spark-submit's, or "
             + "local[*])")
@@ -135,6 +142,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainRequest request = request();
+        if (full) {
+            return FullTrainOptions.run(spec, request, master);
+        }
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
             SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
