@@ -52,7 +52,7 @@ final class CombineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         double[] w = checkOptions();
-        Configuration conf = new Configuration();
+        Configuration conf = LocalHadoopConf.create();
         ModelStore.ModelInfo info = ModelStore.describe(model, conf);
         ModelConfig base = info.config();
         List<AdapterInputs.Input> inputs = new ArrayList<>();

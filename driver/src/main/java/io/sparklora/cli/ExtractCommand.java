@@ -40,7 +40,7 @@ final class ExtractCommand implements Callable<Integer> {
         if (rank < 1) {
             throw new IllegalArgumentException("Invalid --rank " + rank + ": must be >= 1");
         }
-        Configuration conf = new Configuration();
+        Configuration conf = LocalHadoopConf.create();
         String baseUri = ModelStore.describe(model, conf).uri();
         String tunedUri;
         try {

@@ -85,7 +85,7 @@ final class StoreOutputDirs {
             throws IOException {
         for (java.nio.file.Path f : files) {
             String relative = local.relativize(f).toString().replace(java.io.File.separatorChar, '/');
-            fs.copyFromLocalFile(false, true, new Path(f.toUri()), new Path(dir, relative));
+            io.sparklora.driver.LocalUploads.put(fs, f, new Path(dir, relative));
         }
     }
 

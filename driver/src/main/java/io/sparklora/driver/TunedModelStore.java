@@ -127,7 +127,7 @@ final class TunedModelStore {
         fs.mkdirs(dir);
         try (var files = Files.list(local)) {
             for (java.nio.file.Path p : files.sorted().toList()) {
-                fs.copyFromLocalFile(false, true, new Path(p.toUri()), new Path(dir, p.getFileName().toString()));
+                LocalUploads.put(fs, p, new Path(dir, p.getFileName().toString()));
             }
         }
         try (OutputStream o = fs.create(new Path(dir, AdapterStore.MARKER), true)) {
