@@ -1,0 +1,121 @@
+package io.sparklora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.peft.PeftAdapters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code train --rank auto} on two partitions of known difficulty: "easy" alternates two bytes (a rank-1 update
+ * predicts it), "hard" walks a fixed random permutation of 48 bytes (each byte determines the next, an arbitrary
+ * 48-way map that only a high-rank update holds). The search must pick a larger rank for the harder partition.
+ */
+class RankSearchCommandTest {
+    static SparkSession spark;
+
+    @TempDir
+    static Path shared;
+    static Path model;
+    static Path data;
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = SparkSession.builder().master("local[2]").appName("RankSearchCommandTest")
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
+                .config("spark.kryo.registrationRequired", "true")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "2")
+                .getOrCreate();
+        model = shared.resolve("model");
+        Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
+        String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"; // 48 symbols
+        java.util.Random rng = new java.util.Random(5);
+        List<Character> shuffled = new ArrayList<>();
+        alphabet.chars().forEach(c -> shuffled.add((char) c));
+        java.util.Collections.shuffle(shuffled, rng);
+        Map<Character, Character> next = new java.util.HashMap<>();
+        for (int i = 0; i < shuffled.size(); i++) {
+            next.put(shuffled.get(i), shuffled.get((i + 1) % shuffled.size())); // one 48-cycle
+        }
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            StringBuilder walk = new StringBuilder();
+            char c = alphabet.charAt(rng.nextInt(alphabet.length()));
+            for (int k = 0; k < 64; k++) {
+                walk.append(c);
+                c = next.get(c);
+            }
+            lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("kind", "hard", "text", walk.toString())));
+            lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("kind", "easy", "text", "xy".repeat(32))));
+        }
+        data = shared.resolve("data.jsonl");
+        Files.write(data, lines);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    @Test
+    void theHarderPartitionGetsTheLargerRank(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "kind", "--targets", "all-linear", "--rank", "auto", "--rank-max", "16",
+                "--rank-tolerance", "0.02", "--steps", "60", "--batch", "4", "--seq", "32", "--lr", "1e-2",
+                "--out", out.toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("Rank search round 1: rank 1 for 2 adapter(s)"), run.out());
+        JsonNode m = TrainCommandTest.manifest(out);
+        int easy = 0;
+        int hard = 0;
+        for (JsonNode a : m.path("adapters")) {
+            JsonNode tried = a.path("rank_search");
+            assertTrue(tried.size() >= 2, a.toString());
+            assertEquals(1, tried.get(0).path("rank").asInt());
+            int rank = a.path("rank").asInt();
+            assertEquals(rank, PeftAdapters.read(out.resolve("adapters").resolve(a.path("name").asText()),
+                    Checkpoints.readConfig(model)).module("model.layers.0.self_attn.q_proj").rank());
+            if (a.path("name").asText().equals("easy")) {
+                easy = rank;
+            } else {
+                hard = rank;
+            }
+        }
+        assertTrue(hard > easy, "hard " + hard + " vs easy " + easy);
+        CliTest.Run again = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "kind", "--targets", "all-linear", "--rank", "auto", "--rank-max", "16",
+                "--rank-tolerance", "0.02", "--steps", "60", "--batch", "4", "--seq", "32", "--lr", "1e-2",
+                "--out", out.toString());
+        assertEquals(0, again.status(), again.err());
+        assertEquals(m.path("adapters").toString().replaceAll("\"seconds\":[0-9.E-]+", ""),
+                TrainCommandTest.manifest(out).path("adapters").toString().replaceAll("\"seconds\":[0-9.E-]+", ""),
+                "a re-run finds every round committed and chooses the same");
+    }
+
+    @Test
+    void searchOptionsNeedRankAuto() {
+        CliTest.Run run = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "kind", "--rank", "4", "--rank-max", "8", "--out", shared.resolve("x").toString());
+        assertEquals(1, run.status());
+        assertTrue(run.err().contains("Invalid --rank-max without --rank auto"), run.err());
+        CliTest.Run zero = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "kind", "--rank", "auto", "--rank-min", "0", "--out", shared.resolve("x").toString());
+        assertEquals(1, zero.status());
+        assertTrue(zero.err().contains("Invalid --rank-min 0: must be >= 1"), zero.err());
+    }
+}
