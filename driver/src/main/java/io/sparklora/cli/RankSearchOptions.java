@@ -50,6 +50,7 @@ final class RankSearchOptions {
                     + summary.failed() + " failed; " + summary.skipped() + " key(s) skipped. Manifest: " + out
                     + "/manifest.json");
             Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
+            RankSearchJob.writeTable(out, s.spark().sparkContext().hadoopConfiguration());
             return summary.failed() > 0 ? TrainCommand.SOME_FAILED : 0;
         }
     }

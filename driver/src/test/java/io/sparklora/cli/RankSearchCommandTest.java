@@ -97,6 +97,9 @@ class RankSearchCommandTest {
             }
         }
         assertTrue(hard > easy, "hard " + hard + " vs easy " + easy);
+        List<String> csv = Files.readAllLines(out.resolve("report/rank-search.csv"));
+        assertEquals("adapter,rank,held_out_loss,seconds,chosen", csv.get(0));
+        assertEquals(2, csv.stream().filter(l -> l.endsWith(",true")).count(), csv.toString());
         CliTest.Run again = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
                 "--partition-by", "kind", "--targets", "all-linear", "--rank", "auto", "--rank-max", "16",
                 "--rank-tolerance", "0.02", "--steps", "60", "--batch", "4", "--seq", "32", "--lr", "1e-2",
