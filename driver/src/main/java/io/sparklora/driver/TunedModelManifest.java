@@ -56,7 +56,7 @@ final class TunedModelManifest {
             if (st.isFailed()) {
                 a.putNull("path");
                 a.put("rows", p.rows());
-                putFingerprint(a, planned.get(p.name()));
+                Manifest.fingerprint(a, planned.get(p.name()));
                 continue;
             }
             Path dir = store.dir(p.name());
@@ -98,13 +98,5 @@ final class TunedModelManifest {
             out.put(f, fs.exists(p) ? Manifest.sha256(Manifest.read(fs, p)) : "missing");
         }
         return out;
-    }
-
-    private static void putFingerprint(ObjectNode a, Fingerprint f) {
-        ObjectNode o = a.putObject("fingerprint");
-        o.put("base_model", f.baseModel());
-        o.put("settings", f.settings());
-        o.put("data", f.data());
-        o.put("combined", f.combined());
     }
 }

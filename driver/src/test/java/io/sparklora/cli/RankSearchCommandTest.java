@@ -33,13 +33,7 @@ class RankSearchCommandTest {
 
     @BeforeAll
     static void start() throws IOException {
-        spark = SparkSession.builder().master("local[2]").appName("RankSearchCommandTest")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
-                .config("spark.kryo.registrationRequired", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "2")
-                .getOrCreate();
+        spark = KryoLocalSpark.start("local[2]", "RankSearchCommandTest", 2);
         model = shared.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
         String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"; // 48 symbols
