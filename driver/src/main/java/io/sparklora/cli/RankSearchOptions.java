@@ -40,6 +40,10 @@ final class RankSearchOptions {
             }
             return null;
         }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--existing")) {
+            throw new IllegalArgumentException("Invalid --existing with --rank auto: the search keeps every rank it "
+                    + "tried under _rank_search/ and retrains only ranks whose fingerprint is not committed there");
+        }
         return new RankSearch(min, max, tolerance);
     }
 

@@ -114,5 +114,10 @@ class RankSearchCommandTest {
                 "--partition-by", "kind", "--rank", "auto", "--rank-min", "0", "--out", shared.resolve("x").toString());
         assertEquals(1, zero.status());
         assertTrue(zero.err().contains("Invalid --rank-min 0: must be >= 1"), zero.err());
+        CliTest.Run existing = CliTest.cli("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "kind", "--rank", "auto", "--existing", "keep", "--out",
+                shared.resolve("x").toString());
+        assertEquals(1, existing.status());
+        assertTrue(existing.err().contains("Invalid --existing with --rank auto"), existing.err());
     }
 }
