@@ -41,7 +41,8 @@ final class AdapterInputs {
         JsonNode config = readJson(fs, new Path(dir, AdapterStore.CONFIG_JSON), uri);
         JsonNode training = readJson(fs, new Path(dir, AdapterStore.TRAINING_JSON), uri);
         String recorded = text(training == null ? null : training.path("base_model").path("path"));
-        String name = recorded != null ? recorded : text(config == null ? null : config.path("base_model_name_or_path"));
+        String name = recorded != null ? recorded
+                : text(config == null ? null : config.path("base_model_name_or_path"));
         String sha = text(training == null ? null : training.path("base_model").path("sha256"));
         return new Input(uri, adapter, name, sha);
     }

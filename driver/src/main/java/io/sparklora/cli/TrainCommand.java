@@ -177,7 +177,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainRequest request() {
         DataOptions dataOptions = new DataOptions(data, format, textColumn, promptColumn, completionColumn,
                 split.partitionBy, split.partitionBy != null ? 0 : split.shards, seed, skipMalformed);
-        LoraConfig lora = LoraConfig.defaults().withRank(RankSearchOptions.fixedRank(rank, rankMin)).withAlpha(alpha).withDropout(dropout).withSeed(seed);
+        LoraConfig lora = LoraConfig.defaults().withRank(RankSearchOptions.fixedRank(rank, rankMin))
+                .withAlpha(alpha).withDropout(dropout).withSeed(seed);
         if (rslora) {
             lora = lora.withRslora();
         }

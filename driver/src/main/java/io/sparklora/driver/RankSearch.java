@@ -51,7 +51,8 @@ public record RankSearch(int min, int max, double tolerance) {
     public int choose(List<Trial> trials) {
         double best = trials.stream().mapToDouble(Trial::heldOutLoss).filter(Double::isFinite).min()
                 .orElseThrow(() -> new IllegalStateException("Cannot choose a rank: no trial has a finite loss"));
-        return trials.stream().filter(t -> Double.isFinite(t.heldOutLoss()) && t.heldOutLoss() <= best * (1 + tolerance))
+        return trials.stream()
+                .filter(t -> Double.isFinite(t.heldOutLoss()) && t.heldOutLoss() <= best * (1 + tolerance))
                 .mapToInt(Trial::rank).min().orElseThrow();
     }
 }

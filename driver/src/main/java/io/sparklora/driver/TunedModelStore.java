@@ -24,8 +24,8 @@ import org.apache.hadoop.fs.Path;
  * The {@code models/} directory of a {@code train --full} output: one Hugging Face checkpoint per partition
  * ({@code config.json}, {@code model.safetensors}, the base's tokenizer files, {@code training.json}), committed as
  * {@link AdapterStore} commits adapters: complete exactly when {@value AdapterStore#MARKER} (fingerprint and SHA-256 of
- * config and weights) is present, written last; on rename stores the attempt writes {@code models/_tmp-<name>-<attempt>}
- * and renames it into place, on object stores it removes the old marker, writes the files at their final keys and the
+ * config and weights) is present, written last; on rename stores the attempt writes
+ * {@code models/_tmp-<name>-<attempt>} and renames it into place, on object stores it removes the old marker, writes the files at their final keys and the
  * marker last. A late attempt that finds its own fingerprint committed changes nothing.
  */
 final class TunedModelStore {
