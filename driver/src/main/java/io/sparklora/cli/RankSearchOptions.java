@@ -50,7 +50,8 @@ final class RankSearchOptions {
     static int run(TrainRequest request, RankSearch search, String master, String out) throws Exception {
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train --rank auto")) {
             SparkTrainJob.Summary summary = RankSearchJob.run(s.spark(), request, search, System.out);
-            System.out.println("Searched the rank of " + (summary.trained() + summary.failed()) + " adapter(s); "
+            System.out.println("Searched the rank of " + (summary.trained() + summary.existing() + summary.failed())
+                    + " adapter(s): " + summary.trained() + " published, " + summary.existing() + " already there; "
                     + summary.failed() + " failed; " + summary.skipped() + " key(s) skipped. Manifest: " + out
                     + "/manifest.json");
             Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);

@@ -21,7 +21,8 @@ final class RankSearchCopy {
     private RankSearchCopy() {
     }
 
-    static void publish(AdapterStore target, AdapterStore round, String name, Configuration conf)
+    /** Publishes the chosen adapter; false when {@code adapters/<name>/} already held exactly it. */
+    static boolean publish(AdapterStore target, AdapterStore round, String name, Configuration conf)
             throws IOException {
         FileSystem fs = target.fs();
         Path from = round.dir(name);
@@ -29,12 +30,12 @@ final class RankSearchCopy {
         byte[] marker = Manifest.read(round.fs(), new Path(from, AdapterStore.MARKER));
         Path existing = new Path(to, AdapterStore.MARKER);
         if (fs.exists(existing) && java.util.Arrays.equals(marker, Manifest.read(fs, existing))) {
-            return;
+            return false;
         }
         if (ObjectStores.isObjectStore(fs.getScheme())) {
             fs.delete(existing, false);
             copyFiles(round.fs(), from, fs, to);
-            return;
+            return true;
         }
         Path tmp = new Path(to.getParent(), "_tmp-" + name + "-search-" + java.util.UUID.randomUUID());
         try {
@@ -43,6 +44,7 @@ final class RankSearchCopy {
                 fs.delete(to, true);
             }
             FileContext.getFileContext(to.toUri(), conf).rename(tmp, to, Options.Rename.NONE);
+            return true;
         } finally {
             fs.delete(tmp, true);
         }

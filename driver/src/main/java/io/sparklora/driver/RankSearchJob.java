@@ -97,8 +97,9 @@ public final class RankSearchJob {
                 int chosen = search.choose(tried);
                 TrainJobSpec at = jobAt(r, model, baseSha, template, lora, chosen, List.of(p), outUri, spark);
                 planned.put(p.name(), at.fingerprintOf(p));
-                RankSearchCopy.publish(store, new AdapterStore(roundUri(outUri, chosen), conf), p.name(), conf);
-                status.put(p.name(), Manifest.Status.trained("rank " + chosen + " chosen by --rank auto"));
+                String why = "rank " + chosen + " chosen by --rank auto";
+                status.put(p.name(), RankSearchCopy.publish(store, new AdapterStore(roundUri(outUri, chosen), conf),
+                        p.name(), conf) ? Manifest.Status.trained(why) : Manifest.Status.existing(why));
                 out.printf(Locale.ROOT, "Adapter %s: rank %d chosen of %s%n", p.name(), chosen, describe(tried));
             }
             TrainData.release(data);
@@ -124,7 +125,10 @@ public final class RankSearchJob {
                     TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
             SparkTrainJob.printTable(manifest, out);
             int failed = (int) status.values().stream().filter(Manifest.Status::isFailed).count();
-            return new SparkTrainJob.Summary(status.size() - failed, 0, plan.skipped().size(), failed, manifest);
+            int existing = (int) status.values().stream().filter(st -> st.status().equals(Manifest.Status.EXISTING))
+                    .count();
+            return new SparkTrainJob.Summary(status.size() - failed - existing, existing, plan.skipped().size(),
+                    failed, manifest);
         }
     }
 
