@@ -139,7 +139,8 @@ public final class Manifest {
     static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
                             List<AdapterPlan> adapters, Map<String, Status> status,
                             Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
-                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
+                            long malformedSkipped, io.sparklora.lora.LoraConfig lora, JsonNode router)
+            throws IOException {
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", FORMAT_VERSION);
         m.put("written_at", Instant.now().toString());
@@ -191,6 +192,9 @@ public final class Manifest {
         ArrayNode sk = m.putArray("skipped");
         for (Skipped s : skipped) {
             sk.addObject().put("key", s.key()).put("reason", s.reason());
+        }
+        if (router != null) {
+            m.set("router", router); // RouterFit: router.json and its held-out accuracy
         }
         byte[] bytes = TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
         writeAtomically(fs, conf, new Path(outUri, FILE), bytes);
