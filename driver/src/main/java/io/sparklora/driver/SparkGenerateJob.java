@@ -84,7 +84,10 @@ public final class SparkGenerateJob {
         private final RoutedRows routing;
         private final int adapterColumn;
         private final int promptColumn;
-        private final Sampling sampling;
+        private final int maxNewTokens; // the Sampling (a record, not Serializable)
+        private final double temperature;
+        private final double topP;
+        private final long seed;
         private final List<String> stop;
         private final int[] eos;
 
@@ -93,7 +96,10 @@ public final class SparkGenerateJob {
             this.routing = routing;
             this.adapterColumn = adapterColumn;
             this.promptColumn = promptColumn;
-            this.sampling = sampling;
+            this.maxNewTokens = sampling.maxNewTokens();
+            this.temperature = sampling.temperature();
+            this.topP = sampling.topP();
+            this.seed = sampling.seed();
             this.stop = List.copyOf(stop);
             this.eos = eos.clone();
         }
@@ -102,6 +108,7 @@ public final class SparkGenerateJob {
             RoutedRows.Executor ex = routing.open();
             int context = ex.model.config().maxPositions();
             KvDecoder decoder = KvDecoder.create(ex.model, context, context);
+            Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
             List<Row> out = new ArrayList<>();
             while (rows.hasNext()) {
                 Row r = rows.next();
