@@ -207,6 +207,36 @@ class RoutedDatasetTest {
     }
 
     @Test
+    void serveRoutesAutoWithTheTrainedRouterAndWithoutItByLoss(@TempDir Path tmp) throws Exception {
+        String[] prompts = {"abcde abced", "vwxyz wvzyx"};
+        Path noRouter = copyWithoutRouter(tmp.resolve("no-router"));
+        for (Path output : List.of(out, noRouter)) {
+            try (io.sparklora.serve.OpenAiServer server = io.sparklora.serve.OpenAiServer.start(model,
+                    new io.sparklora.driver.HadoopAdapterStorage(output.toString(),
+                            new org.apache.hadoop.conf.Configuration()),
+                    io.sparklora.serve.ServeOptions.defaults().withPort(0))) {
+                for (String prompt : prompts) {
+                    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                                    + server.port() + "/v1/completions")).header("Content-Type", "application/json")
+                                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(
+                                            Map.of("model", "auto", "prompt", prompt, "max_tokens", 1)))).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, response.statusCode(), response.body());
+                    String expected = prompt.startsWith("a") ? "ab" : "xy"; // what the router learnt
+                    if (output == noRouter) { // the loss router: the adapter whose own loss is lowest
+                        double ab = localScore(tmp, prompt, "ab").path("mean_loss").asDouble();
+                        double xy = localScore(tmp, prompt, "xy").path("mean_loss").asDouble();
+                        expected = ab <= xy ? "ab" : "xy";
+                    }
+                    assertEquals(expected, JSON.readTree(response.body()).path("model").asText(), output + ": "
+                            + prompt);
+                }
+            }
+        }
+    }
+
+    @Test
     void unknownAdapterNamesAndMissingColumnsFailBeforeAnyOutput(@TempDir Path tmp) throws IOException {
         Path data = write(tmp.resolve("rows.jsonl"), List.of(Map.of("text", "abc abc", "use", "ab"),
                 Map.of("text", "vwx", "use", "klingon"), Map.of("text", "vwx", "use", "elvish")));
