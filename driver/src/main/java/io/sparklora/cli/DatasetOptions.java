@@ -1,5 +1,6 @@
 package io.sparklora.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -7,6 +8,9 @@ import picocli.CommandLine.Option;
  * train output, the data, the column naming each row's adapter, the result file.
  */
 final class DatasetOptions {
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--data", description = "rows to run over on Spark (JSONL, Parquet or CSV, any Hadoop URI)")
     String data;
 
@@ -30,6 +34,11 @@ final class DatasetOptions {
             + "local[*])")
     String master;
 
+    /** A usage error of the command (exit status 2, like any other wrong combination of options). */
+    CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     /**
      * Whether the command runs over a dataset: {@code --data} is given (then every dataset option it needs must be,
      * and the local input {@code localOption} must not), or not (then no dataset option may be).
@@ -41,22 +50,22 @@ final class DatasetOptions {
             for (Object[] o : new Object[][] {{"--adapters", adapters}, {"--adapter-column", adapterColumn},
                     {"--out", out}, {"--format", format}, {"--data-format", dataFormat}}) {
                 if (o[1] != null) {
-                    throw new IllegalArgumentException("Invalid " + o[0] + ": it applies only with --data");
+                    throw usage("Invalid " + o[0] + ": it applies only with --data");
                 }
             }
             if (localGiven == null) {
-                throw new IllegalArgumentException("Cannot " + command + ": give " + localOption + ", or --data with "
+                throw usage("Cannot " + command + ": give " + localOption + ", or --data with "
                         + "--adapters, --adapter-column and --out");
             }
             return false;
         }
         if (localGiven != null) {
-            throw new IllegalArgumentException("Invalid " + localGiven + " with --data: give one of them");
+            throw usage("Invalid " + localGiven + " with --data: give one of them");
         }
         for (Object[] o : new Object[][] {{"--adapters", adapters}, {"--adapter-column", adapterColumn},
                 {"--out", out}}) {
             if (o[1] == null) {
-                throw new IllegalArgumentException("Cannot " + command + " --data " + data + ": " + o[0]
+                throw usage("Cannot " + command + " --data " + data + ": " + o[0]
                         + " is missing");
             }
         }

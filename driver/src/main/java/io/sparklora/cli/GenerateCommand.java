@@ -74,12 +74,12 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
         if (dataset.data != null && adapter != null) {
-            throw new IllegalArgumentException("Invalid --adapter with --data: the rows name their adapter in "
+            throw dataset.usage("Invalid --adapter with --data: the rows name their adapter in "
                     + "--adapter-column");
         }
         if (dataset.given("generate", prompt != null ? "--prompt" : null, "--prompt")) {
             if (promptColumn == null) {
-                throw new IllegalArgumentException("Cannot generate --data " + dataset.data + ": --prompt-column is "
+                throw dataset.usage("Cannot generate --data " + dataset.data + ": --prompt-column is "
                         + "missing");
             }
             try (SparkSessions.Session s = SparkSessions.open(dataset.master, "spark-lora generate")) {
@@ -89,7 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
             return 0;
         }
         if (promptColumn != null) {
-            throw new IllegalArgumentException("Invalid --prompt-column: it applies only with --data");
+            throw dataset.usage("Invalid --prompt-column: it applies only with --data");
         }
         Path model = Path.of(this.model);
         StopStrings stops = new StopStrings(stop);

@@ -55,7 +55,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (dataset.data != null && adapter != null) {
-            throw new IllegalArgumentException("Invalid --adapter with --data: the rows name their adapter in "
+            throw dataset.usage("Invalid --adapter with --data: the rows name their adapter in "
                     + "--adapter-column");
         }
         if (dataset.given("score", textFile != null ? "--text-file" : null, "--text-file")) {

@@ -113,6 +113,40 @@ final class RoutedRows implements Serializable {
         }
     }
 
+    /** One input row to its output row. */
+    interface RowFunction {
+        org.apache.spark.sql.Row apply(org.apache.spark.sql.Row row) throws IOException;
+    }
+
+    /** The rows mapped one at a time as Spark pulls them (a partition is never held whole). */
+    static java.util.Iterator<org.apache.spark.sql.Row> map(java.util.Iterator<org.apache.spark.sql.Row> rows,
+                                                            RowFunction f) {
+        return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public org.apache.spark.sql.Row next() {
+                try {
+                    return f.apply(rows.next());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    /** The input row's values followed by {@code added} empty slots for the job's columns. */
+    static Object[] extended(org.apache.spark.sql.Row r, int added) {
+        Object[] values = new Object[r.length() + added];
+        for (int i = 0; i < r.length(); i++) {
+            values[i] = r.get(i);
+        }
+        return values;
+    }
+
     /** The loss router's measure of one adapter on the row. */
     interface LossOf {
         double of(InferenceAdapter adapter);

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -104,22 +103,17 @@ public final class SparkGenerateJob {
             this.eos = eos.clone();
         }
 
-        Iterator<Row> call(Iterator<Row> rows) throws IOException {
+        Iterator<Row> call(Iterator<Row> rows) {
             RoutedRows.Executor ex = routing.open();
             int context = ex.model.config().maxPositions();
             KvDecoder decoder = KvDecoder.create(ex.model, context, context);
             Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
-            List<Row> out = new ArrayList<>();
-            while (rows.hasNext()) {
-                Row r = rows.next();
+            return RoutedRows.map(rows, r -> {
                 Object v = r.get(adapterColumn);
                 Object prompt = r.get(promptColumn);
                 int[] ids = prompt == null ? new int[0] : EncodedRow.prompt(ex.tok, prompt.toString());
                 RoutedRows.Choice c = ex.choose(v == null ? null : v.toString(), ids, null);
-                Object[] values = new Object[r.length() + ADDED.size()];
-                for (int i = 0; i < r.length(); i++) {
-                    values[i] = r.get(i);
-                }
+                Object[] values = RoutedRows.extended(r, ADDED.size());
                 int at = r.length();
                 values[at] = c.name();
                 values[at + 1] = c.routed();
@@ -139,9 +133,8 @@ public final class SparkGenerateJob {
                 } catch (IllegalArgumentException e) { // no prompt token, a prompt longer than the context
                     values[at + 5] = e.getMessage();
                 }
-                out.add(RowFactory.create(values));
-            }
-            return out.iterator();
+                return RowFactory.create(values);
+            });
         }
     }
 }

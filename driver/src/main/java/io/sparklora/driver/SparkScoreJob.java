@@ -8,7 +8,6 @@ import io.sparklora.nn.CausalLms;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -66,12 +65,10 @@ public final class SparkScoreJob {
             this.seq = seq;
         }
 
-        Iterator<Row> call(Iterator<Row> rows) throws IOException {
+        Iterator<Row> call(Iterator<Row> rows) {
             RoutedRows.Executor ex = routing.open();
             Scorer scorer = new Scorer(seq);
-            List<Row> out = new ArrayList<>();
-            while (rows.hasNext()) {
-                Row r = rows.next();
+            return RoutedRows.map(rows, r -> {
                 Object v = r.get(adapterColumn);
                 Object text = r.get(textColumn);
                 int[] ids = text == null ? new int[0] : ex.tok.encode(text.toString());
@@ -82,19 +79,15 @@ public final class SparkScoreJob {
                     return s instanceof ScoreResult sr ? sr.meanLoss() : Double.POSITIVE_INFINITY;
                 });
                 Object s = scored.containsKey(c.name()) ? scored.get(c.name()) : score(scorer, ex, c.adapter(), ids);
-                Object[] values = new Object[r.length() + ADDED.size()];
-                for (int i = 0; i < r.length(); i++) {
-                    values[i] = r.get(i);
-                }
+                Object[] values = RoutedRows.extended(r, ADDED.size());
                 int at = r.length();
                 values[at] = c.name();
                 values[at + 1] = c.routed();
                 values[at + 2] = s instanceof ScoreResult sr ? sr.meanLoss() : null;
                 values[at + 3] = s instanceof ScoreResult sr ? sr.tokensScored() : 0L;
                 values[at + 4] = s instanceof String msg ? msg : null;
-                out.add(RowFactory.create(values));
-            }
-            return out.iterator();
+                return RowFactory.create(values);
+            });
         }
 
         /** The row's ScoreResult under {@code adapter} (null: the base), or the message of why it cannot be scored. */

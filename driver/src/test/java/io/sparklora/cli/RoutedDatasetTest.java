@@ -253,7 +253,7 @@ class RoutedDatasetTest {
                 + "; its columns are [text, use]"), run.err());
         run = cli("score", "--model", model.toString(), "--data", data.toString(), "--adapter-column", "use",
                 "--out", result.toString());
-        assertEquals(1, run.status());
+        assertEquals(2, run.status(), "a usage error");
         assertTrue(run.err().contains("Cannot score --data " + data + ": --adapters is missing"), run.err());
         run = cli("score", "--model", model.toString(), "--adapters", out.toString(), "--data", data.toString(),
                 "--adapter-column", "use", "--out", tmp.resolve("r.csv").toString());
