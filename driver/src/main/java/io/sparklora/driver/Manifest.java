@@ -20,7 +20,8 @@ import org.apache.hadoop.fs.Path;
  * {@code <out>/manifest.json}, written by the driver after the training stage: the job (how the data was read and
  * split, the training settings, the base model), every planned adapter (name, source key, path, status and reason,
  * rank, targets, rows, steps, final train/held-out loss, fingerprint, SHA-256 of its identity files) and every
- * skipped key with its reason. Replaced atomically (a temporary file renamed over it; a direct PUT on object stores).
+ * skipped key with its reason, and the router's held-out accuracy ({@link RouterFit}) when one was fitted. Replaced
+ * atomically (a temporary file renamed over it; a direct PUT on object stores).
  */
 public final class Manifest {
     public static final String FILE = "manifest.json";

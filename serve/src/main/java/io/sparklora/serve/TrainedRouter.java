@@ -30,6 +30,11 @@ final class TrainedRouter implements PromptRouter {
     @Override
     public String choose(int[] prompt) throws IOException, ApiException {
         String name = router.route(prompt);
-        return cache.names().contains(name) ? name : fallback.choose(prompt);
+        try {
+            cache.get(name); // loads it now if it is not cached: the request is about to use it
+            return name;
+        } catch (AdapterCache.UnknownAdapterException e) {
+            return fallback.choose(prompt);
+        }
     }
 }
