@@ -76,16 +76,22 @@ public final class RouterFit {
         ObjectNode entry = heldOut.deepCopy();
         entry.put("path", NgramRouter.FILE);
         entry.put("kind", NgramRouter.KIND);
-        out.printf(Locale.ROOT, "Router: %s, held-out accuracy %s over %d window(s)%n", NgramRouter.FILE,
-                percent(heldOut.path("accuracy")), heldOut.path("held_out_windows").asLong());
+        out.printf(Locale.ROOT, "Router: %s, held-out accuracy %s over %d window(s), %s on their first %d tokens%n",
+                NgramRouter.FILE, percent(heldOut.path("accuracy")), heldOut.path("held_out_windows").asLong(),
+                percent(heldOut.path("accuracy_first_" + RouterTask.PREFIX_TOKENS + "_tokens")),
+                RouterTask.PREFIX_TOKENS);
         return entry;
     }
 
-    /** Accuracy overall and per adapter, and the confusion matrix (true adapter → predicted adapter → windows). */
+    /**
+     * Accuracy overall and per adapter (of whole windows, and of their first tokens alone), and the confusion matrix of
+     * whole windows (true adapter → predicted adapter → windows).
+     */
     static ObjectNode summary(List<AdapterPlan> plans, List<long[]> confusion) {
         ObjectNode o = TrainingRecord.JSON.createObjectNode();
         long total = 0;
         long correct = 0;
+        long prefixCorrect = 0;
         ArrayNode per = TrainingRecord.JSON.createArrayNode();
         ObjectNode matrix = TrainingRecord.JSON.createObjectNode();
         for (long[] row : confusion) {
@@ -100,25 +106,28 @@ public final class RouterFit {
             }
             total += n;
             correct += row[1 + i];
+            prefixCorrect += row[row.length - 1];
             ObjectNode a = per.addObject();
             a.put("name", plans.get(i).name());
             a.put("key", plans.get(i).key());
             a.put("held_out_windows", n);
             a.put("correct", row[1 + i]);
-            putAccuracy(a, row[1 + i], n);
+            putAccuracy(a, "accuracy", row[1 + i], n);
+            putAccuracy(a, "accuracy_first_" + RouterTask.PREFIX_TOKENS + "_tokens", row[row.length - 1], n);
         }
         o.put("held_out_windows", total);
-        putAccuracy(o, correct, total);
+        putAccuracy(o, "accuracy", correct, total);
+        putAccuracy(o, "accuracy_first_" + RouterTask.PREFIX_TOKENS + "_tokens", prefixCorrect, total);
         o.set("per_adapter", per);
         o.set("confusion", matrix);
         return o;
     }
 
-    private static void putAccuracy(ObjectNode o, long correct, long n) {
+    private static void putAccuracy(ObjectNode o, String field, long correct, long n) {
         if (n == 0) {
-            o.putNull("accuracy");
+            o.putNull(field);
         } else {
-            o.put("accuracy", (double) correct / n);
+            o.put(field, (double) correct / n);
         }
     }
 

@@ -42,14 +42,22 @@ final class RouterTask implements Serializable {
         return List.of(counts).iterator();
     }
 
-    /** {partition, predicted class of each held-out window counted by class}: one row of the confusion matrix. */
+    /** Tokens of the short-prompt figure: each held-out window's first ones alone, as a short prompt would be. */
+    static final int PREFIX_TOKENS = 32;
+
+    /**
+     * {partition, predicted class of each held-out window counted by class..., windows whose first
+     * {@link #PREFIX_TOKENS} tokens alone are routed right}: one row of the confusion matrix and the short-prompt count.
+     */
     Iterator<long[]> confusion(byte[] routerJson, int index, Iterator<Tuple2<Integer, TrainRow>> rows)
             throws IOException {
         NgramRouter router = NgramRouter.read(routerJson, NgramRouter.FILE);
-        long[] row = new long[plans.size() + 1];
+        long[] row = new long[plans.size() + 2];
         row[0] = index;
         for (Window w : pack(index, rows).heldOut()) {
-            row[1 + router.classify(w.inputs(), 0, length(w))]++;
+            int n = length(w);
+            row[1 + router.classify(w.inputs(), 0, n)]++;
+            row[row.length - 1] += router.classify(w.inputs(), 0, Math.min(n, PREFIX_TOKENS)) == index ? 1 : 0;
         }
         return List.of(row).iterator();
     }

@@ -13,6 +13,7 @@ import java.util.Locale;
  * the output has no router (random shards, a single adapter, an output written before routers existed).
  */
 final class RoutingSection {
+    private static final String PREFIX = "accuracy_first_32_tokens"; // RouterFit's short-prompt figure
     private RoutingSection() {
     }
 
@@ -36,9 +37,10 @@ final class RoutingSection {
                 .append(") sends a prompt sent as <code>model: \"auto\"</code> to an adapter. Accuracy on each ")
                 .append("partition's held-out windows (never trained on), against their true key: ")
                 .append(percent(router.path("accuracy"))).append(" over ")
-                .append(router.path("held_out_windows").asLong()).append(" windows.</p>\n")
+                .append(router.path("held_out_windows").asLong()).append(" windows; ")
+                .append(percent(router.path(PREFIX))).append(" on their first 32 tokens alone.</p>\n")
                 .append("<table id=\"routing\">\n<tr><th>adapter</th><th>key</th><th>held-out windows</th>")
-                .append("<th>routed to it</th><th>accuracy</th><th>mistaken for</th></tr>\n");
+                .append("<th>routed to it</th><th>accuracy</th><th>first 32 tokens</th><th>mistaken for</th></tr>\n");
         for (JsonNode a : router.path("per_adapter")) {
             String name = a.path("name").asText();
             StringBuilder wrong = new StringBuilder();
@@ -52,7 +54,8 @@ final class RoutingSection {
                     .append(HtmlReport.escape(a.path("key").asText(""))).append("</td><td class=\"num\">")
                     .append(a.path("held_out_windows").asLong()).append("</td><td class=\"num\">")
                     .append(a.path("correct").asLong()).append("</td><td class=\"num\">")
-                    .append(percent(a.path("accuracy"))).append("</td><td>").append(wrong).append("</td></tr>\n");
+                    .append(percent(a.path("accuracy"))).append("</td><td class=\"num\">")
+                    .append(percent(a.path(PREFIX))).append("</td><td>").append(wrong).append("</td></tr>\n");
         }
         return h.append("</table>\n").toString();
     }

@@ -75,6 +75,7 @@ class RoutedDatasetTest {
             assertEquals(training.path("data").path("held_out_windows").asLong(), a.path("held_out_windows").asLong());
             assertTrue(a.path("held_out_windows").asLong() > 0);
             assertEquals(1.0, a.path("accuracy").asDouble(), 0, a.toString()); // disjoint alphabets
+            assertEquals(1.0, a.path("accuracy_first_32_tokens").asDouble(), 0, a.toString());
         }
         JsonNode file = JSON.readTree(out.resolve("router.json").toFile());
         for (JsonNode c : file.path("classes")) {
