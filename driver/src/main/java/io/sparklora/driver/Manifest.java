@@ -133,6 +133,18 @@ public final class Manifest {
     }
 
     /**
+     * The manifest without a router entry (rank search, which fits no router); see
+     * {@link #write(AdapterStore, String, Configuration, ObjectNode, List, Map, Map, List, long,
+     * io.sparklora.lora.LoraConfig, JsonNode)}.
+     */
+    static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
+                            List<AdapterPlan> adapters, Map<String, Status> status,
+                            Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
+                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
+        return write(store, outUri, conf, job, adapters, status, planned, skipped, malformedSkipped, lora, null);
+    }
+
+    /**
      * Builds and writes the manifest; returns it. A committed adapter's entry comes from its marker (the fingerprint
      * of what made it, which may be an older run's) and its training.json; the identity files' SHA-256 are computed
      * from the files and must equal the marker's, else the entry says {@code failed} (a re-run retrains it).
@@ -210,7 +222,7 @@ public final class Manifest {
         }
     }
 
-    private static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
+    static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
         ObjectNode o = a.putObject("fingerprint");
         o.put("base_model", f.baseModel());
         o.put("settings", f.settings());
