@@ -1,5 +1,7 @@
 package io.sparklora.cli;
 
+import io.sparklora.driver.SparkGenerateJob;
+import io.sparklora.driver.SparkSessions;
 import io.sparklora.generate.Sampling;
 import io.sparklora.infer.EosTokens;
 import io.sparklora.infer.Generation;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,21 +30,30 @@ import picocli.CommandLine.Option;
  * {@code generate}: prints a continuation of {@code --prompt} (without the prompt) under the base model or base +
  * adapter, decoded with the key/value cache ({@link KvDecoder}); it ends at {@code --max-new-tokens}, an
  * end-of-sequence token of the checkpoint, or a {@code --stop} string. Text is printed as it is decided. A note on
- * stderr says when the model's max positions cut it short.
+ * stderr says when the model's max positions cut it short. With {@code --data}, a continuation of every row's
+ * {@code --prompt-column} instead, each under the adapter its {@code --adapter-column} names (or routed), on Spark
+ * ({@link SparkGenerateJob}).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Print a continuation of a prompt under a model (and optionally an adapter).")
+        description = "Print a continuation of a prompt under a model (and optionally an adapter); with --data, "
+                + "continue every row's prompt under its adapter on Spark.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "base model directory")
-    Path model;
+    @CommandLine.Mixin
+    DatasetOptions dataset = new DatasetOptions();
+
+    @Option(names = "--prompt-column", description = "with --data: the column holding each row's prompt")
+    String promptColumn;
+
+    @Option(names = "--model", required = true, description = "base model directory; with --data any Hadoop URI")
+    String model;
 
     @Option(names = "--adapter", description = "PEFT adapter directory")
     Path adapter;
 
-    @Option(names = "--prompt", required = true, description = "text to continue")
+    @Option(names = "--prompt", description = "text to continue (without --data)")
     String prompt;
 
-    @Option(names = "--max-new-tokens", defaultValue = "100", description = "tokens to generate at most"
+    @Option(names = {"--max-new-tokens", "--max-tokens"}, defaultValue = "100", description = "tokens to generate at most"
             + " (default: ${DEFAULT-VALUE})")
     int maxNewTokens;
 
@@ -61,6 +73,25 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Sampling sampling = new Sampling(maxNewTokens, temperature, topP, seed);
+        if (dataset.data != null && adapter != null) {
+            throw dataset.usage("Invalid --adapter with --data: the rows name their adapter in "
+                    + "--adapter-column");
+        }
+        if (dataset.given("generate", prompt != null ? "--prompt" : null, "--prompt")) {
+            if (promptColumn == null) {
+                throw dataset.usage("Cannot generate --data " + dataset.data + ": --prompt-column is "
+                        + "missing");
+            }
+            try (SparkSessions.Session s = SparkSessions.open(dataset.master, "spark-lora generate")) {
+                SparkGenerateJob.run(s.spark(), model, dataset.adapters, dataset.data, dataset.dataFormat,
+                        dataset.adapterColumn, promptColumn, sampling, stop, dataset.out, dataset.format, System.out);
+            }
+            return 0;
+        }
+        if (promptColumn != null) {
+            throw dataset.usage("Invalid --prompt-column: it applies only with --data");
+        }
+        Path model = Path.of(this.model);
         StopStrings stops = new StopStrings(stop);
         BaseModel base = Checkpoints.load(model);
         InferenceAdapter lora = adapter == null ? null

@@ -1,5 +1,7 @@
 package io.sparklora.cli;
 
+import io.sparklora.driver.SparkScoreJob;
+import io.sparklora.driver.SparkSessions;
 import io.sparklora.eval.ScoreResult;
 import io.sparklora.eval.Scorer;
 import io.sparklora.model.BaseModel;
@@ -15,23 +17,35 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code score}: mean next-token cross-entropy of a text file under the base model or base + adapter, over
- * consecutive, non-overlapping windows of {@code --seq} tokens (see {@link Scorer}). Prints one JSON line.
+ * consecutive, non-overlapping windows of {@code --seq} tokens (see {@link Scorer}). Prints one JSON line. With
+ * {@code --data}, every row of a dataset instead, each under the adapter its {@code --adapter-column} names (or
+ * routed), on Spark ({@link SparkScoreJob}).
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = "Print {\"tokens_scored\", \"mean_loss\", \"perplexity\"} of a text file under a model.")
+        description = "Print {\"tokens_scored\", \"mean_loss\", \"perplexity\"} of a text file under a model; "
+                + "with --data, score every row of a dataset under its adapter on Spark.")
 final class ScoreCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "base model directory (config.json + model.safetensors)")
-    Path model;
+    @CommandLine.Mixin
+    DatasetOptions dataset = new DatasetOptions();
+
+    @Option(names = "--text-column", defaultValue = "text", description = "with --data: the column to score "
+            + "(default: ${DEFAULT-VALUE})")
+    String textColumn;
+
+    @Option(names = "--model", required = true, description = "base model directory (config.json + model.safetensors);"
+            + " with --data any Hadoop URI")
+    String model;
 
     @Option(names = "--adapter", description = "PEFT adapter directory (adapter_config.json + adapter_model.safetensors)")
     Path adapter;
 
-    @Option(names = "--text-file", required = true, description = "UTF-8 text to score")
+    @Option(names = "--text-file", description = "UTF-8 text to score (without --data)")
     Path textFile;
 
     @Option(names = "--seq", description = "window length in tokens (default: 128, or the model's max positions if"
@@ -40,6 +54,18 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dataset.data != null && adapter != null) {
+            throw dataset.usage("Invalid --adapter with --data: the rows name their adapter in "
+                    + "--adapter-column");
+        }
+        if (dataset.given("score", textFile != null ? "--text-file" : null, "--text-file")) {
+            try (SparkSessions.Session s = SparkSessions.open(dataset.master, "spark-lora score")) {
+                SparkScoreJob.run(s.spark(), model, dataset.adapters, dataset.data, dataset.dataFormat,
+                        dataset.adapterColumn, textColumn, seq, dataset.out, dataset.format, System.out);
+            }
+            return 0;
+        }
+        Path model = Path.of(this.model);
         if (!Files.isRegularFile(textFile)) {
             throw new IOException("Cannot read text file " + textFile + ": no such file");
         }

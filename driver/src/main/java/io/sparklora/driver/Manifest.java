@@ -20,7 +20,8 @@ import org.apache.hadoop.fs.Path;
  * {@code <out>/manifest.json}, written by the driver after the training stage: the job (how the data was read and
  * split, the training settings, the base model), every planned adapter (name, source key, path, status and reason,
  * rank, targets, rows, steps, final train/held-out loss, fingerprint, SHA-256 of its identity files) and every
- * skipped key with its reason. Replaced atomically (a temporary file renamed over it; a direct PUT on object stores).
+ * skipped key with its reason, and the router's held-out accuracy ({@link RouterFit}) when one was fitted. Replaced
+ * atomically (a temporary file renamed over it; a direct PUT on object stores).
  */
 public final class Manifest {
     public static final String FILE = "manifest.json";
@@ -132,6 +133,18 @@ public final class Manifest {
     }
 
     /**
+     * The manifest without a router entry (rank search, which fits no router); see
+     * {@link #write(AdapterStore, String, Configuration, ObjectNode, List, Map, Map, List, long,
+     * io.sparklora.lora.LoraConfig, JsonNode)}.
+     */
+    static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
+                            List<AdapterPlan> adapters, Map<String, Status> status,
+                            Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
+                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
+        return write(store, outUri, conf, job, adapters, status, planned, skipped, malformedSkipped, lora, null);
+    }
+
+    /**
      * Builds and writes the manifest; returns it. A committed adapter's entry comes from its marker (the fingerprint
      * of what made it, which may be an older run's) and its training.json; the identity files' SHA-256 are computed
      * from the files and must equal the marker's, else the entry says {@code failed} (a re-run retrains it).
@@ -139,7 +152,8 @@ public final class Manifest {
     static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
                             List<AdapterPlan> adapters, Map<String, Status> status,
                             Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
-                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
+                            long malformedSkipped, io.sparklora.lora.LoraConfig lora, JsonNode router)
+            throws IOException {
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", FORMAT_VERSION);
         m.put("written_at", Instant.now().toString());
@@ -191,6 +205,9 @@ public final class Manifest {
         ArrayNode sk = m.putArray("skipped");
         for (Skipped s : skipped) {
             sk.addObject().put("key", s.key()).put("reason", s.reason());
+        }
+        if (router != null) {
+            m.set("router", router); // RouterFit: router.json and its held-out accuracy
         }
         byte[] bytes = TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
         writeAtomically(fs, conf, new Path(outUri, FILE), bytes);

@@ -18,5 +18,10 @@ public final class SparkLoraKryo implements KryoRegistrator {
         kryo.register(AdapterOutcome[].class);
         kryo.register(double[].class);
         kryo.register(double[][].class);
+        kryo.register(io.sparklora.route.NgramCounts.class); // RouterFit's counts
+        kryo.register(io.sparklora.route.NgramCounts[].class);
+        kryo.register(java.util.HashMap.class);
+        kryo.register(long[].class); // RouterFit's confusion rows
+        kryo.register(long[][].class);
     }
 }

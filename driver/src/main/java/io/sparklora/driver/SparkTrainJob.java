@@ -197,13 +197,15 @@ public final class SparkTrainJob {
                 cleanUp(store, outUri, status);
             }
             long t2 = System.nanoTime();
+            ObjectNode router = RouterFit.afterTraining(sc, data, r.data(), plan.adapters(), status, template,
+                    model.tokenizer(), outUri, out);
             sc.setJobDescription(null);
             TrainData.release(data);
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
             ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
-                    plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora);
+                    plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora, router);
             printTable(manifest, out);
             out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
                     (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);

@@ -4,7 +4,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The text of {@code report/index.html}: the summary table, each adapter's loss curves, the eval heat map. */
+/**
+ * The text of {@code report/index.html}: the summary table, the router's accuracy, each adapter's loss curves, the
+ * eval heat map.
+ */
 final class HtmlReport {
     private HtmlReport() {
     }
@@ -41,6 +44,7 @@ final class HtmlReport {
                     .append(num(a.seconds(), 1)).append("</tr>\n");
         }
         h.append("</table>\n");
+        h.append(RoutingSection.html(output.dir()));
 
         if (eval != null) {
             h.append("<h2>Cross-evaluation</h2>\n<p>Mean held-out loss of every model on every partition; ")

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * generation). An adapter trained on a partition is the likelihood model of that partition, so this is the Bayes
  * choice under equal priors. A prompt of one token gives no evidence and goes to the base.
  */
-final class LossRouter {
+final class LossRouter implements PromptRouter {
     private final AdapterCache cache;
     private final Engine engine;
 
@@ -25,7 +25,8 @@ final class LossRouter {
     }
 
     /** The name of the chosen adapter ({@code base} when the prompt is one token or there is no adapter). */
-    String choose(int[] prompt) throws IOException, ApiException {
+    @Override
+    public String choose(int[] prompt) throws IOException, ApiException {
         List<String> names = cache.names();
         if (prompt.length < 2 || names.isEmpty()) {
             return ServedModels.BASE;

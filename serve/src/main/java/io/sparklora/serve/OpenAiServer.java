@@ -106,7 +106,8 @@ public final class OpenAiServer implements AutoCloseable {
                     options.queueCapacity());
             AdapterCache cache = new AdapterCache(catalog, base.config(), options.cacheBytes(),
                     new HashSet<>(options.pin()));
-            models = ServedModels.cached(cache, new LossRouter(cache, engine));
+            models = ServedModels.cached(cache,
+                    TrainedRouter.forOutput(storage, cache, new LossRouter(cache, engine)));
         }
         try {
             return new OpenAiServer(options, engine, models, tokenizer, eos, template, modelDir.toString());

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * What a request's {@code model} may name. Cached mode: {@code base}, every adapter of the output (loaded through the
- * {@link AdapterCache}), and {@code auto} (the {@link LossRouter} picks). Merged mode ({@code --merge NAME}): the one
+ * {@link AdapterCache}), and {@code auto} (the output's {@link TrainedRouter}, else the {@link LossRouter}, picks). Merged mode ({@code --merge NAME}): the one
  * merged adapter under its name (the decoder's base already holds it), and {@code auto}, which means it.
  */
 final class ServedModels {
@@ -20,15 +20,15 @@ final class ServedModels {
 
     private final AdapterCache cache; // null in merged mode
     private final String merged; // null in cached mode
-    private final LossRouter router; // null in merged mode
+    private final PromptRouter router; // null in merged mode
 
-    private ServedModels(AdapterCache cache, String merged, LossRouter router) {
+    private ServedModels(AdapterCache cache, String merged, PromptRouter router) {
         this.cache = cache;
         this.merged = merged;
         this.router = router;
     }
 
-    static ServedModels cached(AdapterCache cache, LossRouter router) {
+    static ServedModels cached(AdapterCache cache, PromptRouter router) {
         return new ServedModels(cache, null, router);
     }
 
