@@ -44,6 +44,8 @@ public final class SparkTrainJob {
     public static final String OWNER_FILE = "_spark_lora.json";
     /** Spark conf key of the deterministic NaN test hook ({@code <adapter>:<step>}). */
     public static final String POISON_AT_STEP = "spark.sparklora.test.poisonAtStep";
+    /** Spark conf key of the straggler test hook ({@code <adapter>:<step>:<millis>}, see {@link TestHooks}). */
+    public static final String SLOW_AFTER_STEP = "spark.sparklora.test.slowAfterStep";
     /** Spark conf key: seconds of missed renewals after which the lease on {@code --out} expires (default 60). */
     public static final String LEASE_TIMEOUT = "spark.sparklora.lease.timeoutSeconds";
 
@@ -85,7 +87,7 @@ public final class SparkTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null), spark.conf().get(POISON_AT_STEP, null),
+                    r.progressSeconds(), TestHooks.of(spark),
                     List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
                             System.getProperty("java.version")));
 
@@ -158,7 +160,7 @@ public final class SparkTrainJob {
             long t1 = System.nanoTime();
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                        job.progressSeconds(), job.failAtStep(), job.poisonAtStep(), job.versions());
+                        job.progressSeconds(), job.hooks(), job.versions());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
                     BaseModel base = ModelStore.load(baseUri, conf);
