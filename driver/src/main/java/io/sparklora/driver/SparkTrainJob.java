@@ -198,6 +198,7 @@ public final class SparkTrainJob {
                 }
                 cleanUp(store, outUri, status);
             }
+            store.removeAbandoned(); // also when nothing trained: a run killed after its last rename left them
             long t2 = System.nanoTime();
             sc.setJobDescription(null);
             TrainData.release(data);
@@ -239,7 +240,7 @@ public final class SparkTrainJob {
 
     /**
      * After the stage: the checkpoints of committed adapters and of deterministic failures go (a transient failure
-     * keeps its own to resume from), and so do temporary commit directories; {@code _checkpoints} when empty.
+     * keeps its own to resume from); {@code _checkpoints} when empty.
      */
     private static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
             throws IOException {
@@ -259,14 +260,6 @@ public final class SparkTrainJob {
         });
         if (fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
-        }
-        Path adapters = new Path(outUri, "adapters");
-        if (fs.exists(adapters)) {
-            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(adapters)) {
-                if (f.isDirectory() && f.getPath().getName().startsWith("_tmp-")) {
-                    fs.delete(f.getPath(), true); // an attempt's own commit directory, left by a killed attempt
-                }
-            }
         }
     }
 
