@@ -14,10 +14,9 @@ import org.apache.hadoop.fs.FilterFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.util.Progressable;
-import org.apache.hadoop.util.ReflectionUtils;
 
 /**
- * A real file system (HDFS, S3A: {@value #DELEGATE}) that "dies" before the n-th change made through any instance
+ * A real file system (HDFS, S3A: {@value #DELEGATE}, the instance in Hadoop's cache) that "dies" before the n-th change made through any instance
  * since {@link #arm} (a change is a create, delete, mkdirs or rename, {@link FileContext} renames included through
  * {@link Afs}): that call and every later one, reads included, throw, as if the process had been killed with SIGKILL
  * at that point: nothing after it reaches the store and no {@code finally} block cleans up. Installed for one scheme
@@ -26,6 +25,7 @@ import org.apache.hadoop.util.ReflectionUtils;
 public final class DyingFileSystem extends FilterFileSystem {
     static final String DELEGATE = "test.dying.delegate";
     private static final AtomicInteger CHANGES = new AtomicInteger();
+    private static final java.util.List<String> MADE = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static volatile int dieBefore = Integer.MAX_VALUE;
     private static volatile boolean dead;
 
@@ -45,15 +45,16 @@ public final class DyingFileSystem extends FilterFileSystem {
     /** From now on, die before change {@code change} (0 = the first). */
     public static void arm(int change) {
         CHANGES.set(0);
+        MADE.clear();
         dead = false;
         dieBefore = change;
     }
 
     /** Alive again, never dying; returns the number of changes made since {@link #arm}. */
-    public static int disarm() {
+    public static java.util.List<String> disarm() {
         dieBefore = Integer.MAX_VALUE;
         dead = false;
-        return CHANGES.get();
+        return java.util.List.copyOf(MADE);
     }
 
     /** True once it has died since {@link #arm}. */
@@ -63,14 +64,24 @@ public final class DyingFileSystem extends FilterFileSystem {
 
     @Override
     public void initialize(URI name, Configuration conf) throws IOException {
-        this.fs = ReflectionUtils.newInstance(conf.getClass(DELEGATE, null, FileSystem.class), conf);
-        this.fs.initialize(name, conf);
+        // The real file system from Hadoop's cache (a new S3A client per instance would cost seconds): this class is
+        // installed uncached, the real one is not.
+        Configuration real = new Configuration(conf);
+        real.setClass("fs." + name.getScheme() + ".impl", conf.getClass(DELEGATE, null, FileSystem.class),
+                FileSystem.class);
+        real.unset("fs." + name.getScheme() + ".impl.disable.cache");
+        this.fs = FileSystem.get(name, real);
         super.initialize(name, conf);
     }
 
     @Override
-    public int getDefaultPort() {
-        return fs == null ? -1 : fs.getDefaultPort(); // asked before initialize by DelegateToFileSystem
+    public void close() {
+        // The shared real file system stays open for the test's other users.
+    }
+
+    @Override
+    public String getScheme() {
+        return fs.getScheme();
     }
 
     private static void change(String what, Path p) throws IOException {
@@ -80,6 +91,7 @@ public final class DyingFileSystem extends FilterFileSystem {
             dead = true;
             throw new IOException("Killed before change " + n + ": " + what + " " + p);
         }
+        MADE.add(what + " " + p);
     }
 
     private static void alive() throws IOException {
@@ -105,6 +117,19 @@ public final class DyingFileSystem extends FilterFileSystem {
     public boolean mkdirs(Path f, FsPermission permission) throws IOException {
         change("mkdirs", f);
         return super.mkdirs(f, permission);
+    }
+
+    @Override
+    public boolean mkdirs(Path f) throws IOException {
+        change("mkdirs", f);
+        return super.mkdirs(f);
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    protected void rename(Path src, Path dst, org.apache.hadoop.fs.Options.Rename... options) throws IOException {
+        change("rename", src);
+        super.rename(src, dst, options); // what FileContext's rename reaches through DelegateToFileSystem
     }
 
     @Override

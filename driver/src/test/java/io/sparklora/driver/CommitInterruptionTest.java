@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An adapter's commit killed before each of its changes to the store (each file, each delete, each rename, the
  * marker), on a real HDFS (MiniDFSCluster: commit directory renamed into place) and a real S3 endpoint (S3Proxy:
- * files at their final keys, marker last), both for a new adapter and for one replacing an adapter of another
- * fingerprint. After each kill a reader sees the old adapter whole, the new one whole, or none: never FOREIGN (which
+ * files at their final keys, marker last), replacing an adapter of another fingerprint. After each kill a reader sees the old adapter whole, the new one whole, or none: never FOREIGN (which
  * would block the re-run), never a marker whose files differ from it. The re-run (commit, then the driver's removal of
  * abandoned directories) leaves exactly the new adapter's four files and nothing else in {@code adapters/}.
  */
@@ -48,9 +47,12 @@ class CommitInterruptionTest {
             throws Exception {
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
             Configuration conf = hdfs.configuration();
-            int points = killAtEveryPoint(hdfs.uri("runs/a").toString(), conf,
+            List<String> changes = killAtEveryPoint(hdfs.uri("runs/a").toString(), conf,
                     DyingFileSystem.installed(conf, "hdfs", DistributedFileSystem.class));
-            assertTrue(points >= 9, "kill points of an HDFS commit: " + points);
+            // temporary dir cleared and made, four files, old adapter aside, new one in place, both dirs deleted
+            assertEquals(10, changes.size(), changes.toString());
+            assertTrue(changes.get(6).startsWith("rename ") && changes.get(6).endsWith("/adapters/en"),
+                    changes.toString());
         }
     }
 
@@ -59,52 +61,50 @@ class CommitInterruptionTest {
         String bucket = "spark-lora-" + UUID.randomUUID().toString().substring(0, 8);
         try (S3Endpoint s3 = S3Endpoint.start(bucket)) {
             Configuration conf = s3.configuration();
-            int points = killAtEveryPoint(s3.uri("runs/a").toString(), conf,
+            List<String> changes = killAtEveryPoint(s3.uri("runs/a").toString(), conf,
                     DyingFileSystem.installed(conf, "s3a", S3AFileSystem.class));
-            assertTrue(points >= 7, "kill points of an S3 commit: " + points);
+            // old marker deleted, _writing.json, the directory, three files, _writing.json deleted, the marker
+            assertEquals(8, changes.size(), changes.toString());
+            assertTrue(changes.get(7).endsWith("/adapters/en/" + AdapterStore.MARKER), changes.toString());
         }
     }
 
-    /** Both scenarios, every kill point; returns the number of changes a whole replacing commit makes. */
-    private static int killAtEveryPoint(String out, Configuration conf, Configuration dying) throws IOException {
+    /**
+     * Every kill point of a commit replacing an adapter of another fingerprint (a superset of a new adapter's: the
+     * same changes plus moving the old one aside); returns the changes a whole commit makes.
+     */
+    private static List<String> killAtEveryPoint(String out, Configuration conf, Configuration dying)
+            throws IOException {
         AdapterStore reader = new AdapterStore(out, conf);
-        Map<String, String> oldSha = null;
-        int points = 0;
-        for (boolean replacing : new boolean[] {false, true}) {
-            for (int k = 0; ; k++) {
-                reader.fs().delete(new Path(out), true);
-                if (replacing) {
-                    assertTrue(reader.commit("en", "old", AdapterStoreTest.adapter(1), "base", json("{}"), OLD));
-                    oldSha = reader.marker("en").sha256();
-                }
-                DyingFileSystem.arm(k);
-                AdapterStore killed = new AdapterStore(out, dying);
-                try {
-                    killed.commit("en", "a" + k, AdapterStoreTest.adapter(2), "base", json("{\"k\":" + k + "}"),
-                            NEW);
-                } catch (IOException expectedWhenKilled) {
-                    assertTrue(DyingFileSystem.dead(), expectedWhenKilled.toString());
-                }
-                boolean died = DyingFileSystem.dead();
-                int changes = DyingFileSystem.disarm();
-                String where = (replacing ? "replacing" : "new") + " adapter, killed before change " + k;
-                assertSeenWhole(reader, replacing ? oldSha : null, where, died);
+        for (int k = 0; ; k++) {
+            reader.fs().delete(new Path(out), true);
+            assertTrue(reader.commit("en", "old", AdapterStoreTest.adapter(1), "base", json("{}"), OLD));
+            Map<String, String> oldSha = reader.marker("en").sha256();
+            DyingFileSystem.arm(k);
+            AdapterStore killed = new AdapterStore(out, dying);
+            try {
+                killed.commit("en", "a" + k, AdapterStoreTest.adapter(2), "base", json("{\"k\":" + k + "}"),
+                        NEW);
+            } catch (IOException expectedWhenKilled) {
+                assertTrue(DyingFileSystem.dead(), expectedWhenKilled.toString());
+            }
+            boolean died = DyingFileSystem.dead();
+            List<String> changes = DyingFileSystem.disarm();
+            String where = "killed before change " + k + " of " + changes;
+            assertSeenWhole(reader, oldSha, where, died);
 
-                // The re-run: this fingerprint's commit, then the driver's clean-up after its stage.
-                reader.commit("en", "rerun", AdapterStoreTest.adapter(2), "base", json("{}"), NEW);
-                reader.removeAbandoned();
-                assertTrue(reader.isCommitted("en", NEW), where);
-                assertEquals(List.of("en"), names(reader.fs(), new Path(out, "adapters")), where);
-                assertEquals(List.of(AdapterStore.MARKER, AdapterStore.CONFIG_JSON, "adapter_model.safetensors",
-                        AdapterStore.TRAINING_JSON), names(reader.fs(), reader.dir("en")), where);
-                assertIdentityMatchesMarker(reader, where);
-                if (!died) {
-                    points = Math.max(points, changes);
-                    break;
-                }
+            // The re-run: this fingerprint's commit, then the driver's clean-up after its stage.
+            reader.commit("en", "rerun", AdapterStoreTest.adapter(2), "base", json("{}"), NEW);
+            reader.removeAbandoned();
+            assertTrue(reader.isCommitted("en", NEW), where);
+            assertEquals(List.of("en"), names(reader.fs(), new Path(out, "adapters")), where);
+            assertEquals(List.of(AdapterStore.MARKER, AdapterStore.CONFIG_JSON, "adapter_model.safetensors",
+                    AdapterStore.TRAINING_JSON), names(reader.fs(), reader.dir("en")), where);
+            assertIdentityMatchesMarker(reader, where);
+            if (!died) {
+                return changes;
             }
         }
-        return points;
     }
 
     /** What a reader sees after the kill: nothing, a leftover of ours, or a whole adapter (old or new). */
