@@ -52,8 +52,11 @@ public final class SparkTrainJob {
     private SparkTrainJob() {
     }
 
-    /** What the run did; {@code failed} adapters make the command exit with status 3. */
-    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest) {
+    /**
+     * What the run did; {@code failed} adapters make the command exit with status 3. {@code outUri} is {@code --out}
+     * qualified (a path without a scheme resolved against {@code fs.defaultFS}), where everything was written.
+     */
+    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri) {
     }
 
     public static Summary run(SparkSession spark, TrainRequest r, PrintStream out) throws IOException {
@@ -72,6 +75,8 @@ public final class SparkTrainJob {
             throw new IllegalArgumentException("Invalid --seq " + template.seqLen() + ": the base model has "
                     + config.maxPositions() + " positions (" + config.positionLimit() + ")");
         }
+        // Before anything runs or is written: a job that cannot fit its executors fails now, with the numbers.
+        MemoryEstimate.of(config, lora.resolve(config), template, sc.getConf()).check();
         probeOutput(r.out(), conf);
 
         String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
@@ -217,7 +222,7 @@ public final class SparkTrainJob {
                 failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
             }
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
-                    manifest);
+                    manifest, outUri);
         }
     }
 

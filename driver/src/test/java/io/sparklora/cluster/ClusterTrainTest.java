@@ -96,16 +96,31 @@ class ClusterTrainTest {
         LeftoverSpark.stop();
     }
 
+    /**
+     * HDFS as the default file system ({@code fs.defaultFS}, as on a YARN cluster): {@code --data} and {@code --out}
+     * without a scheme are HDFS paths relative to the HDFS home directory ({@code /user/<name>}); the adapters, the
+     * manifest and the report all go there, and the summary names the qualified output.
+     */
     @Test
-    void trainWritesAdaptersToHdfs() throws Exception {
+    void trainWithHdfsAsTheDefaultFileSystemResolvesSchemeLessPathsThere() throws Exception {
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
-            URI dataUri = hdfs.uri("data/rows.jsonl");
-            put(dataUri, hdfs.configuration(), data);
-            URI out = hdfs.uri("runs/four-keys");
-            CliCapture.Run run = CliCapture.run(Map.of("spark.hadoop.dfs.replication", "1"),
-                    trainArgs("local[2]", dataUri, out).toArray(String[]::new));
+            URI home = hdfs.uri("user/" + System.getProperty("user.name") + "/");
+            put(home.resolve("data/rows.jsonl"), hdfs.configuration(), data);
+            List<String> args = new ArrayList<>(trainArgs("local[2]", URI.create("data/rows.jsonl"),
+                    URI.create("runs/four-keys")));
+            args.set(args.indexOf("--model") + 1, model.toUri().toString()); // the base stays on local disk
+            CliCapture.Run run = CliCapture.run(Map.of("spark.hadoop.dfs.replication", "1",
+                    "spark.hadoop.fs.defaultFS", hdfs.uri().toString()), args.toArray(String[]::new));
             assertEquals(0, run.status(), run.err());
+            URI out = home.resolve("runs/four-keys");
             verifyAgainstReference(out, hdfs.configuration());
+            assertTrue(run.out().contains("Manifest: " + out.toString().replaceFirst("/$", "") + "/manifest.json"),
+                    run.out());
+            try (FileSystem fs = FileSystem.newInstance(out, hdfs.configuration())) {
+                assertTrue(fs.exists(new org.apache.hadoop.fs.Path(out.toString(), "report/index.html")),
+                        "the report is on HDFS next to the manifest");
+            }
+            assertTrue(Files.notExists(Path.of("runs", "four-keys")), "nothing went to the local working directory");
         }
     }
 
