@@ -42,8 +42,8 @@ class ClusterFaultTest {
 
     /**
      * Attempt 0 of every adapter pauses after step 4 (its checkpoint is at step 3); the first executor to pause is
-     * killed with SIGKILL. Its adapter's next attempt resumes from step 3 and replays step 4 on another executor;
-     * the job finishes and every adapter's weights are the reference's bytes.
+     * killed with SIGKILL. Its adapter's next attempt resumes from step 3 and replays step 4 on a surviving or
+     * relaunched executor; the job finishes and every adapter's weights are the reference's bytes.
      */
     @Test
     void anExecutorKilledBetweenTwoCheckpointsIsReplayedToTheSameAdapters() throws Exception {

@@ -63,7 +63,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /**
      * Starts a Master and {@code workers} Workers with {@code coresPerWorker} cores and {@code workerMemory} (e.g.
-     * {@code "1g"}) each, on 127.0.0.1, and waits until all Workers are registered.
+     * {@code "1g"}) each, the Master on 127.0.0.1 and Worker i on 127.0.0.(i + 1), and waits until all Workers are
+     * registered.
      */
     public static StandaloneCluster start(Path workDir, int workers, int coresPerWorker, String workerMemory)
             throws IOException, InterruptedException {
