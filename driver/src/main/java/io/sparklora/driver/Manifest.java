@@ -205,7 +205,7 @@ public final class Manifest {
         }
     }
 
-    private static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
+    static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
         ObjectNode o = a.putObject("fingerprint");
         o.put("base_model", f.baseModel());
         o.put("settings", f.settings());

@@ -226,7 +226,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static double leaseTimeoutSeconds(SparkSession spark) {
+    static double leaseTimeoutSeconds(SparkSession spark) {
         String v = spark.conf().get(LEASE_TIMEOUT, String.valueOf(OutputLease.DEFAULT_TIMEOUT_SECONDS));
         try {
             return Double.parseDouble(v);
@@ -235,7 +235,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -324,7 +324,7 @@ public final class SparkTrainJob {
     }
 
     /** Marks {@code <out>} as a spark-lora output (before anything else is written there); kept when present. */
-    private static void markOutput(FileSystem fs, String outUri) throws IOException {
+    static void markOutput(FileSystem fs, String outUri) throws IOException {
         Path owner = new Path(outUri, OWNER_FILE);
         if (!fs.exists(owner)) {
             try (OutputStream o = fs.create(owner, true)) {
