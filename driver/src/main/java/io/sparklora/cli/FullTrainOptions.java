@@ -34,7 +34,7 @@ final class FullTrainOptions {
             SparkTrainJob.Summary summary = FullTrainJob.run(s.spark(), request, System.out);
             System.out.println("Trained " + summary.trained() + " model(s); " + summary.existing()
                     + " already complete; " + summary.failed() + " failed; " + summary.skipped()
-                    + " key(s) skipped. Manifest: " + request.out() + "/manifest.json");
+                    + " key(s) skipped. Manifest: " + summary.outUri() + "/manifest.json");
             return summary.failed() > 0 ? TrainCommand.SOME_FAILED : 0;
         }
     }

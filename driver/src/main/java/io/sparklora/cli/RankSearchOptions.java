@@ -52,7 +52,7 @@ final class RankSearchOptions {
             SparkTrainJob.Summary summary = RankSearchJob.run(s.spark(), request, search, System.out);
             System.out.println("Searched the rank of " + (summary.trained() + summary.existing() + summary.failed())
                     + " adapter(s): " + summary.trained() + " published, " + summary.existing() + " already there; "
-                    + summary.failed() + " failed; " + summary.skipped() + " key(s) skipped. Manifest: " + out
+                    + summary.failed() + " failed; " + summary.skipped() + " key(s) skipped. Manifest: " + summary.outUri()
                     + "/manifest.json");
             Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
             RankSearchJob.writeTable(out, s.spark().sparkContext().hadoopConfiguration());

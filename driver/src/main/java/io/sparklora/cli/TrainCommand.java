@@ -168,8 +168,8 @@ final class TrainCommand implements Callable<Integer> {
             SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
                     + " already complete; " + summary.failed() + " failed; " + summary.skipped()
-                    + " key(s) skipped. Manifest: " + out + "/manifest.json");
-            Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
+                    + " key(s) skipped. Manifest: " + summary.outUri() + "/manifest.json");
+            Reports.render(summary.outUri(), null, s.spark().sparkContext().hadoopConfiguration(), System.out);
             return summary.failed() > 0 ? SOME_FAILED : 0;
         }
     }

@@ -36,7 +36,7 @@ import org.apache.hadoop.fs.Path;
  * another fingerprint is first moved aside to {@code _replaced-<name>-<attempt>} and deleted after. On object stores
  * (see {@link ObjectStores}) a rename is a copy, so the attempt removes the old marker first (the adapter is then
  * uncommitted, never half-new), writes {@value #WRITING} (so the directory is known to be ours), the files at their
- * final keys, and the marker last. A late or duplicate attempt that finds the marker of its own fingerprint changes
+ * final keys, removes {@value #WRITING} and writes the marker last. A late or duplicate attempt that finds the marker of its own fingerprint changes
  * nothing.
  */
 public final class AdapterStore {
@@ -48,6 +48,8 @@ public final class AdapterStore {
     public static final String WRITING = "_writing.json";
     public static final List<String> IDENTITY_FILES = List.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE);
     public static final int MARKER_FORMAT_VERSION = 1;
+    private static final String TMP_PREFIX = "_tmp-";
+    private static final String REPLACED_PREFIX = "_replaced-";
     private static final Set<String> OURS = Set.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE, TRAINING_JSON, MARKER,
             WRITING);
 
@@ -155,11 +157,10 @@ public final class AdapterStore {
             fs.delete(new Path(target, MARKER), false);
             writeFile(new Path(target, WRITING), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             writeAll(target, files, trainingJson, marker);
-            fs.delete(new Path(target, WRITING), false);
             return true;
         }
-        Path tmp = new Path(adapters, "_tmp-" + name + "-" + attemptId);
-        Path aside = new Path(adapters, "_replaced-" + name + "-" + attemptId);
+        Path tmp = new Path(adapters, TMP_PREFIX + name + "-" + attemptId);
+        Path aside = new Path(adapters, REPLACED_PREFIX + name + "-" + attemptId);
         fs.delete(tmp, true);
         try {
             writeAll(tmp, files, trainingJson, marker);
@@ -205,13 +206,38 @@ public final class AdapterStore {
         return files;
     }
 
-    /** The weights, the PEFT config, training.json, then the marker: a reader trusts nothing before the last. */
+    /**
+     * The weights, the PEFT config, training.json, then the marker: a reader trusts nothing before the last. On an
+     * object store {@value #WRITING} goes just before the marker, once training.json marks the directory as ours: a
+     * process killed at any point leaves a directory of ours, and a committed one never holds {@value #WRITING}.
+     */
     private void writeAll(Path dir, Map<String, byte[]> files, byte[] trainingJson, byte[] marker) throws IOException {
         fs.mkdirs(dir);
         writeFile(new Path(dir, PeftAdapters.WEIGHTS_FILE), files.get(PeftAdapters.WEIGHTS_FILE));
         writeFile(new Path(dir, CONFIG_JSON), files.get(CONFIG_JSON));
         writeFile(new Path(dir, TRAINING_JSON), trainingJson);
+        Path writing = new Path(dir, WRITING);
+        if (fs.exists(writing)) {
+            fs.delete(writing, false);
+        }
         writeFile(new Path(dir, MARKER), marker);
+    }
+
+    /**
+     * Deletes what killed attempts left in {@code adapters/}: their commit directories ({@code _tmp-*}) and adapters
+     * they had moved aside to replace ({@code _replaced-*}, of another fingerprint: an attempt killed between its two
+     * renames). Only once no attempt of this job runs any more: after the training stage, under the job's lease.
+     */
+    public void removeAbandoned() throws IOException {
+        if (!fs.exists(adapters)) {
+            return;
+        }
+        for (FileStatus f : fs.listStatus(adapters)) {
+            String n = f.getPath().getName();
+            if (f.isDirectory() && (n.startsWith(TMP_PREFIX) || n.startsWith(REPLACED_PREFIX))) {
+                fs.delete(f.getPath(), true);
+            }
+        }
     }
 
     static byte[] markerJson(String name, Fingerprint f, Map<String, byte[]> files) throws IOException {

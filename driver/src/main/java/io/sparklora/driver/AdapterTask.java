@@ -8,6 +8,7 @@ import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.job.TrainerCheckpoint;
+import io.sparklora.job.TrainingStoppedException;
 import io.sparklora.job.WindowPacker;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
@@ -24,6 +25,8 @@ import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
@@ -38,6 +41,7 @@ import scala.Tuple2;
  */
 public final class AdapterTask implements Serializable {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger("io.sparklora.progress");
     /** Checkpoints of unfinished adapters, under the output directory. */
     public static final String CHECKPOINTS = "_checkpoints";
     private final Broadcast<BroadcastModel> base; // null under --base-on-executors
@@ -54,6 +58,8 @@ public final class AdapterTask implements Serializable {
         AdapterPlan plan = job.plans().get(index);
         TaskContext ctx = TaskContext.get();
         int attempt = ctx == null ? 0 : ctx.attemptNumber();
+        // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
+        boolean firstAttempt = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
         String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
                 : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
         AdapterStore store = new AdapterStore(job.outUri(), conf.get());
@@ -86,8 +92,7 @@ public final class AdapterTask implements Serializable {
                 @Override
                 public void onStep(StepReport report) {
                     log.onStep(report);
-                    injectFailure(plan.name(), report.step(), attempt);
-                    poison(plan.name(), report.step(), trained);
+                    job.hooks().afterStep(plan.name(), report.step(), firstAttempt, trained);
                 }
 
                 @Override
@@ -96,6 +101,10 @@ public final class AdapterTask implements Serializable {
                 }
             });
             result = trainer.run();
+        } catch (TrainingStoppedException e) {
+            // Spark logs a killed task's end without its exception: say here where this attempt stopped.
+            LOG.warn("{} (attempt {})", e.getMessage(), attemptId);
+            throw e;
         } catch (IllegalArgumentException | IllegalStateException e) {
             // This adapter's own data or numerics (rows the packer refuses, a NaN loss): every attempt would fail the
             // same way. Report it, leave nothing of it, and let the other adapters commit.
@@ -141,27 +150,5 @@ public final class AdapterTask implements Serializable {
         PackedData data = new WindowPacker(tokenizer, spec.seqLen()).packEncoded(spec.adapterName(),
                 usable.stream().map(encoded::get).iterator(), spec.heldOutFraction(), spec.seed());
         return new Packed(data, tooShort);
-    }
-
-    /** The test hook of {@link TrainJobSpec#failAtStep}: fails attempt 0 of one adapter after a given step. */
-    private void injectFailure(String adapter, int step, int attempt) {
-        if (job.failAtStep() == null || attempt != 0) {
-            return;
-        }
-        int colon = job.failAtStep().lastIndexOf(':');
-        if (job.failAtStep().substring(0, colon).equals(adapter)
-                && Integer.parseInt(job.failAtStep().substring(colon + 1)) == step) {
-            throw new java.io.UncheckedIOException(new IOException("Injected transient failure of adapter " + adapter
-                    + " after step " + step + " (attempt 0)"));
-        }
-    }
-
-    /** The test hook of {@link TrainJobSpec#poisonAtStep}: NaN weights after a step, in every attempt. */
-    private void poison(String adapter, int step, LoraAdapter weights) {
-        String hook = job.poisonAtStep();
-        if (hook != null && hook.substring(0, hook.lastIndexOf(':')).equals(adapter)
-                && Integer.parseInt(hook.substring(hook.lastIndexOf(':') + 1)) == step) {
-            weights.parameters().forEach(p -> p.value().fill(Float.NaN));
-        }
     }
 }

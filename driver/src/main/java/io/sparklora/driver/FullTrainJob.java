@@ -66,7 +66,7 @@ public final class FullTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), null, null, List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
+                    r.progressSeconds(), TestHooks.NONE, List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
                     System.getProperty("java.version")));
             TunedModelStore store = new TunedModelStore(outUri, conf);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
@@ -111,7 +111,7 @@ public final class FullTrainJob {
                 failed += m.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
             }
             return new SparkTrainJob.Summary(trained, plan.adapters().size() - trained - failed,
-                    plan.skipped().size(), failed, manifest);
+                    plan.skipped().size(), failed, manifest, outUri);
         }
     }
 
@@ -119,7 +119,7 @@ public final class FullTrainJob {
                                    List<AdapterPlan> toTrain, TunedModelStore store, Map<String, Fingerprint> planned,
                                    Map<String, Manifest.Status> status) throws IOException {
         TrainJobSpec stage = new TrainJobSpec(job.template(), toTrain, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), null, null, job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions());
         Broadcast<BroadcastModel> broadcast = null;
         if (!r.baseOnExecutors()) {
             BaseModel base = ModelStore.load(job.baseModelUri(), sc.hadoopConfiguration());

@@ -128,7 +128,7 @@ public final class RankSearchJob {
             int existing = (int) status.values().stream().filter(st -> st.status().equals(Manifest.Status.EXISTING))
                     .count();
             return new SparkTrainJob.Summary(status.size() - failed - existing, existing, plan.skipped().size(),
-                    failed, manifest);
+                    failed, manifest, outUri);
         }
     }
 
@@ -170,7 +170,7 @@ public final class RankSearchJob {
                                       LoraConfig lora, int rank, List<AdapterPlan> plans, String outUri,
                                       SparkSession spark) {
         return new TrainJobSpec(TrainJobSpecs.withLora(template, lora.withRank(rank)), plans, roundUri(outUri, rank),
-                model.uri(), baseSha, model.tokenizer(), r.progressSeconds(), null, null,
+                model.uri(), baseSha, model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
                 List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version")));
     }
 

@@ -44,14 +44,19 @@ public final class SparkTrainJob {
     public static final String OWNER_FILE = "_spark_lora.json";
     /** Spark conf key of the deterministic NaN test hook ({@code <adapter>:<step>}). */
     public static final String POISON_AT_STEP = "spark.sparklora.test.poisonAtStep";
+    /** Spark conf key of the straggler test hook ({@code <adapter>:<step>:<millis>}, see {@link TestHooks}). */
+    public static final String SLOW_AFTER_STEP = "spark.sparklora.test.slowAfterStep";
     /** Spark conf key: seconds of missed renewals after which the lease on {@code --out} expires (default 60). */
     public static final String LEASE_TIMEOUT = "spark.sparklora.lease.timeoutSeconds";
 
     private SparkTrainJob() {
     }
 
-    /** What the run did; {@code failed} adapters make the command exit with status 3. */
-    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest) {
+    /**
+     * What the run did; {@code failed} adapters make the command exit with status 3. {@code outUri} is {@code --out}
+     * qualified (a path without a scheme resolved against {@code fs.defaultFS}), where everything was written.
+     */
+    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri) {
     }
 
     public static Summary run(SparkSession spark, TrainRequest r, PrintStream out) throws IOException {
@@ -70,6 +75,8 @@ public final class SparkTrainJob {
             throw new IllegalArgumentException("Invalid --seq " + template.seqLen() + ": the base model has "
                     + config.maxPositions() + " positions (" + config.positionLimit() + ")");
         }
+        // Before anything runs or is written: a job that cannot fit its executors fails now, with the numbers.
+        MemoryEstimate.of(config, lora.resolve(config), template, sc.getConf()).check();
         probeOutput(r.out(), conf);
 
         String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
@@ -85,7 +92,7 @@ public final class SparkTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), spark.conf().get(FAIL_AT_STEP, null), spark.conf().get(POISON_AT_STEP, null),
+                    r.progressSeconds(), TestHooks.of(spark),
                     List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
                             System.getProperty("java.version")));
 
@@ -158,7 +165,7 @@ public final class SparkTrainJob {
             long t1 = System.nanoTime();
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                        job.progressSeconds(), job.failAtStep(), job.poisonAtStep(), job.versions());
+                        job.progressSeconds(), job.hooks(), job.versions());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
                     BaseModel base = ModelStore.load(baseUri, conf);
@@ -196,6 +203,7 @@ public final class SparkTrainJob {
                 }
                 cleanUp(store, outUri, status);
             }
+            store.removeAbandoned(); // also when nothing trained: a run killed after its last rename left them
             long t2 = System.nanoTime();
             ObjectNode router = RouterFit.afterTraining(sc, data, r.data(), plan.adapters(), status, template,
                     model.tokenizer(), outUri, out);
@@ -216,7 +224,7 @@ public final class SparkTrainJob {
                 failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
             }
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
-                    manifest);
+                    manifest, outUri);
         }
     }
 
@@ -239,7 +247,7 @@ public final class SparkTrainJob {
 
     /**
      * After the stage: the checkpoints of committed adapters and of deterministic failures go (a transient failure
-     * keeps its own to resume from), and so do temporary commit directories; {@code _checkpoints} when empty.
+     * keeps its own to resume from); {@code _checkpoints} when empty.
      */
     private static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
             throws IOException {
@@ -259,14 +267,6 @@ public final class SparkTrainJob {
         });
         if (fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
-        }
-        Path adapters = new Path(outUri, "adapters");
-        if (fs.exists(adapters)) {
-            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(adapters)) {
-                if (f.isDirectory() && f.getPath().getName().startsWith("_tmp-")) {
-                    fs.delete(f.getPath(), true); // an attempt's own commit directory, left by a killed attempt
-                }
-            }
         }
     }
 

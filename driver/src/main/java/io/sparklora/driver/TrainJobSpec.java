@@ -17,15 +17,12 @@ import java.util.List;
  * @param baseModelSha256 the base model's directory hash, recorded in training.json
  * @param tokenizer     the tokenizer
  * @param progressSeconds seconds between two progress lines of one adapter
- * @param failAtStep    test hook: {@code <adapter>:<step>} makes attempt 0 of that adapter's task fail after that step;
- *                      null normally
- * @param poisonAtStep  test hook: {@code <adapter>:<step>} sets that adapter's weights to NaN after that step in every
- *                      attempt (a deterministic NaN loss); null normally
+ * @param hooks         fault-injection hooks for tests ({@link TestHooks#NONE} normally)
  * @param versions      spark-lora, Spark and Java versions for training.json
  */
 public record TrainJobSpec(TrainSpec template, List<AdapterPlan> plans, String outUri, String baseModelUri,
-                           String baseModelSha256, TokenizerSpec tokenizer, double progressSeconds, String failAtStep,
-                           String poisonAtStep, List<String> versions) implements Serializable {
+                           String baseModelSha256, TokenizerSpec tokenizer, double progressSeconds, TestHooks hooks,
+                           List<String> versions) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public TrainJobSpec {

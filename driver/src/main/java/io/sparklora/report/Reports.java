@@ -33,7 +33,10 @@ public final class Reports {
      * @param conf    Hadoop configuration for non-local URIs (S3A credentials, HDFS address)
      * @param log     where to say what was written
      */
-    public static void render(String outUri, String evalUri, Configuration conf, PrintStream log) throws IOException {
+    public static void render(String out, String evalPath, Configuration conf, PrintStream log)
+            throws IOException {
+        String outUri = qualified(out, conf);
+        String evalUri = evalPath == null ? null : qualified(evalPath, conf);
         Path local = localPath(outUri);
         if (local != null) {
             EvalMatrix eval = evalUri != null ? readEval(evalUri, conf) : ReportWriter.previousEval(local);
@@ -116,12 +119,27 @@ public final class Reports {
         }
     }
 
-    /** The local path of a plain path or a {@code file:} URI; null for any other scheme. */
-    static Path localPath(String uri) {
+    /**
+     * A path without a scheme resolved as Hadoop resolves it (against {@code fs.defaultFS} and the working
+     * directory): on a cluster whose default file system is HDFS, {@code runs/x} is on HDFS, as train wrote it.
+     */
+    static String qualified(String path, Configuration conf) throws IOException {
+        if (hasScheme(path)) {
+            return path;
+        }
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+        return p.getFileSystem(conf).makeQualified(p).toString();
+    }
+
+    private static boolean hasScheme(String uri) {
         int colon = uri.indexOf(':');
         int slash = uri.indexOf('/');
-        boolean hasScheme = colon > 1 && (slash < 0 || colon < slash);
-        if (!hasScheme) {
+        return colon > 1 && (slash < 0 || colon < slash);
+    }
+
+    /** The local path of a plain path or a {@code file:} URI; null for any other scheme. */
+    static Path localPath(String uri) {
+        if (!hasScheme(uri)) {
             return Path.of(uri);
         }
         URI u = URI.create(uri);

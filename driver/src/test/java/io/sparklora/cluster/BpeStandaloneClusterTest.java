@@ -54,22 +54,22 @@ class BpeStandaloneClusterTest {
         Path data = Files.write(tmp.resolve("rows.jsonl"), lines);
         Path out = tmp.resolve("out");
         int driverLoads = TokenizerSpec.loads();
-        try (StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
-            CliCapture.Run run = CliCapture.run(cluster.sparkSettings(), "train", "--model", model.toString(),
-                    "--data", data.toString(), "--prompt-column", "prompt", "--completion-column", "completion",
-                    "--partition-by", "k", "--rank", "2", "--steps", "3", "--batch", "2", "--seq", "16", "--out",
-                    out.toString(), "--master", cluster.masterUrl());
-            assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
-            assertEquals(driverLoads, TokenizerSpec.loads(), "the driver built no tokenizer");
-            int executorsThatLoaded = 0;
-            for (Path log : cluster.executorLogs()) {
-                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
-                long loads = text.lines().filter(l -> l.contains("Loaded tokenizer.json (50257 ids")).count();
-                assertTrue(loads <= 1, "one load per executor: " + log);
-                executorsThatLoaded += (int) loads;
-            }
-            assertTrue(executorsThatLoaded >= 1, "an executor loaded the tokenizer\n" + cluster.logTails());
+        StandaloneCluster cluster = SharedCluster.get();
+        List<Path> earlierLogs = cluster.executorLogs();
+        CliCapture.Run run = CliCapture.run(cluster.sparkSettings(), "train", "--model", model.toString(),
+                "--data", data.toString(), "--prompt-column", "prompt", "--completion-column", "completion",
+                "--partition-by", "k", "--rank", "2", "--steps", "3", "--batch", "2", "--seq", "16", "--out",
+                out.toString(), "--master", cluster.masterUrl());
+        assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
+        assertEquals(driverLoads, TokenizerSpec.loads(), "the driver built no tokenizer");
+        int executorsThatLoaded = 0;
+        for (Path log : cluster.executorLogsAfter(earlierLogs)) {
+            String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+            long loads = text.lines().filter(l -> l.contains("Loaded tokenizer.json (50257 ids")).count();
+            assertTrue(loads <= 1, "one load per executor: " + log);
+            executorsThatLoaded += (int) loads;
         }
+        assertTrue(executorsThatLoaded >= 1, "an executor loaded the tokenizer\n" + cluster.logTails());
         try (HfTokenizer gpt2 = HfTokenizer.load(model.resolve("tokenizer.json"))) {
             for (int k = 0; k < 2; k++) {
                 long tokens = 0;

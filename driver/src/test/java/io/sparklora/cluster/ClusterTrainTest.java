@@ -8,7 +8,6 @@ import io.sparklora.model.Checkpoints;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -35,12 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class ClusterTrainTest {
-    static final Set<String> KEYS = Set.of("alpha", "beta", "gamma", "delta");
-    static final int RANK = 4;
-    static final int STEPS = 6;
+    static final Set<String> KEYS = FourKeys.KEYS;
+    static final int RANK = FourKeys.RANK;
+    static final int STEPS = FourKeys.STEPS;
 
-    @TempDir
-    static Path shared;
     static Path model;
     static ModelConfig config;
     static byte[] data;
@@ -51,22 +47,11 @@ class ClusterTrainTest {
 
     @BeforeAll
     static void modelAndData() throws Exception {
-        model = shared.resolve("model");
-        CliCapture.Run init = CliCapture.run(Map.of(), "init-model", "--family", "llama", "--dim", "32",
-                "--layers", "2", "--heads", "4",
-                "--kv-heads", "2", "--ffn", "64", "--vocab", "256", "--max-seq", "64", "--seed", "11",
-                "--out", model.toString());
-        assertEquals(0, init.status(), init.err());
-        config = Checkpoints.readConfig(model);
-        data = jsonl();
-        Path rows = Files.write(shared.resolve("rows.jsonl"), data);
-        Path out = shared.resolve("reference");
-        LeftoverSpark.stop();
-        CliCapture.Run run = CliCapture.run(Map.of(), trainArgs("local[2]", rows.toUri(), out.toUri())
-                .toArray(String[]::new));
-        assertEquals(0, run.status(), run.err());
-        reference = TrainOutputCheck.verify(out.toUri(), new Configuration(), config, KEYS, RANK, STEPS,
-                shared.resolve("reference-read-back"));
+        FourKeys job = FourKeys.get();
+        model = job.model();
+        config = job.config();
+        data = job.data();
+        reference = job.reference();
     }
 
     /** Checks the output of a run at {@code out} and that its adapters are those of the reference run. */
@@ -80,6 +65,11 @@ class ClusterTrainTest {
      * bytes as in the local reference run, whatever the store, the executors or where the base came from.
      */
     static void assertSameAdaptersAsReference(JsonNode manifest) {
+        assertSameAdapters(reference, manifest);
+    }
+
+    /** Every adapter of {@code manifest} has the weights (sha256 of the file) of its namesake in {@code reference}. */
+    static void assertSameAdapters(JsonNode reference, JsonNode manifest) {
         for (JsonNode a : manifest.path("adapters")) {
             String name = a.path("name").asText();
             JsonNode expected = null;
@@ -94,32 +84,9 @@ class ClusterTrainTest {
         }
     }
 
-    /** Four keys, each with its own vocabulary of phrases, 24 rows each. */
-    static byte[] jsonl() {
-        Map<String, String[]> words = new TreeMap<>(Map.of(
-                "alpha", new String[] {"apple", "amber", "arrow", "atlas"},
-                "beta", new String[] {"bread", "brick", "bison", "brass"},
-                "gamma", new String[] {"grape", "gravel", "goose", "glass"},
-                "delta", new String[] {"dune", "dragon", "dozen", "drum"}));
-        StringBuilder out = new StringBuilder();
-        for (int row = 0; row < 24; row++) {
-            for (Map.Entry<String, String[]> e : words.entrySet()) {
-                String[] w = e.getValue();
-                String text = w[row % 4] + " and " + w[(row + 1) % 4] + " then " + w[(row + 2) % 4] + " with "
-                        + w[(row * 3 + 1) % 4] + ".";
-                out.append("{\"topic\": \"").append(e.getKey()).append("\", \"text\": \"").append(text)
-                        .append("\"}\n");
-            }
-        }
-        return out.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
     /** train's arguments for data at {@code dataUri} and output at {@code outUri}. */
     static List<String> trainArgs(String master, URI dataUri, URI outUri) {
-        return List.of("train", "--model", model.toString(), "--data", dataUri.toString(), "--format", "jsonl",
-                "--partition-by", "topic", "--rank", String.valueOf(RANK), "--steps", String.valueOf(STEPS),
-                "--batch", "2", "--seq", "32", "--lr", "1e-2", "--checkpoint-every", "3", "--seed", "5",
-                "--out", outUri.toString(), "--master", master);
+        return FourKeys.get().trainArgs(master, dataUri, outUri);
     }
 
     @BeforeEach
@@ -127,16 +94,31 @@ class ClusterTrainTest {
         LeftoverSpark.stop();
     }
 
+    /**
+     * HDFS as the default file system ({@code fs.defaultFS}, as on a YARN cluster): {@code --data} and {@code --out}
+     * without a scheme are HDFS paths relative to the HDFS home directory ({@code /user/<name>}); the adapters, the
+     * manifest and the report all go there, and the summary names the qualified output.
+     */
     @Test
-    void trainWritesAdaptersToHdfs() throws Exception {
+    void trainWithHdfsAsTheDefaultFileSystemResolvesSchemeLessPathsThere() throws Exception {
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
-            URI dataUri = hdfs.uri("data/rows.jsonl");
-            put(dataUri, hdfs.configuration(), data);
-            URI out = hdfs.uri("runs/four-keys");
-            CliCapture.Run run = CliCapture.run(Map.of("spark.hadoop.dfs.replication", "1"),
-                    trainArgs("local[2]", dataUri, out).toArray(String[]::new));
+            URI home = hdfs.uri("user/" + System.getProperty("user.name") + "/");
+            put(home.resolve("data/rows.jsonl"), hdfs.configuration(), data);
+            List<String> args = new ArrayList<>(trainArgs("local[2]", URI.create("data/rows.jsonl"),
+                    URI.create("runs/four-keys")));
+            args.set(args.indexOf("--model") + 1, model.toUri().toString()); // the base stays on local disk
+            CliCapture.Run run = CliCapture.run(Map.of("spark.hadoop.dfs.replication", "1",
+                    "spark.hadoop.fs.defaultFS", hdfs.uri().toString()), args.toArray(String[]::new));
             assertEquals(0, run.status(), run.err());
+            URI out = home.resolve("runs/four-keys");
             verifyAgainstReference(out, hdfs.configuration());
+            assertTrue(run.out().contains("Manifest: " + out.toString().replaceFirst("/$", "") + "/manifest.json"),
+                    run.out());
+            try (FileSystem fs = FileSystem.newInstance(out, hdfs.configuration())) {
+                assertTrue(fs.exists(new org.apache.hadoop.fs.Path(out.toString(), "report/index.html")),
+                        "the report is on HDFS next to the manifest");
+            }
+            assertTrue(Files.notExists(Path.of("runs", "four-keys")), "nothing went to the local working directory");
         }
     }
 
@@ -166,8 +148,9 @@ class ClusterTrainTest {
         // Data and adapters on S3: the executors, separate processes, read and commit through s3a with the
         // endpoint and credentials the driver was given (spark.hadoop.*), as on a real cluster with shared storage.
         String bucket = "spark-lora-" + UUID.randomUUID().toString().substring(0, 8);
-        try (S3Endpoint s3 = S3Endpoint.start(bucket);
-                StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
+        StandaloneCluster cluster = SharedCluster.get();
+        List<Path> earlierLogs = cluster.executorLogs();
+        try (S3Endpoint s3 = S3Endpoint.start(bucket)) {
             URI dataUri = s3.uri("data/rows.jsonl");
             put(dataUri, s3.configuration(), data);
             URI out = s3.uri("runs/standalone");
@@ -178,7 +161,7 @@ class ClusterTrainTest {
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
             verifyAgainstReference(out, s3.configuration());
 
-            List<ExecutorLogs> logs = ExecutorLogs.of(cluster, STEPS);
+            List<ExecutorLogs> logs = ExecutorLogs.of(cluster.executorLogsAfter(earlierLogs), STEPS);
             String described = ExecutorLogs.describe(logs);
             assertOneBasePerExecutor(logs, "broadcast-");
             for (ExecutorLogs l : logs) {
@@ -198,8 +181,9 @@ class ClusterTrainTest {
      */
     @Test
     void trainOnStandaloneClusterReadsBaseFromHdfsOncePerExecutor() throws Exception {
-        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"));
-                StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, 1, "1g")) {
+        StandaloneCluster cluster = SharedCluster.get();
+        List<Path> earlierLogs = cluster.executorLogs();
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
             URI modelUri = hdfs.uri("models/tiny-llama");
             for (String f : List.of(Checkpoints.CONFIG, Checkpoints.SAFETENSORS)) {
                 put(hdfs.uri("models/tiny-llama/" + f), hdfs.configuration(), Files.readAllBytes(model.resolve(f)));
@@ -213,7 +197,8 @@ class ClusterTrainTest {
             CliCapture.Run run = CliCapture.run(cluster.sparkSettings(), args.toArray(String[]::new));
             assertEquals(0, run.status(), run.err() + "\n" + cluster.logTails());
             verifyAgainstReference(out, hdfs.configuration());
-            assertOneBasePerExecutor(ExecutorLogs.of(cluster, STEPS), "path-" + modelUri);
+            assertOneBasePerExecutor(ExecutorLogs.of(cluster.executorLogsAfter(earlierLogs), STEPS),
+                    "path-" + modelUri);
         }
     }
 

@@ -20,11 +20,11 @@ record ExecutorLogs(Path log, List<String> builds, List<String> broadcastFetches
     private static final Pattern BUILT = Pattern.compile("Built base model (\\S+) on this executor");
     private static final Pattern FETCHED = Pattern.compile("Started reading broadcast variable (\\d+) ");
 
-    /** One entry per executor log of the cluster; {@code steps} is the adapters' last step. */
-    static List<ExecutorLogs> of(StandaloneCluster cluster, int steps) throws IOException {
+    /** One entry per executor log of {@code logs}; {@code steps} is the adapters' last step. */
+    static List<ExecutorLogs> of(List<Path> logs, int steps) throws IOException {
         Pattern finished = Pattern.compile("adapter (\\S+): step " + steps + "/" + steps + " ");
         List<ExecutorLogs> all = new ArrayList<>();
-        for (Path log : cluster.executorLogs()) {
+        for (Path log : logs) {
             String text = Files.readString(log, StandardCharsets.ISO_8859_1);
             String excerpt = String.join("\n", text.lines().filter(l -> l.contains("base model")
                     || l.contains("broadcast variable") || l.contains("adapter ")).toList());

@@ -63,7 +63,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /**
      * Starts a Master and {@code workers} Workers with {@code coresPerWorker} cores and {@code workerMemory} (e.g.
-     * {@code "1g"}) each, on 127.0.0.1, and waits until all Workers are registered.
+     * {@code "1g"}) each, the Master on 127.0.0.1 and Worker i on 127.0.0.(i + 1), and waits until all Workers are
+     * registered.
      */
     public static StandaloneCluster start(Path workDir, int workers, int coresPerWorker, String workerMemory)
             throws IOException, InterruptedException {
@@ -76,14 +77,17 @@ public final class StandaloneCluster implements AutoCloseable {
             // The daemons run under DieWithParent, so they exit if this JVM dies without running its shutdown hooks.
             Path dieWithParent = TestClassPath.packClass(DieWithParent.class, workDir.resolve("die-with-parent.jar"));
             String distClassPath = classPath.distClassPath();
-            cluster.launch("master", sparkHome, dieWithParent, distClassPath, List.of("org.apache.spark.deploy.master.Master",
+            cluster.launch("master", "127.0.0.1", sparkHome, dieWithParent, distClassPath, List.of("org.apache.spark.deploy.master.Master",
                     "--host", "127.0.0.1", "--port", String.valueOf(cluster.masterPort),
                     "--webui-port", String.valueOf(cluster.masterWebUiPort)));
             for (int i = 0; i < workers; i++) {
                 Path dir = Files.createDirectories(workDir.resolve("worker-" + i));
-                cluster.launch("worker-" + i, sparkHome, dieWithParent, distClassPath, List.of(
+                // Each Worker (and so its executors) on its own loopback address: Spark sees one host per Worker, as
+                // on a real cluster, and so launches speculative copies (never on a host that runs the task already).
+                String host = workerHost(i);
+                cluster.launch("worker-" + i, host, sparkHome, dieWithParent, distClassPath, List.of(
                         "org.apache.spark.deploy.worker.Worker", cluster.masterUrl(),
-                        "--host", "127.0.0.1", "--webui-port", "0", "--cores", String.valueOf(coresPerWorker),
+                        "--host", host, "--webui-port", "0", "--cores", String.valueOf(coresPerWorker),
                         "--memory", workerMemory, "--work-dir", dir.toAbsolutePath().toString()));
             }
             cluster.awaitWorkers(workers);
@@ -134,7 +138,10 @@ public final class StandaloneCluster implements AutoCloseable {
                 .map(ProcessHandle::pid).toList();
     }
 
-    /** The executors' stderr files under the Workers' work directories ({@code app-.../<id>/stderr}). */
+    /**
+     * The executors' stderr files under the Workers' work directories ({@code app-.../<id>/stderr}), of every
+     * application this cluster ran; {@link #executorLogsAfter} narrows them to the applications run since.
+     */
     public List<Path> executorLogs() throws IOException {
         List<Path> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(workDir)) {
@@ -142,6 +149,13 @@ public final class StandaloneCluster implements AutoCloseable {
                     && p.toString().contains("/worker-")).sorted().forEach(found::add);
         }
         return found;
+    }
+
+    /** The executor logs that were not in {@code earlier}: those of the applications (and executors) since. */
+    public List<Path> executorLogsAfter(List<Path> earlier) throws IOException {
+        List<Path> all = new ArrayList<>(executorLogs());
+        all.removeAll(earlier);
+        return all;
     }
 
     /** The last lines of every daemon's log, for failure messages. */
@@ -153,7 +167,12 @@ public final class StandaloneCluster implements AutoCloseable {
         return out.toString();
     }
 
-    private void launch(String name, Path sparkHome, Path dieWithParent, String distClassPath,
+    /** The loopback address of Worker {@code i}: 127.0.0.(i + 1). */
+    static String workerHost(int i) {
+        return "127.0.0." + (i + 1);
+    }
+
+    private void launch(String name, String localIp, Path sparkHome, Path dieWithParent, String distClassPath,
                         List<String> mainAndArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -172,7 +191,7 @@ public final class StandaloneCluster implements AutoCloseable {
         env.put("SPARK_HOME", sparkHome.toAbsolutePath().toString());
         env.put("SPARK_DIST_CLASSPATH", distClassPath);
         env.put("SPARK_SCALA_VERSION", "2.13");
-        env.put("SPARK_LOCAL_IP", "127.0.0.1");
+        env.put("SPARK_LOCAL_IP", localIp);
         env.put("OMP_NUM_THREADS", "1");
         logs.add(log);
         processes.add(pb.start());
