@@ -50,6 +50,8 @@ public final class AdapterStore {
     public static final int MARKER_FORMAT_VERSION = 1;
     private static final Set<String> OURS = Set.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE, TRAINING_JSON, MARKER,
             WRITING);
+    /** Our files and the checksum side files ({@code .<name>.crc}) earlier versions wrote beside them. */
+    static final Set<String> OURS_AND_CHECKSUMS = withChecksums(OURS);
 
     private final FileSystem fs;
     private final Path adapters; // <out>/adapters
@@ -57,7 +59,7 @@ public final class AdapterStore {
 
     public AdapterStore(String outUri, Configuration conf) throws IOException {
         Path out = new Path(outUri);
-        this.fs = out.getFileSystem(conf);
+        this.fs = LocalChecksums.withoutChecksums(out.getFileSystem(conf));
         this.adapters = fs.makeQualified(new Path(out, "adapters"));
         this.conf = conf;
     }
@@ -82,40 +84,63 @@ public final class AdapterStore {
         return new Path(adapters, name);
     }
 
+    /**
+     * The adapters' file system: on {@code file://} the raw local one, which writes no {@code .crc} side file beside
+     * each adapter file (the marker's SHA-256 already guards the identity files).
+     */
     public FileSystem fs() {
         return fs;
     }
 
+    /** The state and markers of every adapter directory, from one recursive listing of {@code adapters/}. */
+    public AdapterListing list() throws IOException {
+        return AdapterListing.of(this);
+    }
+
+    Path adaptersDir() {
+        return adapters;
+    }
+
     public State state(String name) throws IOException {
         Path d = dir(name);
-        if (!fs.exists(d)) {
+        FileStatus[] children;
+        try {
+            if (!fs.getFileStatus(d).isDirectory()) {
+                return State.FOREIGN;
+            }
+            children = fs.listStatus(d);
+        } catch (java.io.FileNotFoundException e) {
             return State.ABSENT;
         }
-        if (!fs.getFileStatus(d).isDirectory()) {
-            return State.FOREIGN;
-        }
         boolean ours = false;
-        for (FileStatus f : fs.listStatus(d)) {
+        for (FileStatus f : children) {
             String n = f.getPath().getName();
-            if (!f.isFile() || !OURS.contains(n)) {
+            if (!f.isFile() || !OURS_AND_CHECKSUMS.contains(n)) {
                 return State.FOREIGN;
             }
             ours |= n.equals(TRAINING_JSON) || n.equals(WRITING) || n.equals(MARKER);
         }
         if (!ours) {
-            return fs.listStatus(d).length == 0 ? State.LEFTOVER : State.FOREIGN; // a PEFT adapter a user put there
+            return children.length == 0 ? State.LEFTOVER : State.FOREIGN; // a PEFT adapter a user put there
         }
         return marker(name) != null ? State.COMMITTED : State.LEFTOVER;
     }
 
     /** The adapter's marker, or null when it has none (or one that does not parse: then it is not committed). */
     public Marker marker(String name) throws IOException {
-        Path m = new Path(dir(name), MARKER);
-        if (!fs.exists(m)) {
+        byte[] bytes;
+        try (InputStream in = fs.open(new Path(dir(name), MARKER))) {
+            bytes = in.readAllBytes();
+        } catch (java.io.FileNotFoundException e) {
             return null;
         }
-        try (InputStream in = fs.open(m)) {
-            JsonNode n = TrainingRecord.JSON.readTree(in);
+        return parseMarker(bytes);
+    }
+
+    /** A marker's content, or null when it does not parse or has another format version. */
+    static Marker parseMarker(byte[] bytes) {
+        try {
+            JsonNode n = TrainingRecord.JSON.readTree(bytes);
             if (n == null || n.path("format_version").asInt(-1) != MARKER_FORMAT_VERSION) {
                 return null;
             }
@@ -151,7 +176,7 @@ public final class AdapterStore {
         byte[] marker = markerJson(name, fingerprint, files);
         Path target = dir(name);
         refuseForeign(name);
-        if (ObjectStores.isObjectStore(fs.getScheme())) {
+        if (ObjectStores.isObjectStore(fs.getUri().getScheme())) {
             fs.delete(new Path(target, MARKER), false);
             writeFile(new Path(target, WRITING), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             writeAll(target, files, trainingJson, marker);
@@ -237,6 +262,12 @@ public final class AdapterStore {
         try (OutputStream out = fs.create(file, true)) {
             out.write(bytes);
         }
+    }
+
+    private static Set<String> withChecksums(Set<String> names) {
+        Set<String> out = new java.util.HashSet<>(names);
+        names.forEach(n -> out.add("." + n + ".crc"));
+        return Set.copyOf(out);
     }
 
     /** Deletes a leftover of ours (never a committed or foreign directory); for a failed adapter's remains. */
