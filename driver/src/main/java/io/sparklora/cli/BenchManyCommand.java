@@ -82,7 +82,7 @@ final class BenchManyCommand implements Callable<Integer> {
             }
         } finally {
             if (!keep) {
-                ManyAdaptersFixture.deleteRecursively(dir);
+                OutputDirs.deleteRecursively(dir);
             }
         }
         return 0;

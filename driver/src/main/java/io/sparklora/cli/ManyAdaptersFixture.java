@@ -7,13 +7,10 @@ import io.sparklora.model.RopeScaling;
 import io.sparklora.util.StrictJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The inputs of {@code bench-many}: a micro LLaMA (dim 64, 2 layers, 4 heads, byte vocabulary, 64 positions) as
@@ -55,18 +52,5 @@ final class ManyAdaptersFixture {
         return new String[] {"--model", model.toString(), "--data", data.toString(), "--partition-by", "key",
             "--rank", "4", "--steps", "1", "--batch", "1", "--seq", "64", "--progress-seconds", "1000",
             "--out", out.toString()};
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 }

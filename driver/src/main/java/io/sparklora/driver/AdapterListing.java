@@ -9,15 +9,18 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
+import io.sparklora.storage.ObjectStores;
+import java.util.ArrayList;
+import java.util.Iterator;
+import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * What {@code <out>/adapters/} holds, from one listing of the directory and one recursive listing of its files (one
  * paginated LIST on an object store) instead of five or six probes per adapter: the driver plans thousands of adapters
  * from it, and reads a marker only where the listing shows one. Per directory it keeps a bit per file name spark-lora
- * writes and whether anything else is there, so it stays small for 100,000 adapters. The listing is a snapshot: an
- * empty directory nested inside an adapter directory is not seen (a recursive listing returns files only).
+ * writes and whether anything else is there, so it stays small for 100,000 adapters. The listing is a snapshot; on an
+ * object store an empty "directory" nested in an adapter's prefix is not seen (a recursive listing returns files).
  */
 public final class AdapterListing {
     private static final List<String> NAMES = List.copyOf(AdapterStore.OURS_AND_CHECKSUMS);
@@ -56,7 +59,7 @@ public final class AdapterListing {
             }
         }
         String root = store.adaptersDir().toUri().getPath() + "/";
-        RemoteIterator<LocatedFileStatus> all = fs.listFiles(store.adaptersDir(), true);
+        RemoteIterator<? extends FileStatus> all = filesBelow(fs, store, top);
         while (all.hasNext()) {
             String path = all.next().getPath().toUri().getPath();
             if (!path.startsWith(root)) {
@@ -70,6 +73,41 @@ public final class AdapterListing {
             dirs.merge(parts[0], bit >= 0 ? 1 << bit : FOREIGN_BIT, (a, b) -> a | b);
         }
         return new AdapterListing(store, dirs, files);
+    }
+
+    /**
+     * Every file below {@code adapters/} and every entry of its directories. On an object store one recursive
+     * listing (a paginated LIST of the prefix); elsewhere one listing per adapter directory, because a recursive
+     * listing returns {@code LocatedFileStatus}es, whose permissions the local file system reads by starting a
+     * process per file (40 s for 800 files here), and on HDFS it lists each directory anyway.
+     */
+    private static RemoteIterator<? extends FileStatus> filesBelow(FileSystem fs, AdapterStore store,
+                                                                   FileStatus[] top) throws IOException {
+        if (ObjectStores.isObjectStore(fs.getUri().getScheme())) {
+            return fs.listFiles(store.adaptersDir(), true);
+        }
+        List<FileStatus> out = new ArrayList<>();
+        for (FileStatus d : top) {
+            if (d.isDirectory()) {
+                for (FileStatus f : fs.listStatus(d.getPath())) {
+                    // a nested directory is listed as if it held a file, which makes the adapter directory foreign
+                    out.add(f.isDirectory() ? new FileStatus(0, false, 0, 0, 0, new Path(f.getPath(), "_dir"))
+                            : f);
+                }
+            }
+        }
+        Iterator<FileStatus> it = out.iterator();
+        return new RemoteIterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public FileStatus next() {
+                return it.next();
+            }
+        };
     }
 
     /** As {@link AdapterStore#state}, from the listing; reads the marker only where one is listed. */

@@ -232,7 +232,11 @@ public final class AdapterStore {
 
     /** The weights, the PEFT config, training.json, then the marker: a reader trusts nothing before the last. */
     private void writeAll(Path dir, Map<String, byte[]> files, byte[] trainingJson, byte[] marker) throws IOException {
-        fs.mkdirs(dir);
+        if (isLocal()) {
+            java.nio.file.Files.createDirectories(local(dir));
+        } else {
+            fs.mkdirs(dir);
+        }
         writeFile(new Path(dir, PeftAdapters.WEIGHTS_FILE), files.get(PeftAdapters.WEIGHTS_FILE));
         writeFile(new Path(dir, CONFIG_JSON), files.get(CONFIG_JSON));
         writeFile(new Path(dir, TRAINING_JSON), trainingJson);
@@ -258,7 +262,24 @@ public final class AdapterStore {
         return TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
 
+    /**
+     * On {@code file://} adapter files are written with java.nio: Hadoop's local file system sets the permission of
+     * every file and directory it creates, and without Hadoop's native library it does so by starting a
+     * {@code chmod} process, one per file — most of the cost of committing a tiny adapter.
+     */
+    private boolean isLocal() {
+        return "file".equals(fs.getUri().getScheme());
+    }
+
+    private static java.nio.file.Path local(Path p) {
+        return java.nio.file.Path.of(p.toUri());
+    }
+
     private void writeFile(Path file, byte[] bytes) throws IOException {
+        if (isLocal()) {
+            java.nio.file.Files.write(local(file), bytes);
+            return;
+        }
         try (OutputStream out = fs.create(file, true)) {
             out.write(bytes);
         }
