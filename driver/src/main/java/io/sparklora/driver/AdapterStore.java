@@ -216,6 +216,14 @@ public final class AdapterStore {
     }
 
     private void rename(Path from, Path to) throws IOException {
+        if (isLocal()) { // FileContext's local rename starts a readlink process per path it checks
+            try {
+                java.nio.file.Files.move(local(from), local(to), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                throw new FileAlreadyExistsException(to + " exists"); // rename(2) refuses a non-empty target
+            }
+            return;
+        }
         FileContext.getFileContext(to.toUri(), conf).rename(from, to, Options.Rename.NONE);
     }
 
