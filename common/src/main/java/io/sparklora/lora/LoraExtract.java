@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * A fully fine-tuned model back into the best rank-r LoRA adapter of its base: for every linear layer of the blocks,
  * ΔW = W_tuned − W_base (as (out, in), transposing GPT-2's Conv1D weights), truncated SVD ΔW ≈ Uᵣ·diag(sᵣ)·Vᵣᵀ, A = Vᵣᵀ,
- * B = Uᵣ·diag(sᵣ), lora_alpha = r (scaling 1). By Eckart–Young no rank-r adapter is closer in the Frobenius norm. What
+ * B = Uᵣ·diag(sᵣ), lora_alpha = r (scaling 1); a layer narrower than r (grouped-query k/v) keeps its full rank, written
+ * as PEFT's rank_pattern. By Eckart–Young no rank-r adapter is closer in the Frobenius norm. What
  * LoRA cannot hold — changed norms, embeddings, LM head, biases — is reported, not silently dropped.
  */
 public final class LoraExtract {
@@ -53,10 +54,10 @@ public final class LoraExtract {
                 linears.add(m);
             }
         }
-        int limit = linears.stream().mapToInt(m -> Math.min(m.inFeatures(), m.outFeatures())).min().orElseThrow();
+        int limit = linears.stream().mapToInt(m -> Math.min(m.inFeatures(), m.outFeatures())).max().orElseThrow();
         if (rank < 1 || rank > limit) {
             throw new IllegalArgumentException(cannot + "rank " + rank + " must be between 1 and " + limit
-                    + " (the smallest min(in, out) of the linear layers)");
+                    + " (the largest min(in, out) of the linear layers; a smaller layer keeps its full rank)");
         }
         List<LoraModule> modules = new ArrayList<>();
         Map<String, Double> errors = new LinkedHashMap<>();
@@ -66,8 +67,9 @@ public final class LoraExtract {
             double[] delta = delta(m, base.weight(m.weightKey()), tuned.weight(m.weightKey())); // (out, in)
             Svd svd = Svd.of(delta, m.outFeatures(), m.inFeatures());
             double norm = svd.norm();
-            errors.put(m.path(), norm == 0 ? 0 : svd.tailNorm(rank) / norm);
-            modules.add(LoraCombine.fromSvd(m, svd.truncate(rank), 0f));
+            int keep = Math.min(rank, Math.min(m.inFeatures(), m.outFeatures())); // GQA's k/v are narrower than q
+            errors.put(m.path(), norm == 0 ? 0 : svd.tailNorm(keep) / norm);
+            modules.add(LoraCombine.fromSvd(m, svd.truncate(keep), 0f));
         }
         Map<String, Double> other = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : base.weights().entrySet()) {

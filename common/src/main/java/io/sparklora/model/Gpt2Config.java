@@ -34,6 +34,8 @@ public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHe
         LlamaConfig.positive("n_head", numHeads);
         LlamaConfig.positive("n_positions", maxPositions);
         LlamaConfig.positive("n_inner", innerSize);
+        LlamaConfig.atMostMaxLayers("n_layer", numLayers);
+        LlamaConfig.fitsInt("3 x n_embd (the width of c_attn)", 3L * hiddenSize);
         if (hiddenSize % numHeads != 0) {
             throw new IllegalArgumentException("Invalid n_head " + numHeads + ": must divide n_embd = " + hiddenSize);
         }

@@ -48,6 +48,8 @@ public record LlamaConfig(LlamaFamily family, int vocabSize, int hiddenSize, int
         positive("num_key_value_heads", numKeyValueHeads);
         positive("head_dim", headDim);
         positive("max_position_embeddings", maxPositionEmbeddings);
+        atMostMaxLayers("num_hidden_layers", numHiddenLayers);
+        fitsInt("num_attention_heads x head_dim", (long) numAttentionHeads * headDim);
         if (numAttentionHeads % numKeyValueHeads != 0) {
             throw new IllegalArgumentException("Invalid num_key_value_heads " + numKeyValueHeads
                     + ": must divide num_attention_heads = " + numAttentionHeads);
@@ -107,6 +109,25 @@ public record LlamaConfig(LlamaFamily family, int vocabSize, int hiddenSize, int
         return new LlamaConfig(family, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, maxPositionEmbeddings, rmsNormEps, ropeTheta, attentionBias, mlpBias,
                 tieWordEmbeddings, initializerRange, ropeScaling, window);
+    }
+
+    /**
+     * The most blocks a config may declare: far above any published model (Llama 3.1 405B has 126), low enough that
+     * listing a config's modules (7 per block) cannot exhaust memory on a corrupt {@code config.json}.
+     */
+    public static final int MAX_LAYERS = 4096;
+
+    static void atMostMaxLayers(String field, int value) {
+        if (value > MAX_LAYERS) {
+            throw new IllegalArgumentException("Invalid " + field + " " + value + ": must be at most " + MAX_LAYERS);
+        }
+    }
+
+    /** A width derived from two fields must be an int, as every tensor dimension is. */
+    static void fitsInt(String what, long value) {
+        if (value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Invalid " + what + " = " + value + ": must be below 2^31");
+        }
     }
 
     static void positive(String field, int value) {

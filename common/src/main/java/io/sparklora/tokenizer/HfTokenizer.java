@@ -4,11 +4,11 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.util.Utf8;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Iterator;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's binding
@@ -44,8 +44,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         if (!Files.isRegularFile(tokenizerJson)) {
             throw new IOException("Cannot load tokenizer " + tokenizerJson + ": no such file");
         }
-        JsonNode root = readJson(tokenizerJson);
-        int vocab = vocabSize(root, tokenizerJson.toString());
+        // checked in Java first: the native library sees only a file of the layout it writes (TokenizerJson)
+        TokenizerJson.Checked checked = TokenizerJson.parse(Utf8.readFile(tokenizerJson, "load tokenizer"),
+                tokenizerJson.toString());
+        JsonNode root = checked.root();
+        int vocab = checked.vocabSize();
         HuggingFaceTokenizer t;
         try {
             t = HuggingFaceTokenizer.builder()
@@ -75,35 +78,9 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
     }
 
-    /** The vocabulary size of a tokenizer.json's text ({@code source} names it in messages). */
+    /** The vocabulary size of a tokenizer.json's text ({@code source} names it in messages), checked as by {@link #load}. */
     public static int vocabSize(String tokenizerJson, String source) throws IOException {
-        try {
-            return vocabSize(new ObjectMapper().readTree(tokenizerJson), source);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException("Cannot load tokenizer " + source + ": not valid JSON: " + e.getOriginalMessage(), e);
-        }
-    }
-
-    /** One more than the largest id in {@code model.vocab} (a map for BPE/WordLevel/WordPiece, a list for Unigram) and {@code added_tokens}. */
-    private static int vocabSize(JsonNode root, String file) throws IOException {
-        JsonNode vocab = root.path("model").path("vocab");
-        long max = -1;
-        if (vocab.isObject()) {
-            for (Iterator<JsonNode> it = vocab.elements(); it.hasNext(); ) {
-                max = Math.max(max, it.next().asLong(-1));
-            }
-        } else if (vocab.isArray()) {
-            max = vocab.size() - 1L;
-        } else {
-            throw new IOException("Cannot load tokenizer " + file + ": model.vocab is missing");
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-            max = Math.max(max, added.path("id").asLong(-1));
-        }
-        if (max < 0 || max >= Integer.MAX_VALUE) {
-            throw new IOException("Cannot load tokenizer " + file + ": largest token id " + max + " is out of range");
-        }
-        return (int) max + 1;
+        return TokenizerJson.parse(tokenizerJson, source).vocabSize();
     }
 
     private static SpecialTokens specialTokens(JsonNode root, JsonNode config, HuggingFaceTokenizer t,

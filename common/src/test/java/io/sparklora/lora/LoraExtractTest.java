@@ -28,14 +28,13 @@ class LoraExtractTest {
         BaseModel base = TinyModels.randomBase(config, 1);
         BaseModel tuned = tuned(base, 2);
         int full = config.linearModules().stream().filter(m -> m.layer() >= 0)
-                .mapToInt(m -> Math.min(m.inFeatures(), m.outFeatures())).min().orElseThrow();
+                .mapToInt(m -> Math.min(m.inFeatures(), m.outFeatures())).max().orElseThrow();
         LoraExtract.Result r = LoraExtract.extract(base, tuned, full);
         BaseModel merged = base.copy();
         LoraMerge.merge(merged, r.adapter());
         for (var m : r.adapter().modules().values()) {
-            if (Math.min(m.target().inFeatures(), m.target().outFeatures()) > full) {
-                continue; // wider layers keep only `full` of their directions
-            }
+            assertEquals(Math.min(full, Math.min(m.target().inFeatures(), m.target().outFeatures())), m.rank(),
+                    "a narrower layer keeps its own full rank");
             float[] e = tuned.weight(m.target().weightKey()).toArray();
             float[] got = merged.weight(m.target().weightKey()).toArray();
             for (int i = 0; i < e.length; i++) {
@@ -70,8 +69,8 @@ class LoraExtractTest {
         LoraExtract.Result r1 = LoraExtract.extract(base, tuned, 1);
         assertTrue(r1.maxRelativeError() > 0.1);
         var e = assertThrows(IllegalArgumentException.class, () -> LoraExtract.extract(base, tuned, 0));
-        assertEquals("Cannot extract adapter: rank 0 must be between 1 and 16 (the smallest min(in, out) of the "
-                + "linear layers)", e.getMessage());
+        assertEquals("Cannot extract adapter: rank 0 must be between 1 and 32 (the largest min(in, out) of the "
+                + "linear layers; a smaller layer keeps its full rank)", e.getMessage());
         var e2 = assertThrows(IllegalArgumentException.class,
                 () -> LoraExtract.extract(base, TinyModels.randomBase(TinyModels.gpt2(), 1), 2));
         assertTrue(e2.getMessage().startsWith("Cannot extract adapter: the tuned model (gpt2"), e2.getMessage());

@@ -2,12 +2,9 @@ package io.sparklora.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.util.StrictJson;
+import io.sparklora.util.Utf8;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +37,7 @@ final class LocalRows {
         if (!Files.isRegularFile(file)) {
             throw new IOException("Cannot read data " + file + ": no such file");
         }
-        String content = utf8(file);
+        String content = Utf8.readFile(file, "read data");
         if (format == Format.text) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("text", content);
@@ -73,15 +70,5 @@ final class LocalRows {
             }
         }
         return rows;
-    }
-
-    private static String utf8(Path file) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("Cannot read data " + file + ": not valid UTF-8", e);
-        }
     }
 }

@@ -13,8 +13,10 @@ import picocli.CommandLine.Command;
 @Command(name = "spark-lora", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         description = "Train LoRA adapters for a frozen Hugging Face base model in parallel on Apache Spark.",
         subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
-                PretrainCommand.class, MergeCommand.class, GenerateCommand.class, ServeCommand.class, ReportCommand.class,
-                BenchCommand.class, BenchManyCommand.class, DemoCommand.class, TrainTokenizerCommand.class, CommandLine.HelpCommand.class})
+                PretrainCommand.class, MergeCommand.class, CombineCommand.class, ExtractCommand.class,
+                GenerateCommand.class, ServeCommand.class, ReportCommand.class, BenchCommand.class,
+                BenchServeCommand.class, BenchManyCommand.class, DemoCommand.class, TrainTokenizerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -2,6 +2,7 @@ package io.sparklora.cli;
 
 import io.sparklora.driver.DataOptions;
 import io.sparklora.driver.ExistingPolicy;
+import io.sparklora.driver.RankSearch;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.TrainRequest;
@@ -51,8 +52,22 @@ final class TrainCommand implements Callable<Integer> {
         int shards;
     }
 
-    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE})")
-    int rank;
+    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r, or auto: search per adapter from "
+            + "--rank-min, doubling while the held-out loss improves by more than --rank-tolerance (default: "
+            + "${DEFAULT-VALUE})")
+    String rank;
+
+    @Option(names = "--rank-min", defaultValue = "1", description = "--rank auto: first rank (default: "
+            + "${DEFAULT-VALUE})")
+    int rankMin;
+
+    @Option(names = "--rank-max", defaultValue = "64", description = "--rank auto: largest rank (default: "
+            + "${DEFAULT-VALUE})")
+    int rankMax;
+
+    @Option(names = "--rank-tolerance", defaultValue = "0.01", description = "--rank auto: relative held-out loss "
+            + "improvement worth a doubling, and closeness to the best that is enough (default: ${DEFAULT-VALUE})")
+    double rankTolerance;
 
     @Option(names = "--alpha", defaultValue = "16", description = "lora_alpha (default: ${DEFAULT-VALUE})")
     double alpha;
@@ -122,8 +137,15 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
+            + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
+    boolean full;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--master", description = "Spark master URL (default: the active session, spark-submit's, or "
             + "local[*])")
@@ -134,7 +156,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        RankSearch search = RankSearchOptions.search(spec, rank, rankMin, rankMax, rankTolerance);
         TrainRequest request = request();
+        if (full) {
+            return FullTrainOptions.run(spec, request, master);
+        }
+        if (search != null) {
+            return RankSearchOptions.run(request, search, master, out);
+        }
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
             SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
@@ -148,7 +177,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainRequest request() {
         DataOptions dataOptions = new DataOptions(data, format, textColumn, promptColumn, completionColumn,
                 split.partitionBy, split.partitionBy != null ? 0 : split.shards, seed, skipMalformed);
-        LoraConfig lora = LoraConfig.defaults().withRank(rank).withAlpha(alpha).withDropout(dropout).withSeed(seed);
+        LoraConfig lora = LoraConfig.defaults().withRank(RankSearchOptions.fixedRank(rank, rankMin))
+                .withAlpha(alpha).withDropout(dropout).withSeed(seed);
         if (rslora) {
             lora = lora.withRslora();
         }

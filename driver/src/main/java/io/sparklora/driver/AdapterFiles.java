@@ -14,11 +14,11 @@ import org.apache.hadoop.fs.Path;
  * {@link PeftAdapters#read}; remote ones (a few MB) copied to a local temporary directory first, so the one reader
  * with all its checks serves every store.
  */
-final class AdapterFiles {
+public final class AdapterFiles {
     private AdapterFiles() {
     }
 
-    static LoraAdapter read(String dirUri, Configuration conf, ModelConfig base) throws IOException {
+    public static LoraAdapter read(String dirUri, Configuration conf, ModelConfig base) throws IOException {
         Path dir = new Path(dirUri);
         FileSystem fs = dir.getFileSystem(conf);
         if (fs.getScheme().equals("file")) {

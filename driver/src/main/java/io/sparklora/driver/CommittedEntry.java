@@ -2,7 +2,6 @@ package io.sparklora.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparklora.job.Fingerprint;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.hadoop.fs.Path;
@@ -40,7 +39,7 @@ final class CommittedEntry {
         a.set("final_held_out_loss", t.path("final_held_out_loss"));
         a.set("base_held_out_loss", t.path("base_held_out_loss"));
         a.set("seconds", t.path("timings").path("total_seconds"));
-        putFingerprint(a, marker.fingerprint());
+        Manifest.fingerprint(a, marker.fingerprint());
         ObjectNode files = a.putObject("sha256");
         marker.sha256().forEach(files::put);
         return a;
@@ -53,19 +52,5 @@ final class CommittedEntry {
 
     static ObjectNode fromText(String text) throws IOException {
         return (ObjectNode) TrainingRecord.JSON.readTree(text);
-    }
-
-    /** The fingerprint of the entry from the marker. */
-    static Fingerprint fingerprint(ObjectNode entry) {
-        JsonNode f = entry.path("fingerprint");
-        return new Fingerprint(f.path("base_model").asText(), f.path("settings").asText(), f.path("data").asText());
-    }
-
-    static void putFingerprint(ObjectNode a, Fingerprint f) {
-        ObjectNode o = a.putObject("fingerprint");
-        o.put("base_model", f.baseModel());
-        o.put("settings", f.settings());
-        o.put("data", f.data());
-        o.put("combined", f.combined());
     }
 }

@@ -170,7 +170,7 @@ public final class Manifest {
                 a.put("alpha", lora.alpha());
                 a.set("targets", TrainingRecord.JSON.valueToTree(lora.targetModules()));
                 a.put("rows", p.rows());
-                CommittedEntry.putFingerprint(a, planned.get(p.name()));
+                fingerprint(a, planned.get(p.name()));
                 continue;
             }
             a.put("path", "adapters/" + p.name());
@@ -193,6 +193,14 @@ public final class Manifest {
         if (st.failure() != null) {
             a.put("failure", st.failure());
         }
+    }
+
+    static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
+        ObjectNode o = a.putObject("fingerprint");
+        o.put("base_model", f.baseModel());
+        o.put("settings", f.settings());
+        o.put("data", f.data());
+        o.put("combined", f.combined());
     }
 
     static void writeAtomically(FileSystem fs, Configuration conf, Path file, byte[] bytes) throws IOException {

@@ -52,6 +52,10 @@ public final class SparkTrainJob {
 
     /** What the run did; {@code failed} adapters make the command exit with status 3. */
     public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, Seconds seconds) {
+        /** A summary without stage timings (jobs other than the plain train). */
+        public Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest) {
+            this(trained, existing, skipped, failed, manifest, null);
+        }
     }
 
     /** Wall seconds of the run's stages: planning (data, plan, output state), the training stage, the manifest. */
@@ -229,7 +233,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static double leaseTimeoutSeconds(SparkSession spark) {
+    static double leaseTimeoutSeconds(SparkSession spark) {
         String v = spark.conf().get(LEASE_TIMEOUT, String.valueOf(OutputLease.DEFAULT_TIMEOUT_SECONDS));
         try {
             return Double.parseDouble(v);
@@ -238,7 +242,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -343,7 +347,7 @@ public final class SparkTrainJob {
     }
 
     /** Marks {@code <out>} as a spark-lora output (before anything else is written there); kept when present. */
-    private static void markOutput(FileSystem fs, String outUri) throws IOException {
+    static void markOutput(FileSystem fs, String outUri) throws IOException {
         Path owner = new Path(outUri, OWNER_FILE);
         if (!fs.exists(owner)) {
             try (OutputStream o = fs.create(owner, true)) {

@@ -88,6 +88,16 @@ public final class TokenizerSpec implements Serializable {
         return digest;
     }
 
+    /** Writes tokenizer.json (and tokenizer_config.json) into {@code dir}, so a model written there tokenizes alike. */
+    public void writeFiles(Path dir) throws IOException {
+        if (tokenizerJson != null) {
+            Files.write(dir.resolve("tokenizer.json"), gunzip(tokenizerJson));
+        }
+        if (tokenizerConfig != null) {
+            Files.write(dir.resolve("tokenizer_config.json"), gunzip(tokenizerConfig));
+        }
+    }
+
     public String describe() {
         return tokenizerJson == null ? "bytes" : tokenizerConfig == null ? "tokenizer.json"
                 : "tokenizer.json + tokenizer_config.json";

@@ -47,13 +47,18 @@ public final class TrainingRecord {
         o.put("seed", spec.seed());
         o.set("train_spec", JSON.valueToTree(specFields(spec)));
         LoraConfig lora = spec.lora();
-        ObjectNode l = o.putObject("lora");
-        l.put("rank", lora.rank());
-        l.put("alpha", lora.alpha());
-        l.put("dropout", lora.dropout());
-        l.set("target_modules", JSON.valueToTree(lora.targetModules()));
-        l.put("use_rslora", lora.useRslora());
-        l.put("init_seed", lora.seed());
+        o.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT)); // lora, or full_weights (train --full)
+        if (lora == null) {
+            o.putNull("lora");
+        } else {
+            ObjectNode l = o.putObject("lora");
+            l.put("rank", lora.rank());
+            l.put("alpha", lora.alpha());
+            l.put("dropout", lora.dropout());
+            l.set("target_modules", JSON.valueToTree(lora.targetModules()));
+            l.put("use_rslora", lora.useRslora());
+            l.put("init_seed", lora.seed());
+        }
         ObjectNode d = o.putObject("data");
         d.put("rows", data.rows());
         d.put("rows_too_short", shortRows);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.tensor.Tensor;
+import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -194,11 +195,12 @@ public final class TrainerCheckpoint {
         }
         JsonNode root;
         try (InputStream in = fs.open(statePath)) {
-            root = JSON.readTree(in);
+            root = StrictJson.MAPPER.readTree(in);
         } catch (IOException e) {
-            return Optional.empty(); // truncated JSON
+            return Optional.empty(); // truncated JSON, or a repeated key
         }
-        if (root == null || root.path("format_version").asInt(-1) != FORMAT_VERSION) {
+        JsonNode version = root == null ? null : root.get("format_version");
+        if (version == null || !version.isInt() || version.intValue() != FORMAT_VERSION) {
             return Optional.empty();
         }
         long bytes = root.path("tensors_bytes").asLong(-1);
@@ -264,12 +266,12 @@ public final class TrainerCheckpoint {
 
     private TrainerState parse(Path stepDir, JsonNode root, Path tensorsPath) throws IOException {
         String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
+        StateJson state = new StateJson(root, where);
         Map<String, Tensor> params = new LinkedHashMap<>();
         Map<String, Tensor> m = new LinkedHashMap<>();
         Map<String, Tensor> v = new LinkedHashMap<>();
         try (SafeTensorsReader r = SafeTensorsReader.open(HadoopByteSource.open(fs, tensorsPath))) {
-            for (JsonNode n : root.path("parameters")) {
-                String name = n.asText();
+            for (String name : state.names("parameters")) {
                 params.put(name, read(r, where, "param/" + name));
                 m.put(name, read(r, where, "adam_m/" + name));
                 v.put(name, read(r, where, "adam_v/" + name));
@@ -279,14 +281,13 @@ public final class TrainerCheckpoint {
                         + STATE + " lists " + params.size() + " parameters (3 tensors each)");
             }
         }
-        JsonNode data = root.path("data");
-        return new TrainerState(text(root, "adapter_name", where), (int) number(root, "step", where),
-                (int) number(root, "total_steps", where), text(root, "run_fingerprint", where),
-                number(root, "adam_step", where),
-                number(root, "dropout_rng_state", where),
-                new BatchStream.Position(number(data, "epoch", where), (int) number(data, "cursor", where),
-                        number(data, "epoch_rng_state", where)),
-                params, m, v, history(root.path("train_history")), history(root.path("held_out_history")));
+        JsonNode data = state.object("data");
+        return new TrainerState(state.text("adapter_name"), state.intValue(root, "step"),
+                state.intValue(root, "total_steps"), state.text("run_fingerprint"), state.longValue(root, "adam_step"),
+                state.longValue(root, "dropout_rng_state"),
+                new BatchStream.Position(state.longValue(data, "epoch"), state.intValue(data, "cursor"),
+                        state.longValue(data, "epoch_rng_state")),
+                params, m, v, state.history("train_history"), state.history("held_out_history"));
     }
 
     private static Tensor read(SafeTensorsReader r, String where, String key) throws IOException {
@@ -295,29 +296,4 @@ public final class TrainerCheckpoint {
         }
         return r.read(key);
     }
-
-    private static long number(JsonNode o, String field, String where) throws IOException {
-        JsonNode n = o.get(field);
-        if (n == null || !n.canConvertToLong()) {
-            throw new IOException(where + ": " + STATE + " has no integer '" + field + "'");
-        }
-        return n.asLong();
-    }
-
-    private static String text(JsonNode o, String field, String where) throws IOException {
-        JsonNode n = o.get(field);
-        if (n == null || !n.isTextual()) {
-            throw new IOException(where + ": " + STATE + " has no string '" + field + "'");
-        }
-        return n.asText();
-    }
-
-    private static List<LossPoint> history(JsonNode arr) {
-        List<LossPoint> out = new ArrayList<>();
-        for (JsonNode p : arr) {
-            out.add(new LossPoint(p.get(0).asInt(), p.get(1).asDouble(), p.get(2).asDouble()));
-        }
-        return out;
-    }
-
 }

@@ -1,0 +1,80 @@
+package io.sparklora.driver;
+
+import io.sparklora.job.AdapterTrainer;
+import io.sparklora.job.Fingerprint;
+import io.sparklora.job.TrainResult;
+import io.sparklora.job.TrainSpec;
+import io.sparklora.model.BaseModel;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
+
+/**
+ * One Spark task of {@code train --full}: partition i holds the rows of model i. The task copies the executor's
+ * shared base (training updates every weight in place, and other tasks share that base), packs its rows exactly as a
+ * LoRA task does ({@link AdapterTask#pack}), trains every weight with the trainer {@code pretrain} uses
+ * ({@link AdapterTrainer#fullWeights}: AdamW state for every weight) and commits {@code models/<name>/} through
+ * {@link TunedModelStore}. No mid-run checkpoints: a full checkpoint is the size of the model plus its optimizer state,
+ * so a retried attempt restarts from step 0. A failure of the model's own (its rows, a NaN loss) is returned as a
+ * {@code failed} outcome so the other models commit. Holds only serializable state.
+ */
+final class FullTrainTask implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<BroadcastModel> base; // null under --base-on-executors
+    private final TrainJobSpec job;
+    private final HadoopConf conf;
+
+    FullTrainTask(Broadcast<BroadcastModel> base, TrainJobSpec job, HadoopConf conf) {
+        this.base = base;
+        this.job = job;
+        this.conf = conf;
+    }
+
+    Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
+        AdapterPlan plan = job.plans().get(index);
+        TaskContext ctx = TaskContext.get();
+        int attempt = ctx == null ? 0 : ctx.attemptNumber();
+        String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
+                : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
+        TunedModelStore store = new TunedModelStore(job.outUri(), conf.get());
+        Fingerprint fingerprint = job.fingerprintOf(plan);
+        if (store.isCommitted(plan.name(), fingerprint)) {
+            return outcome(plan, Manifest.Status.EXISTING, null, attempt);
+        }
+        Instant started = Instant.now();
+        TrainSpec spec = job.specOf(plan.name());
+        List<TrainRow> drained = new ArrayList<>();
+        rows.forEachRemaining(t -> drained.add(t._2()));
+        BaseModel shared = base != null ? ExecutorModels.fromBroadcast(base)
+                : ExecutorModels.fromPath(job.baseModelUri(), conf);
+        BaseModel model = shared.copy(); // (every weight) this task's own, updated in place
+        AdapterTask.Packed packed;
+        TrainResult result;
+        double baseHeldOut;
+        try {
+            packed = AdapterTask.pack(job.tokenizer().get(), spec, drained.iterator());
+            AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, model, packed.data())
+                    .identifiedBy(fingerprint.combined())
+                    .stopWhen(() -> ctx != null && ctx.isInterrupted())
+                    .onProgress(new ProgressLog(job.progressSeconds()));
+            baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // before step 1
+            result = trainer.run();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return outcome(plan, Manifest.Status.FAILED, e.getMessage(), attempt);
+        }
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
+                attempt, started, fingerprint);
+        boolean committed = store.commit(plan.name(), attemptId, model, job.tokenizer(), training, fingerprint);
+        return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null, attempt);
+    }
+
+    private static Iterator<AdapterOutcome> outcome(AdapterPlan plan, String status, String reason, int attempt) {
+        return List.of(new AdapterOutcome(plan.name(), status, reason, 0, attempt)).iterator();
+    }
+}

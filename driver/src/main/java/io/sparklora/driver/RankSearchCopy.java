@@ -1,0 +1,69 @@
+package io.sparklora.driver;
+
+import io.sparklora.storage.ObjectStores;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Publishes the rank a search chose: the committed adapter of {@code _rank_search/r<rank>/adapters/<name>/} copied to
+ * {@code adapters/<name>/} so that readers of {@code adapters/} never see a mix — on rename stores into a temporary
+ * sibling renamed into place, on object stores the old marker removed first and the marker copied last. An adapter
+ * whose marker already equals the chosen one's is left as it is (a re-run).
+ */
+final class RankSearchCopy {
+    private RankSearchCopy() {
+    }
+
+    /** Publishes the chosen adapter; false when {@code adapters/<name>/} already held exactly it. */
+    static boolean publish(AdapterStore target, AdapterStore round, String name, Configuration conf)
+            throws IOException {
+        FileSystem fs = target.fs();
+        Path from = round.dir(name);
+        Path to = target.dir(name);
+        byte[] marker = Manifest.read(round.fs(), new Path(from, AdapterStore.MARKER));
+        Path existing = new Path(to, AdapterStore.MARKER);
+        if (fs.exists(existing) && java.util.Arrays.equals(marker, Manifest.read(fs, existing))) {
+            return false;
+        }
+        if (ObjectStores.isObjectStore(fs.getScheme())) {
+            fs.delete(existing, false);
+            copyFiles(round.fs(), from, fs, to);
+            return true;
+        }
+        Path tmp = new Path(to.getParent(), "_tmp-" + name + "-search-" + java.util.UUID.randomUUID());
+        try {
+            copyFiles(round.fs(), from, fs, tmp);
+            if (fs.exists(to)) {
+                fs.delete(to, true);
+            }
+            FileContext.getFileContext(to.toUri(), conf).rename(tmp, to, Options.Rename.NONE);
+            return true;
+        } finally {
+            fs.delete(tmp, true);
+        }
+    }
+
+    /** Every file of {@code from}, the marker last. */
+    private static void copyFiles(FileSystem src, Path from, FileSystem dst, Path to) throws IOException {
+        dst.mkdirs(to);
+        for (FileStatus f : src.listStatus(from)) {
+            if (f.isFile() && !f.getPath().getName().equals(AdapterStore.MARKER)) {
+                copy(src, f.getPath(), dst, new Path(to, f.getPath().getName()));
+            }
+        }
+        copy(src, new Path(from, AdapterStore.MARKER), dst, new Path(to, AdapterStore.MARKER));
+    }
+
+    private static void copy(FileSystem src, Path from, FileSystem dst, Path to) throws IOException {
+        try (InputStream in = src.open(from); OutputStream out = dst.create(to, true)) {
+            in.transferTo(out);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.sparklora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.cluster.MiniHdfs;
+import io.sparklora.model.Checkpoints;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code train --full} with base, data and output on a real HDFS (MiniDFSCluster): each model is committed by rename
+ * with its marker, listed in the manifest with the SHA-256 of the weights on HDFS, and loads back.
+ */
+@Tag("slow")
+class FullTrainHdfsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void modelsAreCommittedOnHdfs() throws Exception {
+        Path model = tmp.resolve("model");
+        Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            for (String k : new String[] {"cat", "market"}) {
+                lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("lang", k, "text",
+                        TrainCommandTest.SENTENCES[k.equals("cat") ? 0 : 1].repeat(3))));
+            }
+        }
+        Path data = tmp.resolve("rows.jsonl");
+        Files.write(data, lines);
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
+            FileSystem fs = FileSystem.get(hdfs.uri(), hdfs.configuration());
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(model.toUri()),
+                    new org.apache.hadoop.fs.Path(hdfs.uri("model")));
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(data.toUri()),
+                    new org.apache.hadoop.fs.Path(hdfs.uri("rows.jsonl")));
+            String out = hdfs.uri("runs/full").toString();
+            CliTest.Run run = CliTest.cli("train", "--full", "--model", hdfs.uri("model").toString(), "--data",
+                    hdfs.uri("rows.jsonl").toString(), "--partition-by", "lang", "--steps", "5", "--batch", "2",
+                    "--seq", "32", "--lr", "3e-3", "--out", out, "--master", "local[2]");
+            assertEquals(0, run.status(), run.err());
+            Path local = tmp.resolve("fetched");
+            fs.copyToLocalFile(new org.apache.hadoop.fs.Path(out), new org.apache.hadoop.fs.Path(local.toUri()));
+            JsonNode m = TrainCommandTest.manifest(local);
+            assertEquals(2, m.path("models").size());
+            for (JsonNode e : m.path("models")) {
+                Path dir = local.resolve(e.path("path").asText());
+                assertEquals("trained", e.path("status").asText());
+                assertTrue(Files.exists(dir.resolve("_committed.json")));
+                assertEquals(io.sparklora.util.Hashing.sha256(dir.resolve("model.safetensors")),
+                        e.path("sha256").path("model.safetensors").asText());
+                assertEquals(TrainCommandTest.TINY.hiddenSize(), Checkpoints.load(dir).config().hiddenSize());
+            }
+            try (var names = Files.list(local.resolve("models"))) {
+                assertEquals(List.of("cat", "market"), names.map(p -> p.getFileName().toString()).sorted().toList(),
+                        "no temporary commit directories left");
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.sparklora.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.sparklora.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Regressions the state.json fuzzer found: damaged fields of an intact checkpoint fail naming the field. */
+class StateJsonTest {
+    @TempDir
+    Path tmp;
+    private int checkpoints;
+
+    /** Saves a checkpoint, replaces {@code from} by {@code to} in its state.json, and loads it. */
+    private String refusal(String from, String to) throws IOException {
+        Path dir = tmp.resolve("ckpt" + checkpoints++);
+        TrainerCheckpoint store = TrainerCheckpoint.at(dir.toUri(), new Configuration(), "t");
+        Tensor a = Tensor.of(new float[] {1f, 2f}, 1, 2);
+        store.save(new TrainerState("ad", 2, 10, "f", 2L, 7L, new BatchStream.Position(0, 1, 3L), Map.of("a", a),
+                Map.of("a", a), Map.of("a", a), List.of(new LossPoint(1, 2.0, 1e-3)), List.of()));
+        Path step = dir.resolve("step-00000002");
+        Path state = step.resolve(TrainerCheckpoint.STATE);
+        String json = Files.readString(state);
+        assertEquals(1, json.split(java.util.regex.Pattern.quote(from), -1).length - 1, from);
+        Files.writeString(state, json.replace(from, to));
+        Files.deleteIfExists(step.resolve(".state.json.crc"));
+        String where = "Cannot load checkpoint " + step.toUri().toString().replaceFirst("/$", "")
+                .replaceFirst("^file:///", "file:/") + ": state.json ";
+        String m = assertThrows(IOException.class, store::loadLatest).getMessage();
+        return m.startsWith(where) ? m.substring(where.length()) : m;
+    }
+
+    /** A loss-history entry shorter than [step, loss, lr] was read with get(i) and threw a NullPointerException. */
+    @Test
+    void shortHistoryEntryIsNamed() throws IOException {
+        assertEquals("'train_history' holds [1], not [step, loss, learning_rate]",
+                refusal("[ 1, 2.0, 0.001 ]", "[ 1 ]"));
+    }
+
+    /** A step of 2^32 + 2 was cast to the int 2, and 2.5 to 2: a resume from the wrong step. */
+    @Test
+    void stepMustBeAnIntNotAFractionOrALong() throws IOException {
+        assertEquals("has no integer 'step' below 2^31", refusal("\"step\" : 2,", "\"step\" : 4294967298,"));
+        assertEquals("has no integer 'step' below 2^31", refusal("\"step\" : 2,", "\"step\" : 2.5,"));
+    }
+
+    @Test
+    void parametersMustBeDistinctNames() throws IOException {
+        assertEquals("'parameters' holds 7, not a distinct name", refusal("[ \"a\" ]", "[ 7 ]"));
+    }
+}
