@@ -59,7 +59,7 @@ public final class AdapterStore {
 
     public AdapterStore(String outUri, Configuration conf) throws IOException {
         Path out = new Path(outUri);
-        this.fs = LocalChecksums.withoutChecksums(out.getFileSystem(conf));
+        this.fs = out.getFileSystem(conf);
         this.adapters = fs.makeQualified(new Path(out, "adapters"));
         this.conf = conf;
     }
@@ -85,8 +85,8 @@ public final class AdapterStore {
     }
 
     /**
-     * The adapters' file system: on {@code file://} the raw local one, which writes no {@code .crc} side file beside
-     * each adapter file (the marker's SHA-256 already guards the identity files).
+     * The adapters' file system. On {@code file://} adapter files are written with java.nio ({@link #isLocal}), so no
+     * {@code .crc} side file is written beside them (the marker's SHA-256 already guards the identity files).
      */
     public FileSystem fs() {
         return fs;

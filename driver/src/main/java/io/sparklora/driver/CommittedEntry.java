@@ -32,6 +32,15 @@ final class CommittedEntry {
         a.set("rank", t.path("lora").path("rank"));
         a.set("alpha", t.path("lora").path("alpha"));
         a.set("targets", t.path("lora").path("target_modules"));
+        putOutcome(a, t);
+        Manifest.fingerprint(a, marker.fingerprint());
+        ObjectNode files = a.putObject("sha256");
+        marker.sha256().forEach(files::put);
+        return a;
+    }
+
+    /** Rows, steps, final losses and seconds of a training record, as the manifest lists them. */
+    static void putOutcome(ObjectNode a, JsonNode t) {
         a.set("rows", t.path("data").path("rows"));
         a.set("rows_too_short", t.path("data").path("rows_too_short"));
         a.set("steps", t.path("steps"));
@@ -39,10 +48,6 @@ final class CommittedEntry {
         a.set("final_held_out_loss", t.path("final_held_out_loss"));
         a.set("base_held_out_loss", t.path("base_held_out_loss"));
         a.set("seconds", t.path("timings").path("total_seconds"));
-        Manifest.fingerprint(a, marker.fingerprint());
-        ObjectNode files = a.putObject("sha256");
-        marker.sha256().forEach(files::put);
-        return a;
     }
 
     /** The entry as the text a task returns. */
