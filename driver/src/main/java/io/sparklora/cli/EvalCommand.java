@@ -27,15 +27,27 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "JSON file to write the matrix to")
     String out;
 
+    @Option(names = "--pairs", defaultValue = "auto", description = "all: every adapter on every partition; sampled:"
+            + " each partition's own adapter and --sample others; auto: all up to 256 adapters, else sampled "
+            + "(default: ${DEFAULT-VALUE})")
+    String pairs;
+
+    @Option(names = "--sample", defaultValue = "8", description = "other adapters per partition under sampled "
+            + "pairs (default: ${DEFAULT-VALUE})")
+    int sample;
+
     @Option(names = "--master", description = "Spark master URL (default: the active session or local[*])")
     String master;
 
     @Override
     public Integer call() throws Exception {
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora eval")) {
-            SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, out, System.out);
+            boolean sampled = SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, pairs, sample, out,
+                    System.out).has("pairs");
             System.out.println("Wrote " + out);
-            Reports.render(adapters, out, s.spark().sparkContext().hadoopConfiguration(), System.out);
+            // the report's matrix section is for the full matrix; a sampled one is read from its JSON
+            Reports.render(adapters, sampled ? null : out, s.spark().sparkContext().hadoopConfiguration(),
+                    System.out);
         }
         return 0;
     }

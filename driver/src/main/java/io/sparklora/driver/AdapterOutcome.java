@@ -19,6 +19,8 @@ public final class AdapterOutcome implements Serializable {
     public int resumedFromStep;
     /** Task attempt number that produced this outcome. */
     public int attempt;
+    /** A committed adapter's manifest entry ({@link CommittedEntry}) as JSON text; null otherwise. */
+    public String entry;
 
     public AdapterOutcome() {
     }

@@ -52,6 +52,8 @@ public final class AdapterStore {
     private static final String REPLACED_PREFIX = "_replaced-";
     private static final Set<String> OURS = Set.of(CONFIG_JSON, PeftAdapters.WEIGHTS_FILE, TRAINING_JSON, MARKER,
             WRITING);
+    /** Our files and the checksum side files ({@code .<name>.crc}) earlier versions wrote beside them. */
+    static final Set<String> OURS_AND_CHECKSUMS = withChecksums(OURS);
 
     private final FileSystem fs;
     private final Path adapters; // <out>/adapters
@@ -84,40 +86,63 @@ public final class AdapterStore {
         return new Path(adapters, name);
     }
 
+    /**
+     * The adapters' file system. On {@code file://} adapter files are written with java.nio ({@link #isLocal}), so no
+     * {@code .crc} side file is written beside them (the marker's SHA-256 already guards the identity files).
+     */
     public FileSystem fs() {
         return fs;
     }
 
+    /** The state and markers of every adapter directory, from one recursive listing of {@code adapters/}. */
+    public AdapterListing list() throws IOException {
+        return AdapterListing.of(this);
+    }
+
+    Path adaptersDir() {
+        return adapters;
+    }
+
     public State state(String name) throws IOException {
         Path d = dir(name);
-        if (!fs.exists(d)) {
+        FileStatus[] children;
+        try {
+            if (!fs.getFileStatus(d).isDirectory()) {
+                return State.FOREIGN;
+            }
+            children = fs.listStatus(d);
+        } catch (java.io.FileNotFoundException e) {
             return State.ABSENT;
         }
-        if (!fs.getFileStatus(d).isDirectory()) {
-            return State.FOREIGN;
-        }
         boolean ours = false;
-        for (FileStatus f : fs.listStatus(d)) {
+        for (FileStatus f : children) {
             String n = f.getPath().getName();
-            if (!f.isFile() || !OURS.contains(n)) {
+            if (!f.isFile() || !OURS_AND_CHECKSUMS.contains(n)) {
                 return State.FOREIGN;
             }
             ours |= n.equals(TRAINING_JSON) || n.equals(WRITING) || n.equals(MARKER);
         }
         if (!ours) {
-            return fs.listStatus(d).length == 0 ? State.LEFTOVER : State.FOREIGN; // a PEFT adapter a user put there
+            return children.length == 0 ? State.LEFTOVER : State.FOREIGN; // a PEFT adapter a user put there
         }
         return marker(name) != null ? State.COMMITTED : State.LEFTOVER;
     }
 
     /** The adapter's marker, or null when it has none (or one that does not parse: then it is not committed). */
     public Marker marker(String name) throws IOException {
-        Path m = new Path(dir(name), MARKER);
-        if (!fs.exists(m)) {
+        byte[] bytes;
+        try (InputStream in = fs.open(new Path(dir(name), MARKER))) {
+            bytes = in.readAllBytes();
+        } catch (java.io.FileNotFoundException e) {
             return null;
         }
-        try (InputStream in = fs.open(m)) {
-            JsonNode n = TrainingRecord.JSON.readTree(in);
+        return parseMarker(bytes);
+    }
+
+    /** A marker's content, or null when it does not parse or has another format version. */
+    static Marker parseMarker(byte[] bytes) {
+        try {
+            JsonNode n = TrainingRecord.JSON.readTree(bytes);
             if (n == null || n.path("format_version").asInt(-1) != MARKER_FORMAT_VERSION) {
                 return null;
             }
@@ -153,7 +178,7 @@ public final class AdapterStore {
         byte[] marker = markerJson(name, fingerprint, files);
         Path target = dir(name);
         refuseForeign(name);
-        if (ObjectStores.isObjectStore(fs.getScheme())) {
+        if (ObjectStores.isObjectStore(fs.getUri().getScheme())) {
             fs.delete(new Path(target, MARKER), false);
             writeFile(new Path(target, WRITING), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             writeAll(target, files, trainingJson, marker);
@@ -192,6 +217,14 @@ public final class AdapterStore {
     }
 
     private void rename(Path from, Path to) throws IOException {
+        if (isLocal()) { // FileContext's local rename starts a readlink process per path it checks
+            try {
+                java.nio.file.Files.move(local(from), local(to), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                throw new FileAlreadyExistsException(to + " exists"); // rename(2) refuses a non-empty target
+            }
+            return;
+        }
         FileContext.getFileContext(to.toUri(), conf).rename(from, to, Options.Rename.NONE);
     }
 
@@ -212,7 +245,11 @@ public final class AdapterStore {
      * process killed at any point leaves a directory of ours, and a committed one never holds {@value #WRITING}.
      */
     private void writeAll(Path dir, Map<String, byte[]> files, byte[] trainingJson, byte[] marker) throws IOException {
-        fs.mkdirs(dir);
+        if (isLocal()) {
+            java.nio.file.Files.createDirectories(local(dir));
+        } else {
+            fs.mkdirs(dir);
+        }
         writeFile(new Path(dir, PeftAdapters.WEIGHTS_FILE), files.get(PeftAdapters.WEIGHTS_FILE));
         writeFile(new Path(dir, CONFIG_JSON), files.get(CONFIG_JSON));
         writeFile(new Path(dir, TRAINING_JSON), trainingJson);
@@ -259,10 +296,33 @@ public final class AdapterStore {
         return TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
 
+    /**
+     * On {@code file://} adapter files are written with java.nio: Hadoop's local file system sets the permission of
+     * every file and directory it creates, and without Hadoop's native library it does so by starting a
+     * {@code chmod} process, one per file — most of the cost of committing a tiny adapter.
+     */
+    private boolean isLocal() {
+        return "file".equals(fs.getUri().getScheme());
+    }
+
+    private static java.nio.file.Path local(Path p) {
+        return java.nio.file.Path.of(p.toUri());
+    }
+
     private void writeFile(Path file, byte[] bytes) throws IOException {
+        if (isLocal()) {
+            java.nio.file.Files.write(local(file), bytes);
+            return;
+        }
         try (OutputStream out = fs.create(file, true)) {
             out.write(bytes);
         }
+    }
+
+    private static Set<String> withChecksums(Set<String> names) {
+        Set<String> out = new java.util.HashSet<>(names);
+        names.forEach(n -> out.add("." + n + ".crc"));
+        return Set.copyOf(out);
     }
 
     /** Deletes a leftover of ours (never a committed or foreign directory); for a failed adapter's remains. */

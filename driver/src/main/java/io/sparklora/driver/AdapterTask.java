@@ -54,8 +54,33 @@ public final class AdapterTask implements Serializable {
         this.conf = conf;
     }
 
+    /** Trains adapter {@code index} of the job, whose rows are all of this partition's. */
     public Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
-        AdapterPlan plan = job.plans().get(index);
+        List<TrainRow> own = new ArrayList<>();
+        rows.forEachRemaining(t -> own.add(t._2()));
+        return List.of(train(job.plans().get(index), own.iterator())).iterator();
+    }
+
+    /**
+     * Trains the adapters of one bin ({@link AdapterBins}) one after another, their rows sorted by adapter index; a
+     * killed task stops before its next adapter (and the trainer before its next step).
+     */
+    public Iterator<AdapterOutcome> trainBin(int[] adapters, Iterator<Tuple2<Integer, TrainRow>> rows)
+            throws IOException {
+        AdapterBins.Rows<TrainRow> byAdapter = new AdapterBins.Rows<>(rows);
+        TaskContext ctx = TaskContext.get();
+        List<AdapterOutcome> out = new ArrayList<>(adapters.length);
+        for (int a : adapters) {
+            if (ctx != null && ctx.isInterrupted()) {
+                throw new org.apache.spark.TaskKilledException("killed before adapter " + job.plans().get(a).name());
+            }
+            out.add(train(job.plans().get(a), byAdapter.of(a)));
+        }
+        return out.iterator();
+    }
+
+    /** Trains and commits one adapter from its rows; its outcome carries its manifest entry once committed. */
+    AdapterOutcome train(AdapterPlan plan, Iterator<TrainRow> rows) throws IOException {
         TaskContext ctx = TaskContext.get();
         int attempt = ctx == null ? 0 : ctx.attemptNumber();
         // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
@@ -65,12 +90,12 @@ public final class AdapterTask implements Serializable {
         AdapterStore store = new AdapterStore(job.outUri(), conf.get());
         Fingerprint fingerprint = job.fingerprintOf(plan);
         if (store.isCommitted(plan.name(), fingerprint)) { // a speculative copy or an earlier attempt committed it
-            return outcome(plan, Manifest.Status.EXISTING, null, 0, attempt);
+            return committed(store, plan, Manifest.Status.EXISTING, 0, attempt);
         }
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
         List<TrainRow> drained = new ArrayList<>(); // a shuffle fetch failure here is transient: Spark retries
-        rows.forEachRemaining(t -> drained.add(t._2()));
+        rows.forEachRemaining(drained::add);
         BaseModel model = base != null ? ExecutorModels.fromBroadcast(base)
                 : ExecutorModels.fromPath(job.baseModelUri(), conf);
         Path checkpoints = new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
@@ -82,9 +107,11 @@ public final class AdapterTask implements Serializable {
             packed = pack(job.tokenizer().get(), spec, drained.iterator());
             adapter = LoraAdapter.initialize(spec.lora(), model.config());
             AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, packed.data())
-                    .checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId))
                     .identifiedBy(fingerprint.combined())
                     .stopWhen(() -> ctx != null && ctx.isInterrupted());
+            if (checkpoints(spec, trainer.totalSteps())) {
+                trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
+            }
             baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
             ProgressLog log = new ProgressLog(job.progressSeconds());
             LoraAdapter trained = adapter;
@@ -109,18 +136,30 @@ public final class AdapterTask implements Serializable {
             // This adapter's own data or numerics (rows the packer refuses, a NaN loss): every attempt would fail the
             // same way. Report it, leave nothing of it, and let the other adapters commit.
             store.fs().delete(checkpoints, true);
-            return outcome(plan, Manifest.Status.FAILED, e.getMessage(), 0, attempt);
+            return new AdapterOutcome(plan.name(), Manifest.Status.FAILED, e.getMessage(), 0, attempt);
         }
         byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
                 attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
-        return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null,
+        return committed(store, plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                 result.resumedFromStep(), attempt);
     }
 
-    private static Iterator<AdapterOutcome> outcome(AdapterPlan plan, String status, String reason, int resumed,
-                                                    int attempt) {
-        return List.of(new AdapterOutcome(plan.name(), status, reason, resumed, attempt)).iterator();
+    /** The outcome of a committed adapter, with its manifest entry read back from its marker and training.json. */
+    private static AdapterOutcome committed(AdapterStore store, AdapterPlan plan, String status, int resumed,
+                                            int attempt) throws IOException {
+        AdapterOutcome o = new AdapterOutcome(plan.name(), status, null, resumed, attempt);
+        o.entry = CommittedEntry.toText(CommittedEntry.read(store, plan.name()));
+        return o;
+    }
+
+    /**
+     * False when the adapter ends before its first periodic checkpoint ({@code --checkpoint-every} above its steps):
+     * then its only checkpoint would be the one at the end, written and deleted again around the commit, which for
+     * thousands of short adapters costs more than their training; a retried attempt retrains those few steps.
+     */
+    static boolean checkpoints(TrainSpec spec, int totalSteps) {
+        return spec.checkpointEvery() <= 0 || totalSteps >= spec.checkpointEvery();
     }
 
     /** An adapter's windows and the number of rows dropped for being shorter than two tokens. */

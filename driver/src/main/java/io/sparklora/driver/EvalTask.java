@@ -22,38 +22,45 @@ final class EvalTask implements Serializable {
     private final TrainSpec template; // seq, batch, held-out fraction and seed of the train job
     private final List<AdapterPlan> partitions;
     private final List<String> adapterDirs;
+    private final EvalPairs pairs;
     private final TokenizerSpec tokenizer;
     private final HadoopConf conf;
 
     EvalTask(org.apache.spark.broadcast.Broadcast<BroadcastModel> base, TrainSpec template,
-             List<AdapterPlan> partitions, List<String> adapterDirs, TokenizerSpec tokenizer, HadoopConf conf) {
+             List<AdapterPlan> partitions, List<String> adapterDirs, EvalPairs pairs, TokenizerSpec tokenizer,
+             HadoopConf conf) {
         this.base = base;
         this.template = template;
         this.partitions = List.copyOf(partitions);
         this.adapterDirs = List.copyOf(adapterDirs);
+        this.pairs = pairs;
         this.tokenizer = tokenizer;
         this.conf = conf;
     }
 
-    /** {losses per adapter..., base loss, held-out windows}; NaN losses when the partition has no held-out window. */
+    /**
+     * {loss of each adapter {@link EvalPairs#adaptersFor} this partition..., base loss, held-out windows}; NaN losses
+     * when the partition has no held-out window.
+     */
     Iterator<double[]> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
         BaseModel model = ExecutorModels.fromBroadcast(base);
         TrainSpec spec = TrainJobSpecs.named(template, partitions.get(index).name());
         List<TrainRow> own = new java.util.ArrayList<>();
         rows.forEachRemaining(t -> own.add(t._2()));
         AdapterTask.Packed packed = AdapterTask.pack(tokenizer.get(), spec, own.iterator());
-        double[] out = new double[adapterDirs.size() + 2];
+        int[] scored = pairs.adaptersFor(index);
+        double[] out = new double[scored.length + 2];
         out[out.length - 1] = packed.data().heldOut().size();
-        for (int a = 0; a <= adapterDirs.size(); a++) {
+        for (int i = 0; i <= scored.length; i++) {
             if (packed.data().heldOut().isEmpty()) {
-                out[a] = Double.NaN;
+                out[i] = Double.NaN;
                 continue;
             }
-            LoraAdapter adapter = a < adapterDirs.size() ? AdapterFiles.read(adapterDirs.get(a), conf.get(),
+            LoraAdapter adapter = i < scored.length ? AdapterFiles.read(adapterDirs.get(scored[i]), conf.get(),
                     model.config()) : LoraAdapter.initialize(LoraConfig.defaults()
                     .withTargetModules(LoraConfig.defaultTargets(model.config())), model.config()); // B = 0
             TrainSpec s = TrainJobSpecs.withLora(spec, adapter.config());
-            out[a] = AdapterTrainer.lora(s, model, adapter, packed.data()).heldOutLoss();
+            out[i] = AdapterTrainer.lora(s, model, adapter, packed.data()).heldOutLoss();
         }
         return List.of(out).iterator();
     }

@@ -134,25 +134,29 @@ public final class Manifest {
 
     /**
      * The manifest without a router entry (rank search, which fits no router); see
-     * {@link #write(AdapterStore, String, Configuration, ObjectNode, List, Map, Map, List, long,
+     * {@link #write(AdapterStore, String, Configuration, ObjectNode, List, Map, Map, Map, List, long,
      * io.sparklora.lora.LoraConfig, JsonNode)}.
      */
     static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
                             List<AdapterPlan> adapters, Map<String, Status> status,
-                            Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
-                            long malformedSkipped, io.sparklora.lora.LoraConfig lora) throws IOException {
-        return write(store, outUri, conf, job, adapters, status, planned, skipped, malformedSkipped, lora, null);
+                            Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
+                            List<Skipped> skipped, long malformedSkipped, io.sparklora.lora.LoraConfig lora)
+            throws IOException {
+        return write(store, outUri, conf, job, adapters, status, planned, fromTasks, skipped, malformedSkipped, lora,
+                null);
     }
 
     /**
      * Builds and writes the manifest; returns it. A committed adapter's entry comes from its marker (the fingerprint
-     * of what made it, which may be an older run's) and its training.json; the identity files' SHA-256 are computed
-     * from the files and must equal the marker's, else the entry says {@code failed} (a re-run retrains it).
+     * of what made it, which may be an older run's, and the SHA-256 hashed at commit) and its training.json: as its
+     * task returned it ({@code fromTasks}, checked against one listing of {@code adapters/} for the marker), else read
+     * from its files. An adapter without a marker after the stage is {@code failed} (transient: a re-run retrains it).
      */
     static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
                             List<AdapterPlan> adapters, Map<String, Status> status,
-                            Map<String, io.sparklora.job.Fingerprint> planned, List<Skipped> skipped,
-                            long malformedSkipped, io.sparklora.lora.LoraConfig lora, JsonNode router)
+                            Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
+                            List<Skipped> skipped, long malformedSkipped, io.sparklora.lora.LoraConfig lora,
+                            JsonNode router)
             throws IOException {
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", FORMAT_VERSION);
@@ -160,18 +164,20 @@ public final class Manifest {
         m.set("job", job);
         m.put("malformed_rows_skipped", malformedSkipped);
         ArrayNode list = m.putArray("adapters");
-        FileSystem fs = store.fs();
+        AdapterListing listing = fromTasks.isEmpty() ? null : store.list();
         for (AdapterPlan p : adapters) {
             Status st = status.get(p.name());
             ObjectNode a = list.addObject();
             a.put("name", p.name());
             a.put("key", p.key());
-            AdapterStore.Marker marker = st.isFailed() ? null : store.marker(p.name());
-            Map<String, String> sha = marker == null ? null : identitySha256(fs, store.dir(p.name()));
-            if (!st.isFailed() && (marker == null || !sha.equals(marker.sha256()))) {
-                st = Status.failed(marker == null ? "its commit marker is missing after the stage"
-                        : "its files differ from the SHA-256 in its commit marker " + marker.sha256(),
-                        Status.TRANSIENT);
+            ObjectNode entry = null;
+            if (!st.isFailed()) {
+                String text = fromTasks.get(p.name());
+                entry = text != null && listing.hasMarker(p.name()) ? CommittedEntry.fromText(text)
+                        : CommittedEntry.read(store, p.name());
+                if (entry == null) {
+                    st = Status.failed("its commit marker is missing after the stage", Status.TRANSIENT);
+                }
             }
             if (st.isFailed()) {
                 a.putNull("path");
@@ -183,24 +189,9 @@ public final class Manifest {
                 fingerprint(a, planned.get(p.name()));
                 continue;
             }
-            Path dir = store.dir(p.name());
-            JsonNode t = TrainingRecord.read(read(fs, new Path(dir, AdapterStore.TRAINING_JSON)),
-                    new Path(dir, AdapterStore.TRAINING_JSON).toString());
             a.put("path", "adapters/" + p.name());
             putStatus(a, st);
-            a.set("rank", t.path("lora").path("rank"));
-            a.set("alpha", t.path("lora").path("alpha"));
-            a.set("targets", t.path("lora").path("target_modules"));
-            a.set("rows", t.path("data").path("rows"));
-            a.set("rows_too_short", t.path("data").path("rows_too_short"));
-            a.set("steps", t.path("steps"));
-            a.set("final_train_loss", t.path("final_train_loss"));
-            a.set("final_held_out_loss", t.path("final_held_out_loss"));
-            a.set("base_held_out_loss", t.path("base_held_out_loss"));
-            a.set("seconds", t.path("timings").path("total_seconds"));
-            fingerprint(a, marker.fingerprint());
-            ObjectNode files = a.putObject("sha256");
-            sha.forEach(files::put);
+            a.setAll(entry);
         }
         ArrayNode sk = m.putArray("skipped");
         for (Skipped s : skipped) {
@@ -210,7 +201,8 @@ public final class Manifest {
             m.set("router", router); // RouterFit: router.json and its held-out accuracy
         }
         byte[] bytes = TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
-        writeAtomically(fs, conf, new Path(outUri, FILE), bytes);
+        Path file = new Path(outUri, FILE);
+        writeAtomically(file.getFileSystem(conf), conf, file, bytes);
         return m;
     }
 
@@ -230,18 +222,8 @@ public final class Manifest {
         o.put("combined", f.combined());
     }
 
-    /** SHA-256 of the adapter's identity files (what a reader loads; training.json and the marker excluded). */
-    private static Map<String, String> identitySha256(FileSystem fs, Path dir) throws IOException {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
-        for (String f : AdapterStore.IDENTITY_FILES) {
-            Path p = new Path(dir, f);
-            out.put(f, fs.exists(p) ? sha256(read(fs, p)) : "missing");
-        }
-        return out;
-    }
-
     static void writeAtomically(FileSystem fs, Configuration conf, Path file, byte[] bytes) throws IOException {
-        if (io.sparklora.storage.ObjectStores.isObjectStore(fs.getScheme())) {
+        if (io.sparklora.storage.ObjectStores.isObjectStore(fs.getUri().getScheme())) {
             try (OutputStream out = fs.create(file, true)) { // one PUT: atomic on object stores
                 out.write(bytes);
             }

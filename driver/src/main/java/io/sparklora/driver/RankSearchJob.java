@@ -108,7 +108,7 @@ public final class RankSearchJob {
             job.putObject("rank_auto").put("rank_min", search.min()).put("rank_max", search.max())
                     .put("rank_tolerance", search.tolerance());
             ObjectNode manifest = Manifest.write(store, outUri, conf, job, plan.adapters(), status, planned,
-                    plan.skipped(), data.malformedSkipped(), lora);
+                    java.util.Map.of(), plan.skipped(), data.malformedSkipped(), lora);
             for (JsonNode a : manifest.path("adapters")) {
                 ArrayNode list = ((ObjectNode) a).putArray("rank_search");
                 for (RankSearch.Trial t : trials.get(a.path("name").asText())) {

@@ -27,6 +27,17 @@ public final class SparkEvalJob {
 
     public static ObjectNode run(SparkSession spark, String modelUri, String adaptersUri, String dataPath,
                                  String partitionBy, String outUri, PrintStream out) throws IOException {
+        return run(spark, modelUri, adaptersUri, dataPath, partitionBy, "auto", EvalPairs.DEFAULT_SAMPLE, outUri, out);
+    }
+
+    /**
+     * @param pairs  {@code all} (every adapter on every partition), {@code sampled} (each partition's own adapter and
+     *               {@code sample} others, see {@link EvalPairs}) or {@code auto} (all up to
+     *               {@value EvalPairs#ALL_UP_TO} adapters)
+     */
+    public static ObjectNode run(SparkSession spark, String modelUri, String adaptersUri, String dataPath,
+                                 String partitionBy, String pairs, int sample, String outUri, PrintStream out)
+            throws IOException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration conf = sc.hadoopConfiguration();
         sc.setJobGroup("spark-lora-eval", "spark-lora eval " + adaptersUri, false);
@@ -45,25 +56,38 @@ public final class SparkEvalJob {
                 .heldOutFraction(job.path("held_out_fraction").asDouble()).seed(job.path("seed").asLong()).build();
         List<String> names = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
+        List<String> adapterKeys = new ArrayList<>();
         for (JsonNode a : manifest.path("adapters")) {
             if (Manifest.Status.FAILED.equals(a.path("status").asText())) {
                 continue; // no adapter was committed
             }
             names.add(a.path("name").asText());
+            adapterKeys.add(Manifest.text(a, "key"));
             dirs.add(fs.makeQualified(new Path(adaptersUri, a.path("path").asText())).toString());
         }
         sc.setJobDescription("spark-lora eval: read data and count rows per partition");
         TrainData.Read read = TrainData.tokenized(TrainData.read(spark, data), model.tokenizer());
         TrainPlanner.Plan plan = TrainPlanner.plan(read, data,
                 new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
+        EvalPairs chosen = new EvalPairs(EvalPairs.Mode.parse(pairs, names.size()), adapterKeys, plan.adapters(), sample,
+                data.seed());
+        out.println("Evaluating " + chosen);
         Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
                 + " partition(s)");
-        EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, model.tokenizer(), new HadoopConf(conf));
+        EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, chosen, model.tokenizer(),
+                new HadoopConf(conf));
         List<double[]> cells = SparkTrainJob.rowsByPlan(read, plan.adapters())
                 .mapPartitionsWithIndex(task::call, false).collect();
         base.destroy();
         TrainData.release(read);
+        if (chosen.mode() == EvalPairs.Mode.SAMPLED) {
+            ObjectNode sampled = SampledEval.json(model.uri(), adaptersUri, data.path(), names, plan.adapters(),
+                    chosen, cells);
+            writeJson(outUri, conf, sampled);
+            SampledEval.printSummary(sampled, out);
+            return sampled;
+        }
 
         ObjectNode m = TrainingRecord.JSON.createObjectNode();
         m.put("format_version", 1);
@@ -94,11 +118,7 @@ public final class SparkEvalJob {
                 }
             }
         }
-        Path target = new Path(outUri);
-        FileSystem outFs = target.getFileSystem(conf);
-        outFs.mkdirs(target.getParent());
-        Manifest.writeAtomically(outFs, conf, target, TrainingRecord.JSON.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(m));
+        writeJson(outUri, conf, m);
         out.printf("%-24s", "held-out loss");
         for (JsonNode c : columns) {
             out.printf(" %12s", c.asText());
@@ -112,5 +132,13 @@ public final class SparkEvalJob {
             out.println();
         }
         return m;
+    }
+
+    private static void writeJson(String outUri, Configuration conf, ObjectNode m) throws IOException {
+        Path target = new Path(outUri);
+        FileSystem outFs = target.getFileSystem(conf);
+        outFs.mkdirs(target.getParent());
+        Manifest.writeAtomically(outFs, conf, target, TrainingRecord.JSON.writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(m));
     }
 }

@@ -54,9 +54,19 @@ public final class SparkTrainJob {
 
     /**
      * What the run did; {@code failed} adapters make the command exit with status 3. {@code outUri} is {@code --out}
-     * qualified (a path without a scheme resolved against {@code fs.defaultFS}), where everything was written.
+     * qualified (a path without a scheme resolved against {@code fs.defaultFS}), where everything was written;
+     * {@code seconds} the stage timings, null for jobs other than the plain train.
      */
-    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri) {
+    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri,
+                          Seconds seconds) {
+        /** A summary without stage timings (jobs other than the plain train). */
+        public Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri) {
+            this(trained, existing, skipped, failed, manifest, outUri, null);
+        }
+    }
+
+    /** Wall seconds of the run's stages: planning (data, plan, output state), the training stage, the manifest. */
+    public record Seconds(double plan, double train, double manifest) {
     }
 
     public static Summary run(SparkSession spark, TrainRequest r, PrintStream out) throws IOException {
@@ -98,6 +108,7 @@ public final class SparkTrainJob {
 
             // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
             AdapterStore store = new AdapterStore(outUri, conf);
+            AdapterListing listing = store.list(); // one listing of adapters/, not a probe per adapter
             Map<String, Manifest.PreviousFailure> previous = Manifest.previousFailures(store.fs(), outUri);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
             Map<String, Fingerprint> planned = new LinkedHashMap<>();
@@ -107,8 +118,8 @@ public final class SparkTrainJob {
             for (AdapterPlan p : plan.adapters()) {
                 Fingerprint f = job.fingerprintOf(p);
                 planned.put(p.name(), f);
-                AdapterStore.State state = store.state(p.name());
-                AdapterStore.Marker marker = state == AdapterStore.State.COMMITTED ? store.marker(p.name()) : null;
+                AdapterStore.State state = listing.state(p.name());
+                AdapterStore.Marker marker = state == AdapterStore.State.COMMITTED ? listing.marker(p.name()) : null;
                 Manifest.PreviousFailure failedBefore = previous.get(p.name());
                 if (state == AdapterStore.State.FOREIGN) {
                     throw new IllegalArgumentException("Cannot train adapter " + p.name() + " into "
@@ -163,6 +174,7 @@ public final class SparkTrainJob {
 
             markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
+            Map<String, String> entries = new HashMap<>(); // committed adapters' manifest entries, from their tasks
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
                         job.progressSeconds(), job.hooks(), job.versions());
@@ -177,8 +189,8 @@ public final class SparkTrainJob {
                 Map<String, AdapterOutcome> outcomes = new HashMap<>();
                 String stageFailure = null;
                 try {
-                    for (AdapterOutcome o : trainStage(data, toTrain, new AdapterTask(broadcast, stage,
-                            new HadoopConf(conf)))) {
+                    for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
+                            new HadoopConf(conf)), sc.defaultParallelism())) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
@@ -190,8 +202,12 @@ public final class SparkTrainJob {
                     Manifest.Status st;
                     if (o != null && o.status.equals(Manifest.Status.FAILED)) {
                         st = Manifest.Status.failed(o.reason, Manifest.Status.DETERMINISTIC);
-                    } else if (store.isCommitted(p.name(), planned.get(p.name()))) {
+                    } else if (o != null && o.entry != null || o == null && store.isCommitted(p.name(),
+                            planned.get(p.name()))) {
                         st = Manifest.Status.trained(reasons.get(p.name()).replaceFirst("^trained: ", ""));
+                        if (o != null) {
+                            entries.put(p.name(), o.entry);
+                        }
                     } else {
                         st = Manifest.Status.failed("its task failed: " + (stageFailure != null ? stageFailure
                                 : "no result"), Manifest.Status.TRANSIENT);
@@ -213,10 +229,12 @@ public final class SparkTrainJob {
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
             ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
-                    plan.adapters(), ordered, planned, plan.skipped(), data.malformedSkipped(), lora, router);
+                    plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
+                    router);
             printTable(manifest, out);
-            out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
-                    (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
+            Seconds seconds = new Seconds((t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
+            out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", seconds.plan(),
+                    seconds.train(), toTrain.size(), seconds.manifest());
             int trained = 0;
             int failed = 0;
             for (JsonNode a : manifest.path("adapters")) {
@@ -224,7 +242,7 @@ public final class SparkTrainJob {
                 failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
             }
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
-                    manifest, outUri);
+                    manifest, outUri, seconds);
         }
     }
 
@@ -253,10 +271,18 @@ public final class SparkTrainJob {
             throws IOException {
         FileSystem fs = store.fs();
         Path ckpt = new Path(outUri, AdapterTask.CHECKPOINTS);
+        java.util.Set<String> withCheckpoints = new java.util.HashSet<>(); // one listing, not a delete per adapter
+        if (fs.exists(ckpt)) {
+            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(ckpt)) {
+                withCheckpoints.add(f.getPath().getName());
+            }
+        }
         status.forEach((name, st) -> {
             if (!Manifest.Status.TRANSIENT.equals(st.failure())) {
                 try {
-                    fs.delete(new Path(ckpt, name), true);
+                    if (withCheckpoints.remove(name)) {
+                        fs.delete(new Path(ckpt, name), true);
+                    }
                     if (st.isFailed()) {
                         store.deleteLeftover(name);
                     }
@@ -265,22 +291,24 @@ public final class SparkTrainJob {
                 }
             }
         });
-        if (fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
+        if (withCheckpoints.isEmpty() && fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
         }
     }
 
-    private static List<AdapterOutcome> trainStage(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task) {
-        return rowsByPlan(data, plans).mapPartitionsWithIndex(task::call, false).collect();
-    }
-
     /** Rows to their adapter's partition (never to the driver): partition i holds the rows of plans[i]. */
     static JavaPairRDD<Integer, TrainRow> rowsByPlan(TrainData.Read data, List<AdapterPlan> plans) {
+        return keyedRows(data, plans).partitionBy(new AdapterPartitioner(plans.size()))
+                .setName("spark-lora: rows of " + plans.size() + " adapter(s), partition i = adapter i");
+    }
+
+    /** Each row of a planned key, keyed by its plan's index (rows of other keys dropped), before any shuffle. */
+    static JavaPairRDD<Integer, TrainRow> keyedRows(TrainData.Read data, List<AdapterPlan> plans) {
         Map<String, Integer> index = new HashMap<>();
         for (AdapterPlan p : plans) {
             index.put(p.key() == null ? TrainData.NULL_KEY : p.key(), p.index());
         }
-        JavaPairRDD<Integer, TrainRow> rows = data.rows()
+        return data.rows()
                 .select(TrainData.KEY, TrainData.TEXT, TrainData.PROMPT, TrainData.COMPLETION, TrainData.TOKENS,
                         TrainData.LOSS_FROM).javaRDD()
                 .flatMapToPair(row -> {
@@ -293,8 +321,6 @@ public final class SparkTrainJob {
                     return List.of(new Tuple2<>(i, new TrainRow(row.getString(1), row.getString(2),
                             row.getString(3), encoded))).iterator();
                 });
-        return rows.partitionBy(new AdapterPartitioner(plans.size()))
-                .setName("spark-lora: rows of " + plans.size() + " adapter(s), partition i = adapter i");
     }
 
     private static int[] intArray(List<Integer> ids) {

@@ -63,13 +63,7 @@ final class TunedModelManifest {
             Path training = new Path(dir, AdapterStore.TRAINING_JSON);
             JsonNode t = TrainingRecord.read(Manifest.read(fs, training), training.toString());
             a.put("path", TunedModelStore.DIR + "/" + p.name());
-            a.set("rows", t.path("data").path("rows"));
-            a.set("rows_too_short", t.path("data").path("rows_too_short"));
-            a.set("steps", t.path("steps"));
-            a.set("final_train_loss", t.path("final_train_loss"));
-            a.set("final_held_out_loss", t.path("final_held_out_loss"));
-            a.set("base_held_out_loss", t.path("base_held_out_loss"));
-            a.set("seconds", t.path("timings").path("total_seconds"));
+            CommittedEntry.putOutcome(a, t);
             a.set("fingerprint", marker.path("fingerprint"));
             ObjectNode files = a.putObject("sha256");
             sha.forEach(files::put);

@@ -4,10 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/**
- * The text of {@code report/index.html}: the summary table, the router's accuracy, each adapter's loss curves, the
- * eval heat map.
- */
+/** The text of {@code report/index.html}: the summary table, the router's accuracy, each adapter's loss curves, the eval heat map. */
 final class HtmlReport {
     private HtmlReport() {
     }
@@ -21,6 +18,26 @@ final class HtmlReport {
      */
     static String render(TrainOutput output, Map<String, String> curves, EvalMatrix eval, String heatmap,
                          String generated) {
+        StringBuilder h = head(output, generated);
+        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
+                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
+                .append("<th>seconds</th></tr>\n");
+        for (AdapterSummary a : output.adapters()) {
+            h.append(summaryRow(a, "")).append("</tr>\n");
+        }
+        h.append("</table>\n");
+        h.append(RoutingSection.html(output.dir()));
+        h.append(evalSection(eval, heatmap));
+        h.append("<h2>Loss curves</h2>\n");
+        for (AdapterSummary a : output.adapters()) {
+            h.append(curve(a, curves.get(a.name())));
+        }
+        h.append("</body>\n</html>\n");
+        return h.toString();
+    }
+
+    /** The page up to its first section: title, styles, the output and when it was made. */
+    static StringBuilder head(TrainOutput output, String generated) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<title>spark-lora report</title>\n<style>\n")
@@ -32,20 +49,20 @@ final class HtmlReport {
                 .append("</style>\n</head>\n<body>\n<h1>spark-lora report</h1>\n")
                 .append("<p>Output: <code>").append(escape(output.dir().toString())).append("</code>. ")
                 .append(escape(generated)).append("</p>\n");
+        return h;
+    }
 
-        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
-                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
-                .append("<th>seconds</th></tr>\n");
-        for (AdapterSummary a : output.adapters()) {
-            h.append("<tr><td><a href=\"#adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
-                    .append("</a></td><td>").append(a.sourceKey() == null ? "" : escape(a.sourceKey()))
-                    .append("</td>").append(num(a.rows())).append(num(a.steps())).append(num(a.trainLoss(), 4))
-                    .append(num(a.heldOutLoss(), 4)).append(num(a.baseHeldOutLoss(), 4))
-                    .append(num(a.seconds(), 1)).append("</tr>\n");
-        }
-        h.append("</table>\n");
-        h.append(RoutingSection.html(output.dir()));
+    /** A summary table row up to its last cell, {@code extra} cells ({@code <td>…</td>}) after the adapter's. */
+    static String summaryRow(AdapterSummary a, String extra) {
+        return "<tr><td><a href=\"#adapter-" + escape(a.name()) + "\">" + escape(a.name()) + "</a></td><td>"
+                + (a.sourceKey() == null ? "" : escape(a.sourceKey())) + "</td>" + extra + num(a.rows())
+                + num(a.steps()) + num(a.trainLoss(), 4) + num(a.heldOutLoss(), 4) + num(a.baseHeldOutLoss(), 4)
+                + num(a.seconds(), 1);
+    }
 
+    /** The cross-evaluation section, empty without a matrix. */
+    static String evalSection(EvalMatrix eval, String heatmap) {
+        StringBuilder h = new StringBuilder();
         if (eval != null) {
             h.append("<h2>Cross-evaluation</h2>\n<p>Mean held-out loss of every model on every partition; ")
                     .append("lower is better, the best model of each partition is in bold.</p>\n");
@@ -59,20 +76,20 @@ final class HtmlReport {
             h.append("<p>The matrix as JSON: <a href=\"").append(ReportWriter.EVAL_COPY).append("\">")
                     .append(ReportWriter.EVAL_COPY).append("</a>.</p>\n");
         }
+        return h.toString();
+    }
 
-        h.append("<h2>Loss curves</h2>\n");
-        for (AdapterSummary a : output.adapters()) {
-            h.append("<h3 id=\"adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
-                    .append("</h3>\n");
-            String png = curves.get(a.name());
-            if (png != null) {
-                h.append("<img src=\"").append(escape(png)).append("\" alt=\"loss curves of ")
-                        .append(escape(a.name())).append("\">\n");
-            } else {
-                h.append("<p>No loss history recorded.</p>\n");
-            }
+    /** One adapter's heading and loss-curve image ({@code png} null: no history). */
+    static String curve(AdapterSummary a, String png) {
+        StringBuilder h = new StringBuilder();
+        h.append("<h3 id=\"adapter-").append(escape(a.name())).append("\">").append(escape(a.name()))
+                .append("</h3>\n");
+        if (png != null) {
+            h.append("<img src=\"").append(escape(png)).append("\" alt=\"loss curves of ")
+                    .append(escape(a.name())).append("\">\n");
+        } else {
+            h.append("<p>No loss history recorded.</p>\n");
         }
-        h.append("</body>\n</html>\n");
         return h.toString();
     }
 
@@ -95,15 +112,15 @@ final class HtmlReport {
         return h.append("</table>\n").toString();
     }
 
-    private static String num(long v) {
+    static String num(long v) {
         return "<td class=\"num\">" + (v < 0 ? "" : Long.toString(v)) + "</td>";
     }
 
-    private static String num(double v, int decimals) {
+    static String num(double v, int decimals) {
         return "<td class=\"num\">" + format(v, decimals) + "</td>";
     }
 
-    private static String format(double v, int decimals) {
+    static String format(double v, int decimals) {
         return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 

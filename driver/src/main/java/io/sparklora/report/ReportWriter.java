@@ -31,6 +31,14 @@ public final class ReportWriter {
     public static final String HEATMAP = "eval-heatmap.png";
     /** The eval matrix the report last showed, kept so that re-rendering without --eval still shows it. */
     public static final String EVAL_COPY = "eval-matrix.json";
+    /** The overview chart of a report with more than {@link #CURVES_FOR_ALL} adapters. */
+    public static final String GAINS = "gains.png";
+    /**
+     * Up to this many adapters the report draws every adapter's curves; above, an overview chart of all gains, the
+     * curves of a few ({@link CurveSelection}) and the full tables as CSV and JSON: one PNG per adapter is neither
+     * readable nor cheap at thousands.
+     */
+    public static final int CURVES_FOR_ALL = 24;
 
     private ReportWriter() {
     }
@@ -57,8 +65,12 @@ public final class ReportWriter {
             List<String> files = new ArrayList<>();
             Map<String, String> curves = new LinkedHashMap<>();
             Set<String> used = new HashSet<>();
-            for (AdapterSummary a : output.adapters()) {
-                if (a.trainHistory().isEmpty() && a.heldOutHistory().isEmpty()) {
+            boolean overview = output.adapters().size() > CURVES_FOR_ALL;
+            Map<String, String> shown = overview ? CurveSelection.of(output.adapters()) : null;
+            TrainOutput drawn = overview ? output.withHistoriesOf(shown.keySet()) : output;
+            for (AdapterSummary a : drawn.adapters()) {
+                if (overview && !shown.containsKey(a.name())
+                        || a.trainHistory().isEmpty() && a.heldOutHistory().isEmpty()) {
                     continue;
                 }
                 String png = uniqueName("loss-" + fileSafe(a.name()), used) + ".png";
@@ -78,8 +90,22 @@ public final class ReportWriter {
             }
             String generated = "Generated " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " by spark-lora "
                     + io.sparklora.cli.Versions.sparkLora() + ".";
-            Files.writeString(tmp.resolve(INDEX), HtmlReport.render(output, curves, eval, heatmap, generated),
-                    StandardCharsets.UTF_8);
+            String html;
+            if (overview) {
+                AdapterTables.write(output.adapters(), tmp);
+                files.add(AdapterTables.CSV);
+                files.add(AdapterTables.JSON);
+                String gains = null;
+                if (output.adapters().stream().anyMatch(a -> !Double.isNaN(GainsChart.gain(a)))) {
+                    gains = GAINS;
+                    writePng(GainsChart.render(output.adapters()), tmp.resolve(GAINS));
+                    files.add(GAINS);
+                }
+                html = OverviewPage.render(drawn, shown, curves, gains, eval, heatmap, generated);
+            } else {
+                html = HtmlReport.render(output, curves, eval, heatmap, generated);
+            }
+            Files.writeString(tmp.resolve(INDEX), html, StandardCharsets.UTF_8);
             files.add(0, INDEX);
             deleteRecursively(target);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

@@ -57,8 +57,12 @@ public final class Reports {
                     outUri);
             JsonNode adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile())
                     .path("adapters");
+            // a large output's report reads the records of the few adapters it draws, not one per adapter
+            java.util.Set<String> needed = adapters.size() > ReportWriter.CURVES_FOR_ALL
+                    ? CurveSelection.of(TrainOutput.read(stage).adapters()).keySet() : null;
             for (JsonNode a : adapters) {
-                if ("failed".equals(a.path("status").asText())) {
+                if ("failed".equals(a.path("status").asText())
+                        || needed != null && !needed.contains(a.path("name").asText())) {
                     continue;
                 }
                 String rel = a.path("path").asText("adapters/" + a.path("name").asText());

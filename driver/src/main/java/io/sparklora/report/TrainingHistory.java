@@ -35,6 +35,10 @@ import java.util.List;
  */
 public record TrainingHistory(String name, long rows, long steps, double finalTrainLoss, double finalHeldOutLoss,
                              double baseHeldOutLoss, double totalSeconds, List<LossPoint> trainHistory, List<LossPoint> heldOutHistory) {
+    /** Nothing recorded: what a report knows of an adapter whose record it did not read. */
+    static final TrainingHistory UNKNOWN = new TrainingHistory(null, -1, -1, Double.NaN, Double.NaN, Double.NaN,
+            Double.NaN, List.of(), List.of());
+
     public TrainingHistory {
         trainHistory = List.copyOf(trainHistory);
         heldOutHistory = List.copyOf(heldOutHistory);

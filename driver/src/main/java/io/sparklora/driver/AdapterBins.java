@@ -1,0 +1,152 @@
+package io.sparklora.driver;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
+import org.apache.spark.Partitioner;
+import scala.Tuple2;
+
+/**
+ * Which Spark task of the training stage trains which adapters. A task costs its launch, its shuffle fetch and its
+ * result on top of the adapter's own work, which for thousands of tiny adapters is most of the job; so adapters are
+ * packed into bins by size and each task trains its bin's adapters one after another over the executor's one base,
+ * their rows arriving sorted by adapter. Longest first onto the least loaded bin (LPT scheduling, Graham 1969): an
+ * adapter as large as a bin's share gets a task of its own, small ones share one. There are
+ * {@code max(2 · parallelism, ⌈adapters / }{@value #TARGET_PER_BIN}{@code ⌉)} bins, at most one per adapter, so a
+ * job of a few adapters still runs one task per adapter and a large one keeps every core busy with bins of tens.
+ * A retried task skips the adapters of its bin that an earlier attempt already committed.
+ */
+final class AdapterBins implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /** Adapters per bin the packing aims at when there are many: enough to amortise a task, few enough to retry. */
+    static final int TARGET_PER_BIN = 64;
+    private final int[] binOf; // adapter index → bin (= partition)
+    private final int bins;
+
+    private AdapterBins(int[] binOf, int bins) {
+        this.binOf = binOf;
+        this.bins = bins;
+    }
+
+    /** Packs {@code plans} (indexed 0…n-1 by {@link AdapterPlan#index}) by row count for {@code parallelism} cores. */
+    static AdapterBins pack(List<AdapterPlan> plans, int parallelism) {
+        int n = plans.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("Cannot pack adapters into tasks: there are none");
+        }
+        int bins = Math.min(n, Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN));
+        List<AdapterPlan> bySize = new ArrayList<>(plans);
+        bySize.sort(Comparator.comparingLong(AdapterPlan::rows).reversed().thenComparingInt(AdapterPlan::index));
+        PriorityQueue<long[]> load = new PriorityQueue<>(Comparator.<long[]>comparingLong(b -> b[0])
+                .thenComparingLong(b -> b[1])); // {rows, bin}
+        for (int b = 0; b < bins; b++) {
+            load.add(new long[] {0, b});
+        }
+        int[] binOf = new int[n];
+        for (AdapterPlan p : bySize) {
+            long[] lightest = load.poll();
+            binOf[p.index()] = (int) lightest[1];
+            lightest[0] += Math.max(1, p.rows());
+            load.add(lightest);
+        }
+        return new AdapterBins(binOf, bins);
+    }
+
+    /**
+     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter (Spark spills the sort, so
+     * no task holds more than one adapter's rows), each task training its bin; the outcomes, one per adapter.
+     */
+    static List<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
+                                      int parallelism) {
+        AdapterBins bins = pack(plans, parallelism);
+        return SparkTrainJob.keyedRows(data, plans).repartitionAndSortWithinPartitions(bins.partitioner())
+                .setName("spark-lora: rows of " + plans.size() + " adapter(s) in " + bins.bins() + " task(s)")
+                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), rows), false).collect();
+    }
+
+    int bins() {
+        return bins;
+    }
+
+    int binOf(int adapter) {
+        return binOf[adapter];
+    }
+
+    /** The adapters of a bin, in index order (the order their rows arrive in). */
+    int[] adaptersOf(int bin) {
+        return java.util.stream.IntStream.range(0, binOf.length).filter(i -> binOf[i] == bin).toArray();
+    }
+
+    /** Splits a bin's rows, sorted by adapter index, into each adapter's rows in turn (streamed, not collected). */
+    static final class Rows<T> {
+        private final Iterator<Tuple2<Integer, T>> rows;
+        private Tuple2<Integer, T> next;
+
+        Rows(Iterator<Tuple2<Integer, T>> rows) {
+            this.rows = rows;
+            this.next = rows.hasNext() ? rows.next() : null;
+        }
+
+        /** The rows of {@code adapter}; consume them before asking for the next adapter's. */
+        Iterator<T> of(int adapter) {
+            while (next != null && next._1() < adapter) { // rows of an adapter skipped by the caller
+                next = rows.hasNext() ? rows.next() : null;
+            }
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return next != null && next._1() == adapter;
+                }
+
+                @Override
+                public T next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    T value = next._2();
+                    next = rows.hasNext() ? rows.next() : null;
+                    return value;
+                }
+            };
+        }
+    }
+
+    /** Partition = bin of the adapter index key. */
+    Partitioner partitioner() {
+        return new BinPartitioner(this);
+    }
+
+    private static final class BinPartitioner extends Partitioner {
+        private static final long serialVersionUID = 1L;
+        private final AdapterBins bins;
+
+        BinPartitioner(AdapterBins bins) {
+            this.bins = bins;
+        }
+
+        @Override
+        public int numPartitions() {
+            return bins.bins;
+        }
+
+        @Override
+        public int getPartition(Object key) {
+            return bins.binOf[(Integer) key];
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BinPartitioner b && Arrays.equals(b.bins.binOf, bins.binOf);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bins.binOf);
+        }
+    }
+}
