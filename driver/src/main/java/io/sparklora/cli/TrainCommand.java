@@ -4,6 +4,8 @@ import io.sparklora.driver.DataOptions;
 import io.sparklora.driver.ExistingPolicy;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
+import io.sparklora.driver.SparkTreeJob;
+import io.sparklora.driver.TreeFiles;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -122,6 +124,14 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--tree", description = "YAML file of nodes {name, parent, keys}: train a tree of adapters, each "
+            + "over its ancestors, and flatten every leaf's path into paths/<leaf>/")
+    String tree;
+
+    @Option(names = "--path-rank", description = "with --tree: compress each leaf path to this rank by truncated SVD "
+            + "(default: exact, rank = the path's ranks summed)")
+    Integer pathRank;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
 
@@ -135,8 +145,13 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainRequest request = request();
+        if (pathRank != null && tree == null) {
+            throw new IllegalArgumentException("Invalid --path-rank " + pathRank + ": it needs --tree");
+        }
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
-            SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
+            SparkTrainJob.Summary summary = tree == null ? SparkTrainJob.run(s.spark(), request, System.out)
+                    : SparkTreeJob.run(s.spark(), request, TreeFiles.read(tree, s.spark().sparkContext()
+                    .hadoopConfiguration()), pathRank, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
                     + " already complete; " + summary.failed() + " failed; " + summary.skipped()
                     + " key(s) skipped. Manifest: " + out + "/manifest.json");

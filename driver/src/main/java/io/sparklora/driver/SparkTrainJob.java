@@ -218,7 +218,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static double leaseTimeoutSeconds(SparkSession spark) {
+    static double leaseTimeoutSeconds(SparkSession spark) {
         String v = spark.conf().get(LEASE_TIMEOUT, String.valueOf(OutputLease.DEFAULT_TIMEOUT_SECONDS));
         try {
             return Double.parseDouble(v);
@@ -227,7 +227,7 @@ public final class SparkTrainJob {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -239,7 +239,7 @@ public final class SparkTrainJob {
      * After the stage: the checkpoints of committed adapters and of deterministic failures go (a transient failure
      * keeps its own to resume from), and so do temporary commit directories; {@code _checkpoints} when empty.
      */
-    private static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
+    static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
             throws IOException {
         FileSystem fs = store.fs();
         Path ckpt = new Path(outUri, AdapterTask.CHECKPOINTS);
@@ -324,7 +324,7 @@ public final class SparkTrainJob {
     }
 
     /** Marks {@code <out>} as a spark-lora output (before anything else is written there); kept when present. */
-    private static void markOutput(FileSystem fs, String outUri) throws IOException {
+    static void markOutput(FileSystem fs, String outUri) throws IOException {
         Path owner = new Path(outUri, OWNER_FILE);
         if (!fs.exists(owner)) {
             try (OutputStream o = fs.create(owner, true)) {
