@@ -75,7 +75,16 @@ public final class SparkTreeJob {
             TreeDecisions d = new TreeDecisions(plan, job, store, r.existing(),
                     Manifest.previousFailures(store.fs(), outUri));
             perKey.skipped().forEach(s -> out.println("Skipping key " + s.key() + ": " + s.reason()));
-            d.status.forEach((n, st) -> out.println("Node " + n + ": " + st.status() + " (" + st.reason() + ")"));
+            d.status.forEach((n, st) -> {
+                if (st.isFailed() || !st.reason().equals("fingerprint matches")) {
+                    out.println("Node " + n + ": " + st.status() + " (" + st.reason() + ")");
+                }
+            });
+            d.reasons.forEach((n, why) -> {
+                if (!why.equals("trained: new")) {
+                    out.println("Node " + n + ": " + why);
+                }
+            });
             out.println("Tree " + tree.source() + ": " + tree.nodes().size() + " node(s) in " + tree.levels().size()
                     + " level(s), " + d.reasons.size() + " to train, " + tree.leaves().size() + " leaf path(s)");
 

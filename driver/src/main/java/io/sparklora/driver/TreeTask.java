@@ -105,20 +105,26 @@ final class TreeTask implements Serializable {
                 result.resumedFromStep(), attempt);
     }
 
-    /**
-     * {@code base} with the adapters of {@code names} merged into copies of the matrices they adapt; the base itself
-     * when there are none.
-     */
+    /** {@code base} with the committed adapters of {@code names} (root first) merged in; see {@link #merged}. */
     static BaseModel withAncestors(BaseModel base, AdapterStore store, org.apache.hadoop.conf.Configuration conf,
                                    List<String> names) throws IOException {
-        if (names.isEmpty()) {
+        List<LoraAdapter> adapters = new ArrayList<>();
+        for (String name : names) {
+            adapters.add(AdapterFiles.read(store.dir(name).toString(), conf, base.config()));
+        }
+        return merged(base, adapters);
+    }
+
+    /**
+     * {@code base} with {@code adapters} merged into copies of the matrices they adapt (the other tensors shared,
+     * never written); {@code base} itself when there are none.
+     */
+    static BaseModel merged(BaseModel base, List<LoraAdapter> adapters) {
+        if (adapters.isEmpty()) {
             return base;
         }
-        List<LoraAdapter> adapters = new ArrayList<>();
         Map<String, Tensor> weights = new LinkedHashMap<>(base.weights());
-        for (String name : names) {
-            LoraAdapter a = AdapterFiles.read(store.dir(name).toString(), conf, base.config());
-            adapters.add(a);
+        for (LoraAdapter a : adapters) {
             for (LoraModule m : a.modules().values()) {
                 String key = m.target().weightKey();
                 if (weights.get(key) == base.weight(key)) {
