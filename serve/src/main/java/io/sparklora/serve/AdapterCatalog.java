@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
  * The adapters a {@code train} output offers, by name: the {@code manifest.json} entries whose status is
  * {@code trained} or {@code existing} (failed and skipped ones are not servable), or, without a manifest, every
  * directory under {@code adapters/} (or under the root) that holds an {@code adapter_config.json}. A tree output
- * ({@code train --tree}) offers the manifest's {@code paths} entries instead: each leaf's whole path, loadable alone. Re-read with
- * {@link #refresh()}: adapters trained into the output after the server started appear without a restart.
+ * ({@code train --tree}) offers the manifest's {@code paths} entries instead: each leaf's whole path, loadable
+ * alone, under the leaf's name. Re-read with {@link #refresh()}: adapters trained into the output after the server
+ * started appear without a restart.
  */
 public final class AdapterCatalog {
     public static final String CONFIG_JSON = "adapter_config.json";
