@@ -135,6 +135,21 @@ class TreeTrainTest {
             assertEquals(nodes.get(leaf).path("final_held_out_loss").asDouble(), heldOutLoss(base, path, leaf),
                     1e-4, leaf);
         }
+        // eval on a tree output scores the leaf paths on every key's held-out windows: the diagonal is the leaves'
+        Path evalOut = tmp.resolve("eval.json");
+        CliTest.Run eval = CliTest.cli("eval", "--model", model.toString(), "--adapters", out.toString(), "--out",
+                evalOut.toString());
+        assertEquals(0, eval.status(), eval.err());
+        JsonNode matrix = TrainCommandTest.JSON.readTree(evalOut.toFile());
+        List<String> columns = TrainCommandTest.JSON.convertValue(matrix.path("columns"), List.class);
+        for (JsonNode row : matrix.path("rows")) {
+            String leaf = row.path("adapter").asText();
+            if (!leaf.equals("base")) {
+                assertEquals(nodes.get(leaf).path("final_held_out_loss").asDouble(),
+                        row.path("loss").get(columns.indexOf(leaf)).asDouble(), 1e-4, leaf);
+            }
+        }
+        assertEquals(4, matrix.path("rows").size()); // es, it, de and the base
         // serve offers the leaf paths under the leaf names
         assertEquals(Map.of("es", "paths/es", "it", "paths/it", "de", "paths/de"),
                 new AdapterCatalog(new LocalAdapterStorage(out)).adapters());
