@@ -68,7 +68,7 @@ final class TreeDecisions {
         }
         if (!refused.isEmpty()) {
             throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size() + " node(s) of "
-                    + store.dir("").getParent() + " were made differently: " + String.join("; ", refused));
+                    + job.outUri() + " were made differently: " + String.join("; ", refused));
         }
     }
 }

@@ -63,7 +63,7 @@ final class TreePlan {
         return keysOf.get(name);
     }
 
-    /** Key → index of that key's plan in the per-key plan (what {@link SparkTrainJob#rowsByPlan} partitions by). */
+    /** The usable keys' plans, partition i = key i: what {@link SparkTrainJob#rowsByPlan} routes rows by. */
     List<AdapterPlan> perKeyPlans() {
         List<AdapterPlan> out = new ArrayList<>();
         byKey.values().forEach(p -> out.add(p.at(out.size())));

@@ -175,6 +175,15 @@ class TreeTrainTest {
             assertTrue(err > 0 && err < 1, p.toString());
         }
         assertTrue(svd.out().contains("0 to train"), svd.out());
+
+        // --existing fail: a changed romance changes its whole subtree's fingerprints; refused before training
+        Files.writeString(tree, Files.readString(tree).replace("{name: romance, parent: root, keys: [es, it]}",
+                "{name: romance, parent: root, keys: [es]}"));
+        CliTest.Run refused = CliTest.cli(train(out, tree, "--existing", "fail"));
+        assertEquals(1, refused.status(), refused.out());
+        assertEquals("Error: Cannot train: --existing fail and 4 node(s) of file:" + out + " were made differently: "
+                + "romance (data changed); es (data changed); it (data changed); de (data changed)",
+                refused.err().strip());
     }
 
     /** The mean held-out loss of {@code adapter} on the held-out windows a flat adapter of {@code key} holds out. */
