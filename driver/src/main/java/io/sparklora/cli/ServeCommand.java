@@ -66,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
         OpenAiServer server = OpenAiServer.start(model, new HadoopAdapterStorage(adapters, new Configuration()),
                 options);
         System.out.println("Serving " + model + " with adapters " + adapters + " on http://" + host + ":"
-                + server.port() + " (GET /health, /v1/models, /metrics; POST /v1/completions)");
+                + server.port() + " (GET /health, /v1/models, /metrics; POST /v1/completions, /v1/chat/completions)");
         System.out.flush();
         new CountDownLatch(1).await();
         return 0;

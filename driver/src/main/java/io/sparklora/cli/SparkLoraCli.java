@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         description = "Train LoRA adapters for a frozen Hugging Face base model in parallel on Apache Spark.",
         subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
                 PretrainCommand.class, MergeCommand.class, GenerateCommand.class, ServeCommand.class, ReportCommand.class,
-                BenchCommand.class, DemoCommand.class, TrainTokenizerCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, BenchServeCommand.class, DemoCommand.class, TrainTokenizerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -33,7 +33,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The OpenAI-compatible endpoint on Jetty 12's core server: {@code GET /health}, {@code GET /v1/models},
- * {@code POST /v1/completions}, {@code GET /metrics}. Every failure is answered as OpenAI answers errors and the
+ * {@code POST /v1/completions}, {@code POST /v1/chat/completions} (when the base ships a chat template),
+ * {@code GET /metrics}. Every failure is answered as OpenAI answers errors and the
  * server keeps serving: malformed JSON, wrong types and values 400, unknown model 404, bodies over the limit 413 (from
  * Content-Length, before reading, or as soon as a chunked body passes it), full queue 429, missing or wrong bearer key
  * 401 (with an API key).
@@ -44,16 +45,18 @@ public final class OpenAiServer implements AutoCloseable {
     private final Engine engine;
     private final ServedModels models;
     private final Completions completions;
+    private final ChatCompletions chat;
     private final Metrics metrics = new Metrics();
     private final ServeOptions options;
     private final long created = System.currentTimeMillis() / 1000;
 
-    private OpenAiServer(ServeOptions options, Engine engine, ServedModels models, Tokenizer tokenizer, int[] eos)
-            throws Exception {
+    private OpenAiServer(ServeOptions options, Engine engine, ServedModels models, Tokenizer tokenizer, int[] eos,
+                         ChatTemplate template, String baseName) throws Exception {
         this.options = options;
         this.engine = engine;
         this.models = models;
         this.completions = new Completions(tokenizer, engine, models, eos, metrics);
+        this.chat = new ChatCompletions(template, baseName, tokenizer, engine.decoder().context(), completions);
         QueuedThreadPool threads = new QueuedThreadPool(Math.max(64, 2 * options.queueCapacity()), 8);
         threads.setName("spark-lora-http");
         this.server = new Server(threads);
@@ -79,6 +82,7 @@ public final class OpenAiServer implements AutoCloseable {
         BaseModel base = Checkpoints.load(modelDir);
         Tokenizer tokenizer = Tokenizers.forModel(modelDir, base.config().vocabSize());
         int[] eos = EosTokens.read(modelDir, base.config().vocabSize(), tokenizer); // with tokenizer_config.json's EOS
+        ChatTemplate template = ChatTemplate.read(modelDir);
         AdapterCatalog catalog = new AdapterCatalog(storage);
         int context = base.config().maxPositions();
         ServedModels models;
@@ -105,7 +109,7 @@ public final class OpenAiServer implements AutoCloseable {
             models = ServedModels.cached(cache, new LossRouter(cache, engine));
         }
         try {
-            return new OpenAiServer(options, engine, models, tokenizer, eos);
+            return new OpenAiServer(options, engine, models, tokenizer, eos, template, modelDir.toString());
         } catch (Exception e) {
             engine.close();
             throw new IOException("Cannot start the server on " + options.host() + ":" + options.port() + ": "
@@ -127,7 +131,7 @@ public final class OpenAiServer implements AutoCloseable {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         String endpoint = switch (path) {
-            case "/health", "/metrics", "/v1/models", "/v1/completions" -> path;
+            case "/health", "/metrics", "/v1/models", "/v1/completions", "/v1/chat/completions" -> path;
             default -> "other";
         };
         int status;
@@ -174,26 +178,50 @@ public final class OpenAiServer implements AutoCloseable {
             case "/v1/completions" -> {
                 requireMethod(method, "POST");
                 CompletionRequest req = CompletionRequest.parse(readJson(request));
-                List<Object> prepared = completions.prepare(req);
-                if (!req.stream()) {
-                    return json(response, 200, completions.respond(req, prepared));
-                }
-                response.setStatus(200);
-                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-                response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-                try (OutputStream out = Content.Sink.asOutputStream(response)) {
-                    completions.stream(req, prepared, data -> {
-                        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-                        out.flush();
-                    });
-                } catch (IOException clientGone) {
-                    // the client closed the stream; its generation was cancelled
-                }
-                return 200;
+                return answer(response, req, completions::respond, completions::stream);
+            }
+            case "/v1/chat/completions" -> {
+                requireMethod(method, "POST");
+                CompletionRequest req = chat.parse(readJson(request));
+                return answer(response, req, chat::respond, chat::stream);
             }
             default -> throw new ApiException(404, "invalid_request_error", null, "not_found",
                     "Unknown path " + path + ".");
         }
+    }
+
+    /** Writes a whole (completion or chat) answer. */
+    private interface Responder {
+        ObjectNode respond(CompletionRequest req, List<Object> prepared) throws IOException;
+    }
+
+    /** Writes an answer's server-sent events. */
+    private interface Streamer {
+        void stream(CompletionRequest req, List<Object> prepared, Completions.Sink sink) throws IOException;
+    }
+
+    /**
+     * Checks and queues the request's prompts (every 4xx before anything is written), then answers with one JSON body
+     * or, with {@code stream}, server-sent events; a client that leaves mid-stream has its generation cancelled.
+     */
+    private int answer(Response response, CompletionRequest req, Responder respond, Streamer stream)
+            throws IOException, ApiException {
+        List<Object> prepared = completions.prepare(req);
+        if (!req.stream()) {
+            return json(response, 200, respond.respond(req, prepared));
+        }
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        try (OutputStream out = Content.Sink.asOutputStream(response)) {
+            stream.stream(req, prepared, data -> {
+                out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            });
+        } catch (IOException clientGone) {
+            // the client closed the stream; its generation was cancelled
+        }
+        return 200;
     }
 
     private static void requireMethod(String method, String expected) throws ApiException {

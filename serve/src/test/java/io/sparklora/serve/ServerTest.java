@@ -7,22 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparklora.eval.Scorer;
-import io.sparklora.lora.LoraAdapter;
-import io.sparklora.lora.LoraConfig;
-import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
-import io.sparklora.nn.CausalLms;
-import io.sparklora.peft.PeftAdapters;
-import io.sparklora.tensor.Tensor;
-import io.sparklora.tokenizer.ByteTokenizer;
-import io.sparklora.util.SplitMix64;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,50 +29,39 @@ import org.junit.jupiter.api.io.TempDir;
  * plain, concurrent mixed-adapter requests equal to one-by-one, and every bad request.
  */
 class ServerTest {
-    static final Path MODEL = Path.of("../models/demo-base");
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final Path MODEL = ServeFixtures.MODEL;
+    static final ObjectMapper JSON = Served.JSON;
 
     @TempDir
     static Path out;
     static BaseModel base;
-    static OpenAiServer server;
+    static Served served;
     static String url;
-
-    /** Writes adapters a0..a{n-1} (rank 4 on q/v/down, random B) under out/adapters. */
-    static void writeAdapters(BaseModel base, Path root, int n) throws Exception {
-        for (int i = 0; i < n; i++) {
-            LoraConfig c = LoraConfig.defaults().withTargetModules(List.of("q_proj", "v_proj", "down_proj"))
-                    .withRank(4).withAlpha(8).withSeed(i);
-            LoraAdapter a = LoraAdapter.initialize(c, base.config());
-            SplitMix64 rng = new SplitMix64(100 + i);
-            for (LoraModule m : a.modules().values()) {
-                Tensor b = m.loraB().value();
-                for (int k = 0; k < b.size(); k++) {
-                    b.set(k, (rng.nextFloat() - 0.5f) * 0.2f);
-                }
-            }
-            PeftAdapters.write(root.resolve("adapters/a" + i), a, "demo-base");
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
         base = Checkpoints.load(MODEL);
-        writeAdapters(base, out, 8);
-        server = OpenAiServer.start(MODEL, new LocalAdapterStorage(out), ServeOptions.defaults().withPort(0)
-                .withMaxBatch(16).withPin(List.of("a0")).withMaxBodyBytes(64 * 1024));
-        url = "http://127.0.0.1:" + server.port();
+        ServeFixtures.writeAdapters(base, out, 8);
+        served = Served.start(MODEL, out, ServeOptions.defaults().withMaxBatch(16).withPin(List.of("a0"))
+                .withMaxBodyBytes(64 * 1024));
+        url = served.url;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        server.close();
+        served.close();
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        return served.post(path, body);
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return served.get(path);
+    }
+
+    static JsonNode complete(String body) throws Exception {
+        return served.complete(body);
     }
 
     /**
@@ -111,17 +88,6 @@ class ServerTest {
         }
     }
 
-    static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    static JsonNode complete(String body) throws Exception {
-        HttpResponse<String> r = post("/v1/completions", body);
-        assertEquals(200, r.statusCode(), r.body());
-        return JSON.readTree(r.body());
-    }
-
     @Test
     void healthModelsAndMetrics() throws Exception {
         assertEquals("{\"status\":\"ok\"}", get("/health").body());
@@ -140,23 +106,16 @@ class ServerTest {
     void echoedPromptLogprobsEqualScore() throws Exception {
         String text = "The quick brown fox jumps over the lazy dog.";
         for (String model : List.of("base", "a3")) {
-            JsonNode r = complete("{\"model\":\"" + model + "\",\"prompt\":" + JSON.writeValueAsString(text)
-                    + ",\"max_tokens\":0,\"echo\":true,\"logprobs\":1}");
+            JsonNode r = complete(ServeFixtures.echoBody(model, text));
             JsonNode lp = r.path("choices").get(0).path("logprobs");
             assertEquals(text, r.path("choices").get(0).path("text").asText());
             assertTrue(lp.path("token_logprobs").get(0).isNull());
-            double sum = 0;
-            for (int i = 1; i < lp.path("token_logprobs").size(); i++) {
-                sum -= lp.path("token_logprobs").get(i).asDouble();
-            }
             int n = text.length();
             assertEquals(n, lp.path("tokens").size());
             assertEquals(List.of(0, 1, 2), List.of(lp.path("text_offset").get(0).asInt(),
                     lp.path("text_offset").get(1).asInt(), lp.path("text_offset").get(2).asInt()));
-            var lm = model.equals("base") ? CausalLms.of(base)
-                    : CausalLms.withAdapter(base, PeftAdapters.read(out.resolve("adapters/" + model), base.config()));
-            double score = new Scorer(n).score(lm, new ByteTokenizer().encode(text), "text").meanLoss();
-            assertEquals(score, sum / (n - 1), 1e-4, model);
+            double score = ServeFixtures.scoreLoss(base, out, model.equals("base") ? null : model, text);
+            assertEquals(score, Served.meanEchoedLoss(r), 1e-4, model);
             assertEquals(n, r.path("usage").path("prompt_tokens").asInt());
             assertEquals(0, r.path("usage").path("completion_tokens").asInt());
         }
@@ -215,14 +174,20 @@ class ServerTest {
         assertEquals(40, many.path("usage").path("completion_tokens").asInt());
     }
 
+    /**
+     * 72 requests over eight adapters and the base from 16 client threads, against the same requests sent one by one:
+     * no error, every log-probability within 1e-4, and the same greedy text, except where the one-by-one run's two
+     * most likely tokens tie within 1e-4 at the first token that differs (batched rows may round differently); such
+     * ties are counted and must stay rare.
+     */
     @Test
     void concurrentMixedAdapterRequestsEqualOneByOne() throws Exception {
-        int requests = 64;
+        int requests = 72;
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-            bodies.add("{\"model\":\"" + (i % 9 == 8 ? "base" : "a" + (i % 8)) + "\",\"prompt\":"
+            bodies.add("{\"model\":\"" + (i % 9 == 8 ? "base" : "a" + (i % 9)) + "\",\"prompt\":"
                     + JSON.writeValueAsString("Request " + i + " says") + ",\"max_tokens\":12,\"temperature\":0,"
-                    + "\"logprobs\":1,\"echo\":true}");
+                    + "\"logprobs\":2,\"echo\":true}");
         }
         List<JsonNode> alone = new ArrayList<>();
         for (String b : bodies) {
@@ -233,29 +198,38 @@ class ServerTest {
         for (String b : bodies) {
             together.add(clients.submit(() -> complete(b)));
         }
-        int tiesDiffering = 0;
+        int ties = 0;
         for (int i = 0; i < requests; i++) {
-            JsonNode a = alone.get(i).path("choices").get(0);
-            JsonNode t = together.get(i).get().path("choices").get(0);
-            JsonNode la = a.path("logprobs").path("token_logprobs");
-            JsonNode lt = t.path("logprobs").path("token_logprobs");
-            if (!a.path("text").asText().equals(t.path("text").asText())) {
-                tiesDiffering++; // only allowed where two logits tie within the tolerance
-                continue;
+            JsonNode a = alone.get(i).path("choices").get(0).path("logprobs");
+            JsonNode t = together.get(i).get().path("choices").get(0).path("logprobs");
+            assertEquals(alone.get(i).path("model").asText(), together.get(i).get().path("model").asText());
+            int n = Math.min(a.path("tokens").size(), t.path("tokens").size());
+            int k = 1;
+            while (k < n && a.path("tokens").get(k).equals(t.path("tokens").get(k))) {
+                assertEquals(a.path("token_logprobs").get(k).asDouble(), t.path("token_logprobs").get(k).asDouble(),
+                        1e-4, "request " + i + " token " + k);
+                k++;
             }
-            for (int k = 1; k < la.size(); k++) {
-                assertEquals(la.get(k).asDouble(), lt.get(k).asDouble(), 1e-4, "request " + i + " token " + k);
+            if (k < n || a.path("tokens").size() != t.path("tokens").size()) {
+                assertTrue(k < n && topTwoGap(a.path("top_logprobs").get(k)) < 1e-4, "request " + i
+                        + " differs at token " + k + " without a tie: " + a + " vs " + t);
+                ties++;
             }
         }
         clients.shutdown();
-        assertEquals(0, tiesDiffering, "greedy texts that differ between batched and alone");
+        assertTrue(ties <= requests / 8, ties + " greedy ties of " + requests);
+    }
+
+    /** The gap between the two largest log-probabilities of a top_logprobs object (infinite with fewer than two). */
+    static double topTwoGap(JsonNode top) {
+        List<Double> v = new ArrayList<>();
+        top.forEach(x -> v.add(x.asDouble()));
+        v.sort(java.util.Comparator.reverseOrder());
+        return v.size() < 2 ? Double.POSITIVE_INFINITY : v.get(0) - v.get(1);
     }
 
     static void assertError(HttpResponse<String> r, int status, String messageStart) throws Exception {
-        assertEquals(status, r.statusCode(), r.body());
-        JsonNode e = JSON.readTree(r.body()).path("error");
-        assertTrue(e.path("message").asText().startsWith(messageStart), e.toString());
-        assertTrue(e.has("type") && e.has("param") && e.has("code"), e.toString());
+        Served.assertError(r, status, messageStart);
     }
 
     @Test
@@ -283,12 +257,31 @@ class ServerTest {
         assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"logprobs\":99}"), 400,
                 "logprobs must be between");
         assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"\"}"), 400, "The prompt is empty");
+        assertError(post("/v1/completions", "{\"model\":7,\"prompt\":\"a\"}"), 400, "model must be a string.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":2.5}"), 400,
+                "max_tokens must be an integer.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":1e12}"), 400,
+                "max_tokens must be");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"temperature\":\"hot\"}"), 400,
+                "temperature must be a number.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"stream\":\"yes\"}"), 400,
+                "stream must be a boolean.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"stop\":5}"), 400,
+                "stop must be a string or a list of strings.");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":[\"a\",5]}"), 400, "prompt must be");
+        assertError(post("/v1/completions", "{\"model\":\"a1\",\"prompt\":\"a\",\"n\":2,\"stream\":true}"), 400,
+                "n must be 1");
+        assertError(post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"a\",\"stream\":true}"), 404,
+                "The model `nope` does not exist.");
         Map.Entry<Integer, String> tooLarge = postHeadersOnly("/v1/completions", 70 * 1024);
         assertEquals(413, tooLarge.getKey(), tooLarge.getValue());
         assertTrue(JSON.readTree(tooLarge.getValue()).path("error").path("message").asText()
                 .startsWith("The request body exceeds the limit"), tooLarge.getValue());
         assertError(get("/v1/completions"), 405, "Method GET is not allowed");
         assertError(get("/nowhere"), 404, "Unknown path");
+        assertError(post("/v1/chat/completions", "{\"model\":\"a1\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}]}"), 400, "Cannot chat with " + MODEL + ": its tokenizer_config.json has no "
+                + "chat_template");
         // unknown fields are ignored
         complete("{\"model\":\"a1\",\"prompt\":\"a\",\"max_tokens\":1,\"user\":\"x\",\"something_new\":[1]}");
         assertEquals(200, get("/health").statusCode());

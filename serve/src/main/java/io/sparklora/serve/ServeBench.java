@@ -1,0 +1,236 @@
+package io.sparklora.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.model.BaseModel;
+import io.sparklora.model.Checkpoints;
+import io.sparklora.model.LlamaConfig;
+import io.sparklora.util.SplitMix64;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * {@code bench-serve}: real servers on loopback, driven over HTTP. Reports the switch time between cached adapters
+ * (an {@link AdapterCache} hit: a map lookup, the base untouched), greedy completion throughput (tokens/s) and p50/p99
+ * request latency with {@code clients} concurrent clients all naming one adapter and spread over {@code adapters}
+ * distinct ones, and the median latency of one request at a time on {@code --merge} against the base's. The load
+ * phases alternate, repeated {@code repeats} times, and every ratio is taken within one repeat: the machine may be
+ * shared, so ratios of neighbours are the figures, with their spread over the repeats.
+ *
+ * @see <a href="https://arxiv.org/abs/2311.03285">S-LoRA</a> for the cross-adapter batching being measured
+ */
+public final class ServeBench {
+    /**
+     * What to run.
+     *
+     * @param model null: a random LLaMA base of dim 256, 4 layers, 4 heads, vocab 256 (the bench's "tiny" preset)
+     */
+    public record Options(Path model, int adapters, int rank, int clients, int requests, int promptTokens,
+                          int maxTokens, int repeats) {
+        public Options {
+            if (adapters < 2 || rank < 1 || clients < 1 || requests < clients || promptTokens < 1 || maxTokens < 1
+                    || repeats < 1) {
+                throw new IllegalArgumentException("Invalid bench-serve options " + this + ": need adapters >= 2, "
+                        + "requests >= clients >= 1, and positive rank, prompt and max tokens and repeats");
+            }
+        }
+    }
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private ServeBench() {
+    }
+
+    public static ObjectNode run(Options o) throws Exception {
+        Path tmp = Files.createTempDirectory("spark-lora-bench-serve");
+        try {
+            return run(o, tmp);
+        } finally {
+            try (var walk = Files.walk(tmp)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static ObjectNode run(Options o, Path tmp) throws Exception {
+        Path modelDir = o.model();
+        if (modelDir == null) {
+            modelDir = tmp.resolve("base");
+            Checkpoints.save(Checkpoints.random(new LlamaConfig(256, 256, 688, 4, 4, 4, 64, 256, 1e-6, 10000.0, false,
+                    false, false, 0.02), 0), modelDir);
+        }
+        BaseModel base = Checkpoints.load(modelDir);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < o.adapters(); i++) {
+            names.add("b" + i);
+            RandomAdapters.write(base, tmp, "b" + i, LoraConfig.defaults().withRank(o.rank()).withAlpha(2 * o.rank()),
+                    i);
+        }
+        int vocab = base.config().vocabSize();
+        base = null; // each server loads its own
+        ObjectNode out = Completions.JSON.createObjectNode();
+        out.put("model", o.model() == null ? "random llama dim 256, 4 layers, 4 heads, vocab 256" : o.model().toString());
+        out.put("adapters", o.adapters()).put("rank", o.rank()).put("targets", "q_proj,v_proj")
+                .put("clients", o.clients()).put("requests", o.requests()).put("prompt_tokens", o.promptTokens())
+                .put("max_tokens", o.maxTokens()).put("repeats", o.repeats());
+        ServeOptions cachedOptions = ServeOptions.defaults().withPort(0).withMaxBatch(o.clients())
+                .withQueueCapacity(o.requests());
+        try (OpenAiServer cached = OpenAiServer.start(modelDir, new LocalAdapterStorage(tmp), cachedOptions);
+             OpenAiServer merged = OpenAiServer.start(modelDir, new LocalAdapterStorage(tmp),
+                     ServeOptions.defaults().withPort(0).withMerge("b0").withMaxBatch(o.clients()))) {
+            String cachedUrl = "http://127.0.0.1:" + cached.port() + "/v1/completions";
+            String mergedUrl = "http://127.0.0.1:" + merged.port() + "/v1/completions";
+            for (String n : names) { // load every adapter once, and warm the JIT
+                send(cachedUrl, body(n, vocab, o, 0));
+            }
+            out.put("switch_us", switchMicros(cached.cache(), names));
+            ArrayNode runs = out.putArray("runs");
+            List<Double> ratios = new ArrayList<>();
+            List<Double> mergedRatios = new ArrayList<>();
+            for (int r = 0; r < o.repeats(); r++) {
+                ObjectNode run = runs.addObject();
+                Load single = null;
+                Load multi = null;
+                for (int phase = 0; phase < 2; phase++) {
+                    if ((phase + r) % 2 == 0) {
+                        single = load(cachedUrl, i -> "b0", vocab, o);
+                    } else {
+                        multi = load(cachedUrl, i -> names.get(i % names.size()), vocab, o);
+                    }
+                }
+                run.set("single_adapter", single.json());
+                run.set("multi_adapter", multi.json());
+                ratios.add(multi.tokensPerSecond / single.tokensPerSecond);
+                run.put("multi_over_single", multi.tokensPerSecond / single.tokensPerSecond);
+                double[] sequential = sequentialMedians(cachedUrl, mergedUrl, vocab, o);
+                run.put("base_latency_ms_p50", sequential[0]).put("merged_latency_ms_p50", sequential[1])
+                        .put("unmerged_latency_ms_p50", sequential[2]);
+                mergedRatios.add(sequential[1] / sequential[0]);
+                run.put("merged_over_base", sequential[1] / sequential[0]);
+            }
+            out.set("multi_over_single", spread(ratios));
+            out.set("merged_over_base", spread(mergedRatios));
+        }
+        return out;
+    }
+
+    /** Median microseconds of an AdapterCache hit, cycling through the cached adapters. */
+    private static double switchMicros(AdapterCache cache, List<String> names) throws Exception {
+        int batches = 200;
+        int perBatch = 1000;
+        double[] us = new double[batches];
+        for (int b = 0; b < batches; b++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < perBatch; i++) {
+                if (cache.get(names.get(i % names.size())) == null) {
+                    throw new IllegalStateException("Cannot bench: adapter missing from the cache");
+                }
+            }
+            us[b] = (System.nanoTime() - t0) / 1e3 / perBatch;
+        }
+        return percentile(us, 50);
+    }
+
+    /** One load phase's figures. */
+    private record Load(double seconds, long tokens, double tokensPerSecond, double p50Ms, double p99Ms) {
+        ObjectNode json() {
+            return Completions.JSON.createObjectNode().put("seconds", seconds).put("completion_tokens", tokens)
+                    .put("tokens_per_s", tokensPerSecond).put("latency_ms_p50", p50Ms).put("latency_ms_p99", p99Ms);
+        }
+    }
+
+    /** {@code requests} greedy completions from {@code clients} threads; request i names {@code model.apply(i)}. */
+    private static Load load(String url, IntFunction<String> model, int vocab, Options o) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(o.clients());
+        AtomicInteger next = new AtomicInteger();
+        double[] latencyMs = new double[o.requests()];
+        long t0 = System.nanoTime();
+        List<Future<Long>> clients = new ArrayList<>();
+        for (int c = 0; c < o.clients(); c++) {
+            clients.add(pool.submit(() -> {
+                long tokens = 0;
+                int i;
+                while ((i = next.getAndIncrement()) < o.requests()) {
+                    long s = System.nanoTime();
+                    tokens += send(url, body(model.apply(i), vocab, o, i)).path("usage").path("completion_tokens")
+                            .asLong();
+                    latencyMs[i] = (System.nanoTime() - s) / 1e6;
+                }
+                return tokens;
+            }));
+        }
+        long tokens = 0;
+        for (Future<Long> f : clients) {
+            tokens += f.get();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        pool.shutdown();
+        return new Load(seconds, tokens, tokens / seconds, percentile(latencyMs, 50), percentile(latencyMs, 99));
+    }
+
+    /** Median latency of one request at a time: [base on the cached server, b0 merged, b0 unmerged], interleaved. */
+    private static double[] sequentialMedians(String cachedUrl, String mergedUrl, int vocab, Options o)
+            throws Exception {
+        int n = 15;
+        double[][] ms = new double[3][n];
+        for (int i = 0; i < n; i++) {
+            String[][] targets = {{cachedUrl, "base"}, {mergedUrl, "b0"}, {cachedUrl, "b0"}};
+            for (int t = 0; t < 3; t++) {
+                long s = System.nanoTime();
+                send(targets[t][0], body(targets[t][1], vocab, o, i));
+                ms[t][i] = (System.nanoTime() - s) / 1e6;
+            }
+        }
+        return new double[] {percentile(ms[0], 50), percentile(ms[1], 50), percentile(ms[2], 50)};
+    }
+
+    /** A greedy completion of a prompt of random token ids (seeded by {@code i}), {@code maxTokens} long. */
+    private static String body(String model, int vocab, Options o, int i) {
+        SplitMix64 rng = new SplitMix64(7919L * i + 1);
+        StringBuilder ids = new StringBuilder();
+        for (int t = 0; t < o.promptTokens(); t++) {
+            ids.append(t == 0 ? "" : ",").append((int) (rng.nextDouble() * vocab));
+        }
+        return "{\"model\":\"" + model + "\",\"prompt\":[" + ids + "],\"max_tokens\":" + o.maxTokens()
+                + ",\"temperature\":0}";
+    }
+
+    private static JsonNode send(String url, String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("Cannot bench: " + url + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return Completions.JSON.readTree(r.body());
+    }
+
+    private static double percentile(double[] values, double p) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[(int) Math.min(v.length - 1, Math.ceil(p / 100 * v.length) - 1)];
+    }
+
+    private static ObjectNode spread(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        return Completions.JSON.createObjectNode().put("median", percentile(v, 50))
+                .put("min", Arrays.stream(v).min().orElse(Double.NaN))
+                .put("max", Arrays.stream(v).max().orElse(Double.NaN));
+    }
+}
