@@ -5,6 +5,8 @@ import io.sparklora.driver.ExistingPolicy;
 import io.sparklora.driver.RankSearch;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
+import io.sparklora.driver.SparkTreeJob;
+import io.sparklora.driver.TreeFiles;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -141,6 +143,14 @@ final class TrainCommand implements Callable<Integer> {
             + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
     boolean full;
 
+    @Option(names = "--tree", description = "YAML file of nodes {name, parent, keys}: train a tree of adapters, each "
+            + "over its ancestors, and flatten every leaf's path into paths/<leaf>/")
+    String tree;
+
+    @Option(names = "--path-rank", description = "with --tree: compress each leaf path to this rank by truncated SVD "
+            + "(default: exact, rank = the path's ranks summed)")
+    Integer pathRank;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
 
@@ -158,6 +168,13 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RankSearch search = RankSearchOptions.search(spec, rank, rankMin, rankMax, rankTolerance);
         TrainRequest request = request();
+        if (pathRank != null && tree == null) {
+            throw new IllegalArgumentException("Invalid --path-rank " + pathRank + ": it needs --tree");
+        }
+        if (tree != null && (full || search != null)) {
+            throw new IllegalArgumentException("Invalid --tree " + tree + ": it trains LoRA nodes of one --rank, "
+                    + "not with --full or --rank auto");
+        }
         if (full) {
             return FullTrainOptions.run(spec, request, master);
         }
@@ -165,7 +182,9 @@ final class TrainCommand implements Callable<Integer> {
             return RankSearchOptions.run(request, search, master, out);
         }
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train")) {
-            SparkTrainJob.Summary summary = SparkTrainJob.run(s.spark(), request, System.out);
+            SparkTrainJob.Summary summary = tree == null ? SparkTrainJob.run(s.spark(), request, System.out)
+                    : SparkTreeJob.run(s.spark(), request, TreeFiles.read(tree, s.spark().sparkContext()
+                    .hadoopConfiguration()), pathRank, System.out);
             System.out.println("Trained " + summary.trained() + " adapter(s); " + summary.existing()
                     + " already complete; " + summary.failed() + " failed; " + summary.skipped()
                     + " key(s) skipped. Manifest: " + summary.outUri() + "/manifest.json");

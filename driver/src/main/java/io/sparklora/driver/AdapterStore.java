@@ -56,13 +56,18 @@ public final class AdapterStore {
     static final Set<String> OURS_AND_CHECKSUMS = withChecksums(OURS);
 
     private final FileSystem fs;
-    private final Path adapters; // <out>/adapters
+    private final Path adapters; // <out>/adapters (or <out>/paths)
     private final Configuration conf;
 
     public AdapterStore(String outUri, Configuration conf) throws IOException {
+        this(outUri, "adapters", conf);
+    }
+
+    /** The adapters under {@code <out>/<dirName>} (a tree's flattened paths live under {@code paths}). */
+    public AdapterStore(String outUri, String dirName, Configuration conf) throws IOException {
         Path out = new Path(outUri);
         this.fs = out.getFileSystem(conf);
-        this.adapters = fs.makeQualified(new Path(out, "adapters"));
+        this.adapters = fs.makeQualified(new Path(out, dirName));
         this.conf = conf;
     }
 

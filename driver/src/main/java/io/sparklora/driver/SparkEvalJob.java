@@ -57,7 +57,8 @@ public final class SparkEvalJob {
         List<String> names = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         List<String> adapterKeys = new ArrayList<>();
-        for (JsonNode a : manifest.path("adapters")) {
+        // a tree output (train --tree): its leaves' whole paths, as serve offers them; a node's delta needs its ancestors
+        for (JsonNode a : manifest.has("paths") ? manifest.path("paths") : manifest.path("adapters")) {
             if (Manifest.Status.FAILED.equals(a.path("status").asText())) {
                 continue; // no adapter was committed
             }

@@ -267,7 +267,7 @@ public final class SparkTrainJob {
      * After the stage: the checkpoints of committed adapters and of deterministic failures go (a transient failure
      * keeps its own to resume from); {@code _checkpoints} when empty.
      */
-    private static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
+    static void cleanUp(AdapterStore store, String outUri, Map<String, Manifest.Status> status)
             throws IOException {
         FileSystem fs = store.fs();
         Path ckpt = new Path(outUri, AdapterTask.CHECKPOINTS);

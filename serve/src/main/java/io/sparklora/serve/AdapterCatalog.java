@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
 /**
  * The adapters a {@code train} output offers, by name: the {@code manifest.json} entries whose status is
  * {@code trained} or {@code existing} (failed and skipped ones are not servable), or, without a manifest, every
- * directory under {@code adapters/} (or under the root) that holds an {@code adapter_config.json}. Re-read with
- * {@link #refresh()}: adapters trained into the output after the server started appear without a restart.
+ * directory under {@code adapters/} (or under the root) that holds an {@code adapter_config.json}. A tree output
+ * ({@code train --tree}) offers the manifest's {@code paths} entries instead: each leaf's whole path, loadable
+ * alone, under the leaf's name. Re-read with {@link #refresh()}: adapters trained into the output after the server
+ * started appear without a restart.
  */
 public final class AdapterCatalog {
     public static final String CONFIG_JSON = "adapter_config.json";
@@ -50,7 +52,8 @@ public final class AdapterCatalog {
             } catch (IOException e) {
                 throw new IOException("Cannot read " + storage.name() + "/" + MANIFEST + ": not valid JSON", e);
             }
-            for (JsonNode a : m.path("adapters")) {
+            // a tree output offers its leaves' flattened paths under the leaf names, not the nodes' own deltas
+            for (JsonNode a : m.has("paths") ? m.path("paths") : m.path("adapters")) {
                 String name = a.path("name").asText("");
                 String path = a.path("path").asText("adapters/" + name);
                 if (!SERVABLE.contains(a.path("status").asText("trained"))) {

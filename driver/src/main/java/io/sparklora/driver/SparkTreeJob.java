@@ -1,0 +1,243 @@
+package io.sparklora.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.Fingerprint;
+import io.sparklora.job.TrainSpec;
+import io.sparklora.lora.LoraConfig;
+import io.sparklora.model.BaseModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * {@code train --tree FILE}: a tree of adapters, trained level by level (one Spark stage per level, a level's nodes
+ * in parallel, partition i = node i), each node's LoRA over its ancestors' frozen adapters ({@link TreeTask}); then
+ * every leaf's path flattened into {@code paths/<leaf>/} ({@link TreePaths}) and the manifest written with the tree.
+ * The checks, commits, fingerprints, statuses and the lease on {@code --out} are {@code train}'s
+ * ({@link SparkTrainJob}); every check of the input runs before anything is written.
+ */
+public final class SparkTreeJob {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkTreeJob.class);
+
+    private SparkTreeJob() {
+    }
+
+    /** {@code pathRank} null: paths keep their exact rank (the sum of the path's ranks). */
+    public static SparkTrainJob.Summary run(SparkSession spark, TrainRequest r, TreeSpec tree, Integer pathRank,
+                                            PrintStream out) throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration conf = sc.hadoopConfiguration();
+        sc.setJobGroup("spark-lora-train", "spark-lora train --tree " + r.out(), false);
+        ModelStore.ModelInfo model = ModelStore.describe(r.model(), conf);
+        LoraConfig lora = r.lora().withTargetModules(r.targets() != null ? r.targets()
+                : LoraConfig.defaultTargets(model.config()));
+        lora.resolve(model.config());
+        TrainSpec template = TrainJobSpecs.withLora(r.template(), lora);
+        if (template.seqLen() > model.config().maxPositions()) {
+            throw new IllegalArgumentException("Invalid --seq " + template.seqLen() + ": the base model has "
+                    + model.config().maxPositions() + " positions (" + model.config().positionLimit() + ")");
+        }
+        if (pathRank != null && pathRank < 1) {
+            throw new IllegalArgumentException("Invalid --path-rank " + pathRank + ": must be >= 1");
+        }
+        SparkTrainJob.probeOutput(r.out(), conf);
+        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
+        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
+                new Path(outUri), SparkTrainJob.leaseTimeoutSeconds(spark))) {
+            long t0 = System.nanoTime();
+            sc.setJobDescription("spark-lora: read data and count rows per key");
+            TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
+            TrainPlanner.Plan perKey = TrainPlanner.plan(data, r.data(),
+                    new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
+            TreePlan plan = new TreePlan(tree, perKey, r.data().path());
+            String baseSha = ModelStore.sha256(model.uri(), conf);
+            TrainJobSpec job = new TrainJobSpec(template, List.of(), outUri, model.uri(), baseSha, model.tokenizer(),
+                    r.progressSeconds(), TestHooks.NONE, List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
+                            System.getProperty("java.version")));
+            AdapterStore store = new AdapterStore(outUri, conf);
+            TreeDecisions d = new TreeDecisions(plan, job, store, r.existing(),
+                    Manifest.previousFailures(store.fs(), outUri));
+            perKey.skipped().forEach(s -> out.println("Skipping key " + s.key() + ": " + s.reason()));
+            d.status.forEach((n, st) -> {
+                if (st.isFailed() || !st.reason().equals("fingerprint matches")) {
+                    out.println("Node " + n + ": " + st.status() + " (" + st.reason() + ")");
+                }
+            });
+            d.reasons.forEach((n, why) -> {
+                if (!why.equals("trained: new")) {
+                    out.println("Node " + n + ": " + why);
+                }
+            });
+            out.println("Tree " + tree.source() + ": " + tree.nodes().size() + " node(s) in " + tree.levels().size()
+                    + " level(s), " + d.reasons.size() + " to train, " + tree.leaves().size() + " leaf path(s)");
+
+            SparkTrainJob.markOutput(store.fs(), outUri);
+            long t1 = System.nanoTime();
+            Map<String, Manifest.Status> status = new LinkedHashMap<>(d.status);
+            if (!d.reasons.isEmpty()) {
+                Broadcast<BroadcastModel> broadcast = r.baseOnExecutors() ? null
+                        : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+                List<AdapterPlan> keyPlans = plan.perKeyPlans();
+                JavaPairRDD<Integer, TrainRow> byKey = SparkTrainJob.rowsByPlan(data, keyPlans)
+                        .persist(StorageLevel.MEMORY_AND_DISK());
+                List<List<TreeSpec.Node>> levels = tree.levels();
+                for (int l = 0; l < levels.size(); l++) {
+                    trainLevel(l, levels.get(l), plan, d, status, keyPlans, byKey, new TreeTask(broadcast,
+                            job, ancestors(tree), new HadoopConf(conf)), job, store, sc, out);
+                }
+                byKey.unpersist(false);
+                if (broadcast != null) {
+                    broadcast.destroy();
+                }
+                SparkTrainJob.cleanUp(store, outUri, status);
+            }
+            long t2 = System.nanoTime();
+            sc.setJobDescription(null);
+            TrainData.release(data);
+            lease.checkHeld();
+            List<AdapterPlan> nodes = new ArrayList<>(d.plans.values());
+            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha), nodes,
+                    status, d.fingerprints, Map.of(), perKey.skipped(), data.malformedSkipped(), lora);
+            Map<String, ObjectNode> entries = describeNodes(manifest, plan);
+            ArrayNode paths = TreePaths.write(tree, entries, outUri, model.uri(), baseSha,
+                    Fingerprint.settingsOf(template, model.tokenizer().digest()), pathRank, model.config(), conf);
+            manifest.set("paths", paths);
+            manifest.putObject("tree").put("file", tree.source()).put("levels", tree.levels().size());
+            Manifest.writeAtomically(store.fs(), conf, new Path(outUri, Manifest.FILE),
+                    TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+            SparkTrainJob.printTable(manifest, out);
+            printPaths(paths, out);
+            out.printf("Planning %.1f s, %d level stage(s) %.1f s, manifest and paths %.1f s%n", (t1 - t0) / 1e9,
+                    tree.levels().size(), (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
+            int trained = 0;
+            int failed = 0;
+            for (JsonNode a : manifest.path("adapters")) {
+                trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
+                failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
+            }
+            return new SparkTrainJob.Summary(trained, nodes.size() - trained - failed, perKey.skipped().size(),
+                    failed, manifest, outUri);
+        }
+    }
+
+    /** One level: its nodes that train (ancestors all committed) as one stage, then each node's status. */
+    private static void trainLevel(int level, List<TreeSpec.Node> nodes, TreePlan plan, TreeDecisions d,
+                                   Map<String, Manifest.Status> status, List<AdapterPlan> keyPlans,
+                                   JavaPairRDD<Integer, TrainRow> byKey, TreeTask template, TrainJobSpec job,
+                                   AdapterStore store, JavaSparkContext sc, PrintStream out) throws IOException {
+        List<AdapterPlan> stage = new ArrayList<>();
+        for (TreeSpec.Node n : nodes) {
+            String failed = failedAncestor(plan.tree(), n.name(), status);
+            if (failed != null && !status.containsKey(n.name())) {
+                status.put(n.name(), Manifest.Status.failed("its ancestor " + failed + " failed",
+                        Manifest.Status.TRANSIENT));
+            } else if (d.reasons.containsKey(n.name()) && !status.containsKey(n.name())) {
+                stage.add(d.plans.get(n.name()).at(stage.size()));
+            }
+        }
+        if (stage.isEmpty()) {
+            return;
+        }
+        Map<String, Integer> keyIndex = new HashMap<>();
+        keyPlans.forEach(p -> keyIndex.put(p.key() == null ? TrainData.NULL_KEY : p.key(), p.index()));
+        Map<Integer, List<Integer>> nodesOfKey = new HashMap<>(); // key partition -> node partitions of this stage
+        for (AdapterPlan p : stage) {
+            plan.keys(p.name()).forEach(k -> nodesOfKey.computeIfAbsent(keyIndex.get(k), x -> new ArrayList<>())
+                    .add(p.index()));
+        }
+        TrainJobSpec spec = new TrainJobSpec(job.template(), stage, job.outUri(), job.baseModelUri(),
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions());
+        TreeTask task = template.forStage(spec);
+        sc.setJobDescription("spark-lora: tree level " + level + ": train " + stage.size() + " node(s) "
+                + stage.stream().map(AdapterPlan::name).toList());
+        out.println("Level " + level + ": training " + stage.size() + " node(s) " + stage.stream()
+                .map(AdapterPlan::name).toList());
+        Map<String, AdapterOutcome> outcomes = new HashMap<>();
+        String stageFailure = null;
+        try {
+            JavaPairRDD<Integer, Tuple2<Integer, TrainRow>> rows = byKey.flatMapToPair(t -> {
+                List<Tuple2<Integer, Tuple2<Integer, TrainRow>>> to = new ArrayList<>();
+                nodesOfKey.getOrDefault(t._1(), List.of()).forEach(i -> to.add(new Tuple2<>(i, t)));
+                return to.iterator();
+            }).partitionBy(new SparkTrainJob.AdapterPartitioner(stage.size()));
+            for (AdapterOutcome o : rows.mapPartitionsWithIndex(task::call, false).collect()) {
+                outcomes.put(o.name, o);
+            }
+        } catch (Exception e) { // the stage aborted: keep what committed
+            stageFailure = TrainData.firstLine(SparkTrainJob.rootMessage(e));
+            LOG.error("Tree level {} failed: {}", level, stageFailure, e);
+        }
+        for (AdapterPlan p : stage) {
+            AdapterOutcome o = outcomes.get(p.name());
+            if (o != null && o.status.equals(Manifest.Status.FAILED)) {
+                status.put(p.name(), Manifest.Status.failed(o.reason, Manifest.Status.DETERMINISTIC));
+            } else if (store.isCommitted(p.name(), d.fingerprints.get(p.name()))) {
+                status.put(p.name(), Manifest.Status.trained(d.reasons.get(p.name()).replaceFirst("^trained: ", "")));
+            } else {
+                status.put(p.name(), Manifest.Status.failed("its task failed: " + (stageFailure != null ? stageFailure
+                        : "no result"), Manifest.Status.TRANSIENT));
+            }
+        }
+    }
+
+    private static String failedAncestor(TreeSpec tree, String name, Map<String, Manifest.Status> status) {
+        List<String> path = tree.path(name);
+        return path.subList(0, path.size() - 1).stream().filter(a -> status.containsKey(a)
+                && status.get(a).isFailed()).findFirst().orElse(null);
+    }
+
+    private static Map<String, List<String>> ancestors(TreeSpec tree) {
+        Map<String, List<String>> out = new HashMap<>();
+        for (TreeSpec.Node n : tree.nodes()) {
+            List<String> path = tree.path(n.name());
+            out.put(n.name(), new ArrayList<>(path.subList(0, path.size() - 1)));
+        }
+        return out;
+    }
+
+    /** Adds parent, keys and level to each node's manifest entry; returns the entries by node name. */
+    private static Map<String, ObjectNode> describeNodes(ObjectNode manifest, TreePlan plan) {
+        Map<String, ObjectNode> out = new LinkedHashMap<>();
+        for (JsonNode a : manifest.path("adapters")) {
+            ObjectNode e = (ObjectNode) a;
+            String name = e.path("name").asText();
+            TreeSpec.Node n = plan.tree().node(name);
+            e.put("parent", n.parent());
+            e.set("keys", TrainingRecord.JSON.valueToTree(plan.keys(name).stream()
+                    .map(k -> k.equals(TrainData.NULL_KEY) ? null : k).toList()));
+            e.put("level", plan.tree().path(name).size() - 1);
+            out.put(name, e);
+        }
+        return out;
+    }
+
+    private static void printPaths(ArrayNode paths, PrintStream out) {
+        out.printf("%n%-24s %6s  %-40s %s%n", "path", "rank", "nodes", "status");
+        for (JsonNode p : paths) {
+            String svd = p.has("svd_max_relative_error") ? String.format(" (rank %d of %d, SVD error %.3g)",
+                    p.path("path_rank").asInt(), p.path("rank_sum").asInt(),
+                    p.path("svd_max_relative_error").asDouble()) : "";
+            out.printf("%-24s %6s  %-40s %s%s%n", p.path("name").asText(), p.path("rank").asText("-"),
+                    String.join(" > ", TrainingRecord.JSON.convertValue(p.path("nodes"), String[].class)),
+                    p.path("status").asText(), svd);
+        }
+        out.println("Paths: serve them under their leaf names; vLLM needs --max-lora-rank >= the largest path rank.");
+    }
+}

@@ -1,0 +1,106 @@
+package io.sparklora.driver;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.job.Fingerprint;
+import io.sparklora.lora.LoraAdapter;
+import io.sparklora.lora.LoraCombine;
+import io.sparklora.model.ModelConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * After the last level, every leaf's path from the root flattened into one PEFT adapter under
+ * {@code <out>/paths/<leaf>/}, loadable alone by PEFT or vLLM: the path's A matrices stacked and B matrices side by
+ * side with each node's scaling folded in ({@link LoraCombine#cat}, every weight 1), so ΔW = Σ sᵢBᵢAᵢ exactly and the
+ * rank is the path's ranks summed; {@code --path-rank R} truncates that by SVD (Eckart–Young: the best rank-R
+ * approximation), reporting the relative Frobenius error of the worst module. A path is committed like an adapter
+ * (marker, fingerprint over its nodes' fingerprints and the path rank), so a re-run rewrites only changed paths.
+ */
+final class TreePaths {
+    /** Where paths live under {@code --out}. */
+    static final String DIR = "paths";
+
+    private TreePaths() {
+    }
+
+    /** The path adapter of {@code nodes} (root first), truncated to {@code pathRank} when not null. */
+    static LoraCombine.Result flatten(List<LoraAdapter> nodes, Integer pathRank) {
+        LoraAdapter cat = LoraCombine.cat(nodes, ones(nodes.size()));
+        if (pathRank == null) {
+            return new LoraCombine.Result(cat, Map.of());
+        }
+        return LoraCombine.truncate(cat, pathRank, "compress a tree path to --path-rank " + pathRank);
+    }
+
+    /**
+     * Writes every leaf's path whose nodes all committed; returns the manifest's {@code paths} entries. {@code nodes}
+     * maps node name → its manifest entry (status, fingerprint); {@code settings} is the job's settings digest.
+     */
+    static ArrayNode write(TreeSpec tree, Map<String, ObjectNode> nodes, String outUri, String baseUri,
+                           String baseSha, String settings, Integer pathRank, ModelConfig config, Configuration conf)
+            throws IOException {
+        AdapterStore adapters = new AdapterStore(outUri, conf);
+        AdapterStore paths = new AdapterStore(outUri, DIR, conf);
+        ArrayNode out = TrainingRecord.JSON.createArrayNode();
+        for (TreeSpec.Node leaf : tree.leaves()) {
+            List<String> path = tree.path(leaf.name());
+            ObjectNode e = out.addObject();
+            e.put("name", leaf.name());
+            e.set("nodes", TrainingRecord.JSON.valueToTree(path));
+            String failed = path.stream().filter(n -> nodes.get(n).path("status").asText().equals(
+                    Manifest.Status.FAILED)).findFirst().orElse(null);
+            if (failed != null) {
+                e.putNull("path");
+                e.put("status", Manifest.Status.FAILED);
+                e.put("reason", "node " + failed + " of its path failed");
+                e.put("failure", Manifest.Status.TRANSIENT);
+                continue;
+            }
+            StringBuilder data = new StringBuilder("spark-lora tree path v1\npath_rank ").append(pathRank).append('\n');
+            List<LoraAdapter> loaded = new ArrayList<>();
+            int rankSum = 0;
+            for (String n : path) {
+                data.append(nodes.get(n).path("fingerprint").path("combined").asText()).append('\n');
+                loaded.add(AdapterFiles.read(adapters.dir(n).toString(), conf, config));
+                rankSum += nodes.get(n).path("rank").asInt();
+            }
+            Fingerprint f = new Fingerprint(baseSha, settings, Fingerprint.sha256(data.toString()));
+            LoraCombine.Result flat = flatten(loaded, pathRank);
+            int rank = flat.adapter().modules().values().stream().mapToInt(m -> m.rank()).max().orElseThrow();
+            ObjectNode record = TrainingRecord.JSON.createObjectNode();
+            record.put("format_version", TrainingRecord.FORMAT_VERSION);
+            record.put("tree_path", leaf.name());
+            record.set("nodes", e.get("nodes"));
+            record.put("rank", rank);
+            record.put("rank_sum", rankSum);
+            if (pathRank != null) {
+                record.put("path_rank", pathRank);
+                record.put("svd_max_relative_error", flat.maxRelativeError());
+                record.set("svd_relative_error", TrainingRecord.JSON.valueToTree(flat.relativeError()));
+            }
+            boolean written = paths.commit(leaf.name(), "driver-" + java.util.UUID.randomUUID(), flat.adapter(),
+                    baseUri, TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record), f);
+            e.put("path", DIR + "/" + leaf.name());
+            e.put("status", written ? Manifest.Status.TRAINED : Manifest.Status.EXISTING);
+            e.put("reason", written ? "flattened" : "fingerprint matches");
+            e.put("rank", rank);
+            e.put("rank_sum", rankSum);
+            if (pathRank != null) {
+                e.put("path_rank", pathRank);
+                e.put("svd_max_relative_error", flat.maxRelativeError());
+            }
+            e.put("fingerprint", f.combined());
+        }
+        return out;
+    }
+
+    private static double[] ones(int n) {
+        double[] w = new double[n];
+        java.util.Arrays.fill(w, 1);
+        return w;
+    }
+}
