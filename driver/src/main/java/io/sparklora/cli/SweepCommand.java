@@ -1,0 +1,91 @@
+package io.sparklora.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.driver.Plane;
+import io.sparklora.driver.SparkSessions;
+import io.sparklora.driver.SweepGrid;
+import io.sparklora.driver.SweepJob;
+import io.sparklora.driver.TrainRequest;
+import io.sparklora.report.PlaneCharts;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * {@code sweep}: the plane of target modules × rank (and, with {@code --full}, its full fine-tuning corner) for every
+ * partition, with {@code train}'s data, split and training options (taken from {@link TrainCommand} itself, so the
+ * two cannot drift apart). The options that pick one point of the plane are refused: the grid gives them.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+        description = "Train every (targets, rank) point of the plane, and with --full its full fine-tuning corner, "
+                + "for every partition as one Spark job; write plane.json and report/plane-*.png. Takes train's "
+                + "options except --rank, --rank-*, --targets, --tree, --path-rank and --existing.")
+final class SweepCommand implements Callable<Integer> {
+    /** Options of {@code train} that choose one point, or a search: the sweep's grid replaces them. */
+    static final List<String> ONE_POINT = List.of("--rank", "--rank-min", "--rank-max", "--rank-tolerance",
+            "--targets", "--tree", "--path-rank", "--existing");
+
+    @Mixin
+    TrainCommand train;
+
+    @Option(names = "--ranks", required = true, description = "ranks of the plane, comma-separated (e.g. 1,2,4,8)")
+    String ranks;
+
+    @Option(names = "--targets-grid", required = true, description = "target sets separated by ';', modules by ',' "
+            + "(e.g. 'q_proj,v_proj;all-linear')")
+    String targetsGrid;
+
+    @Option(names = "--tolerance", defaultValue = "0.01", description = "relative held-out loss above the best that is"
+            + " still adequate (default: ${DEFAULT-VALUE})")
+    double tolerance;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        for (String option : ONE_POINT) {
+            if (parsed.hasMatchedOption(option)) {
+                throw new IllegalArgumentException("Invalid " + option + " with sweep: --ranks and --targets-grid "
+                        + "give every point of the plane");
+            }
+        }
+        if (!(tolerance >= 0) || !Double.isFinite(tolerance)) {
+            throw new IllegalArgumentException("Invalid --tolerance " + tolerance + ": must be >= 0");
+        }
+        SweepGrid grid = SweepGrid.parse(ranks, targetsGrid);
+        TrainRequest request = train.request();
+        try (SparkSessions.Session s = SparkSessions.open(train.master, "spark-lora sweep")) {
+            var conf = s.spark().sparkContext().hadoopConfiguration();
+            List<Plane.Point> points = SweepJob.run(s.spark(), request, grid, train.full, System.out);
+            String outUri = new org.apache.hadoop.fs.Path(request.out()).getFileSystem(conf)
+                    .makeQualified(new org.apache.hadoop.fs.Path(request.out())).toString();
+            ObjectNode plane = Plane.json(points, tolerance);
+            List<String> charts = PlaneCharts.write(plane, outUri, conf);
+            Plane.write(plane, outUri, conf);
+            int failed = 0;
+            for (var e : Plane.byPartition(points).entrySet()) {
+                Plane.Point best = Plane.best(e.getValue());
+                Plane.Point small = Plane.smallestAdequate(e.getValue(), tolerance);
+                failed += (int) e.getValue().stream().filter(p -> !Double.isFinite(p.heldOutLoss())).count();
+                System.out.println(best == null ? "Partition " + e.getKey() + ": every point failed"
+                        : String.format(Locale.ROOT, "Partition %s: best %s (%.4f, %,d parameters); smallest within"
+                        + " %.1f%%: %s (%.4f, %,d parameters)", e.getKey(), describe(best), best.heldOutLoss(),
+                        best.trainableParams(), 100 * tolerance, describe(small), small.heldOutLoss(),
+                        small.trainableParams()));
+            }
+            System.out.println("Swept " + points.size() + " point(s), " + failed + " failed. Plane: " + outUri + "/"
+                    + Plane.FILE + "; charts: report/" + String.join(", report/", charts));
+            return failed > 0 ? TrainCommand.SOME_FAILED : 0;
+        }
+    }
+
+    private static String describe(Plane.Point p) {
+        return p.full() ? Plane.FULL : p.targetsId() + " r" + p.rank();
+    }
+}
