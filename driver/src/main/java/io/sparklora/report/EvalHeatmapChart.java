@@ -61,12 +61,8 @@ public final class EvalHeatmapChart {
         return labelWidth(m.partitions()) + 16 > cellWidth(m);
     }
 
-    public static BufferedImage render(EvalMatrix m) {
-        Charts.headless();
-        HeatMapChart chart = new HeatMapChartBuilder().width(width(m)).height(height(m)).build();
-        chart.setTitle("Held-out loss by model and partition");
-        chart.setXAxisTitle("partition evaluated (mean loss of its held-out rows, nats per token)");
-        chart.setYAxisTitle("model");
+    /** The style of a heat map of losses: values in the cells, green (low) to orange (high), a colour bar. */
+    static HeatMapStyler lossStyle(HeatMapChart chart) {
         HeatMapStyler styler = chart.getStyler();
         Charts.style(styler);
         styler.setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -78,6 +74,16 @@ public final class EvalHeatmapChart {
         styler.setPiecewise(false);
         styler.setDrawBorder(true);
         styler.setPlotGridLinesVisible(false);
+        return styler;
+    }
+
+    public static BufferedImage render(EvalMatrix m) {
+        Charts.headless();
+        HeatMapChart chart = new HeatMapChartBuilder().width(width(m)).height(height(m)).build();
+        chart.setTitle("Held-out loss by model and partition");
+        chart.setXAxisTitle("partition evaluated (mean loss of its held-out rows, nats per token)");
+        chart.setYAxisTitle("model");
+        HeatMapStyler styler = lossStyle(chart);
         styler.setGradientColorColumnWeight(18);
         if (slanted(m)) {
             styler.setXAxisLabelRotation(45);

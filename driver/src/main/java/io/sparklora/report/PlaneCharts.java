@@ -1,8 +1,6 @@
 package io.sparklora.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.awt.Color;
-import java.awt.Font;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -82,17 +80,7 @@ public final class PlaneCharts {
         chart.setTitle("Held-out loss of " + name + " over the plane");
         chart.setXAxisTitle("rank (full = full fine-tuning)");
         chart.setYAxisTitle("target modules");
-        var styler = chart.getStyler();
-        Charts.style(styler);
-        styler.setLegendPosition(Styler.LegendPosition.OutsideE);
-        styler.setShowValue(true);
-        styler.setValueFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        styler.setValueFontColor(Color.BLACK);
-        styler.setHeatMapValueDecimalPattern("0.000");
-        styler.setRangeColors(new Color[] {new Color(0x66, 0xbd, 0x63), new Color(0xff, 0xff, 0xbf),
-            new Color(0xf4, 0x6d, 0x43)});
-        styler.setPlotGridLinesVisible(false);
-        styler.setDrawBorder(true);
+        EvalHeatmapChart.lossStyle(chart);
         List<String> yLabels = new ArrayList<>(rows);
         java.util.Collections.reverse(yLabels); // the y axis grows upward: the first target set on top
         List<Number[]> cells = new ArrayList<>();
@@ -112,8 +100,8 @@ public final class PlaneCharts {
         if (cells.isEmpty()) {
             throw new IllegalArgumentException("Cannot plot the plane of " + name + ": no point has a held-out loss");
         }
-        styler.setMin(Math.floor(min * 1000) / 1000);
-        styler.setMax(Math.max(Math.ceil(max * 1000) / 1000, Math.floor(min * 1000) / 1000 + 0.001));
+        chart.getStyler().setMin(Math.floor(min * 1000) / 1000);
+        chart.getStyler().setMax(Math.max(Math.ceil(max * 1000) / 1000, Math.floor(min * 1000) / 1000 + 0.001));
         chart.addSeries("held-out loss", columns, yLabels, cells);
         return BitmapEncoder.getBufferedImage(chart);
     }

@@ -38,7 +38,11 @@ class FullTrainCommandTest {
         spark = KryoLocalSpark.start("local[2]", "FullTrainCommandTest", 2);
         model = shared.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
-        data = shared.resolve("data.jsonl");
+        data = twoKeys(shared.resolve("data.jsonl"));
+    }
+
+    /** 24 rows each of two keys, {@code lang} = cat or market, each repeating its own sentence 2 to 4 times. */
+    static Path twoKeys(Path data) throws IOException {
         List<String> lines = new ArrayList<>();
         String[] keys = {"cat", "market"};
         for (int i = 0; i < 24; i++) {
@@ -48,6 +52,7 @@ class FullTrainCommandTest {
             }
         }
         Files.write(data, lines);
+        return data;
     }
 
     @AfterAll

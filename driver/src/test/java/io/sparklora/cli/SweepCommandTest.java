@@ -41,16 +41,7 @@ class SweepCommandTest {
         spark = KryoLocalSpark.start("local[2]", "SweepCommandTest", 2);
         model = shared.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
-        data = shared.resolve("data.jsonl");
-        List<String> lines = new ArrayList<>();
-        String[] keys = {"cat", "market"};
-        for (int i = 0; i < 24; i++) {
-            for (int k = 0; k < 2; k++) {
-                lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("lang", keys[k], "text",
-                        TrainCommandTest.SENTENCES[k].repeat(2 + i % 3))));
-            }
-        }
-        Files.write(data, lines);
+        data = FullTrainCommandTest.twoKeys(shared.resolve("data.jsonl"));
     }
 
     @AfterAll
