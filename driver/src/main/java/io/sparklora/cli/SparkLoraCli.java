@@ -34,6 +34,7 @@ public final class SparkLoraCli implements Runnable {
             err.flush();
             return 1;
         });
+        SweepCommand.hideOnePointOptions(cli.getSubcommands().get("sweep"));
         ConfigFile.addOption(cli);
         String[] expanded;
         try {

@@ -10,20 +10,20 @@ import io.sparklora.report.PlaneCharts;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParseResult;
 
 /**
  * {@code sweep}: the plane of target modules × rank (and, with {@code --full}, its full fine-tuning corner) for every
  * partition, with {@code train}'s data, split and training options (taken from {@link TrainCommand} itself, so the
- * two cannot drift apart). The options that pick one point of the plane are refused: the grid gives them.
+ * two cannot drift apart). The options that pick one point of the plane are hidden and refused: the grid gives them.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Train every (targets, rank) point of the plane, and with --full its full fine-tuning corner, "
                 + "for every partition as one Spark job; write plane.json and report/plane-*.png. Takes train's "
-                + "options except --rank, --rank-*, --targets, --tree, --path-rank and --existing.")
+                + "data, split and training options; --full adds the full fine-tuning corner.")
 final class SweepCommand implements Callable<Integer> {
     /** Options of {@code train} that choose one point, or a search: the sweep's grid replaces them. */
     static final List<String> ONE_POINT = List.of("--rank", "--rank-min", "--rank-max", "--rank-tolerance",
@@ -31,6 +31,21 @@ final class SweepCommand implements Callable<Integer> {
 
     @Mixin
     TrainCommand train;
+
+    /**
+     * Hides the one-point options of the mixed-in {@code train} from {@code --help}; they are still parsed (so their
+     * defaults reach {@link TrainCommand#request}) and refused by {@link #call} when given.
+     */
+    static void hideOnePointOptions(CommandLine sweep) {
+        for (String name : ONE_POINT) {
+            CommandLine.Model.OptionSpec option = sweep.getCommandSpec().findOption(name);
+            sweep.getCommandSpec().remove(option);
+            sweep.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder(option).hidden(true).build());
+        }
+    }
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--ranks", required = true, description = "ranks of the plane, comma-separated (e.g. 1,2,4,8)")
     String ranks;
@@ -43,14 +58,10 @@ final class SweepCommand implements Callable<Integer> {
             + " still adequate (default: ${DEFAULT-VALUE})")
     double tolerance;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
-        ParseResult parsed = spec.commandLine().getParseResult();
         for (String option : ONE_POINT) {
-            if (parsed.hasMatchedOption(option)) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
                 throw new IllegalArgumentException("Invalid " + option + " with sweep: --ranks and --targets-grid "
                         + "give every point of the plane");
             }

@@ -156,5 +156,7 @@ class SweepCommandTest {
         CliTest.Run help = CliTest.cli("sweep", "--help");
         assertEquals(0, help.status());
         assertTrue(help.out().contains("--targets-grid") && help.out().contains("--steps"), help.out());
+        assertFalse(help.out().contains("--rank=") || help.out().contains("--targets=")
+                || help.out().contains("--tree"), help.out());
     }
 }
