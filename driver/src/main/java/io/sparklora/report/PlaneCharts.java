@@ -114,7 +114,10 @@ public final class PlaneCharts {
         Charts.style(chart.getStyler());
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        java.awt.Color[] palette = new org.knowm.xchart.style.theme.XChartTheme().getSeriesColors();
+        int n = 0;
         for (Map.Entry<String, List<JsonNode>> e : byName.entrySet()) {
+            java.awt.Color colour = palette[n++ % palette.length];
             List<JsonNode> finite = new ArrayList<>(e.getValue().stream()
                     .filter(p -> p.path("held_out_loss").isNumber()).toList());
             if (finite.isEmpty()) {
@@ -137,9 +140,10 @@ public final class PlaneCharts {
                     finite.stream().map(p -> (double) p.path("trainable_params").asLong()).toList(),
                     finite.stream().map(p -> p.path("held_out_loss").asDouble()).toList());
             all.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            all.setMarkerColor(colour);
             XYSeries line = chart.addSeries(e.getKey() + " frontier", fx, fy);
             line.setMarker(SeriesMarkers.NONE);
-            line.setLineColor(all.getFillColor());
+            line.setLineColor(colour); // a partition's points and frontier in one colour
         }
         return BitmapEncoder.getBufferedImage(chart);
     }
