@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
  * K LoRA adapters trained in one task over one frozen base ({@link FusedAdapterLm}): every step runs the K adapters'
@@ -29,6 +30,7 @@ public final class FusedAdapterTrainer {
     private final List<Member> members;
     private final int totalSteps;
     private final int gradAccumulation;
+    private IntConsumer onStep = step -> { };
 
     /** One adapter's own state inside the fused run. */
     private static final class Member {
@@ -92,6 +94,12 @@ public final class FusedAdapterTrainer {
         }
     }
 
+    /** Calls {@code listener} with the step number after every optimizer step of all K adapters. */
+    public FusedAdapterTrainer onStep(IntConsumer listener) {
+        this.onStep = listener;
+        return this;
+    }
+
     public int totalSteps() {
         return totalSteps;
     }
@@ -110,6 +118,7 @@ public final class FusedAdapterTrainer {
             step(step);
             long s1 = System.nanoTime();
             trainNanos += s1 - s0;
+            onStep.accept(step);
             for (Member m : members) {
                 if (!m.data.heldOut().isEmpty() && (step == totalSteps
                         || (m.spec.evalEvery() > 0 && step % m.spec.evalEvery() == 0))) {

@@ -15,13 +15,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
  * {@code bench --adapters K}: aggregate training tokens/s of K adapters trained fused ({@link FusedAdapterTrainer})
  * against the same K trained one after another ({@link AdapterTrainer}) over the same base, in the same run. The two
  * alternate round by round (the first round warms the JIT and is not counted) and each figure is the median of the
- * rounds, on the wall clock and on the thread's CPU clock (comparable on a shared machine). Memory per adapter is the
+ * rounds, on the wall clock and on the thread's CPU clock (comparable on a shared machine). Only steady-state steps
+ * count: each run's first step (which allocates a new model's activation buffers) is not timed. Memory per adapter is the
  * direct (off-heap) memory a run adds over the base, divided by K: adapter tensors, optimizer state and activations.
  */
 public final class FusedBench {
@@ -77,18 +79,20 @@ public final class FusedBench {
                     .seqLen(preset.seq).learningRate(1e-3).warmupSteps(0).evalEvery(0).seed(k).build());
             data.add(Bench.randomData(new SplitMix64(7 + k), STEPS * batch, preset.seq, 0));
         }
-        double tokens = (double) adapters * STEPS * batch * preset.seq;
+        double tokens = (double) adapters * (STEPS - 1) * batch * preset.seq; // step 1 allocates: not timed
         double[] fused = new double[ROUNDS];
         double[] sequential = new double[ROUNDS];
         double[] ratio = new double[ROUNDS];
         double[] cpuRatio = new double[ROUNDS];
         for (int round = -1; round < ROUNDS; round++) {
-            long[] f = timed(() -> trainFused(base, specs, data));
-            long[] s = timed(() -> {
-                for (int k = 0; k < adapters; k++) {
-                    trainAlone(base, specs.get(k), data.get(k));
-                }
-            });
+            long[] f = new long[2];
+            new FusedAdapterTrainer(base, specs, fresh(specs, c), data).onStep(steady(f)).run();
+            long[] s = new long[2];
+            for (int k = 0; k < adapters; k++) {
+                IntConsumer alone = steady(s);
+                AdapterTrainer.lora(specs.get(k), base, LoraAdapter.initialize(specs.get(k).lora(), c), data.get(k))
+                        .onProgress(r -> alone.accept(r.step())).run();
+            }
             if (round >= 0) {
                 fused[round] = tokens / (f[0] / 1e9);
                 sequential[round] = tokens / (s[0] / 1e9);
@@ -106,9 +110,8 @@ public final class FusedBench {
 
     /** Trains the K adapters fused; returns the trainer, which holds the model, the adapters and their state. */
     private static Object trainFused(BaseModel base, List<TrainSpec> specs, List<PackedData> data) {
-        List<LoraAdapter> fresh = new ArrayList<>();
-        specs.forEach(s -> fresh.add(LoraAdapter.initialize(s.lora(), base.config())));
-        FusedAdapterTrainer trainer = new FusedAdapterTrainer(base, specs, fresh, data);
+        FusedAdapterTrainer trainer = new FusedAdapterTrainer(base, specs, fresh(specs, (LlamaConfig) base.config()),
+                data);
         trainer.run();
         return trainer;
     }
@@ -121,12 +124,28 @@ public final class FusedBench {
         return trainer;
     }
 
-    /** Wall and CPU nanoseconds of {@code work} on this thread. */
-    private static long[] timed(Runnable work) {
-        long t0 = System.nanoTime();
-        long c0 = THREADS.getCurrentThreadCpuTime();
-        work.run();
-        return new long[] {System.nanoTime() - t0, THREADS.getCurrentThreadCpuTime() - c0};
+    private static List<LoraAdapter> fresh(List<TrainSpec> specs, LlamaConfig c) {
+        List<LoraAdapter> out = new ArrayList<>();
+        specs.forEach(s -> out.add(LoraAdapter.initialize(s.lora(), c)));
+        return out;
+    }
+
+    /**
+     * A step listener that adds the wall and CPU nanoseconds of every step after the first into {@code total}: the
+     * first step allocates the activation buffers of a new model, the steady state is what a long run sees.
+     */
+    private static IntConsumer steady(long[] total) {
+        long[] last = {System.nanoTime(), THREADS.getCurrentThreadCpuTime()};
+        return step -> {
+            long wall = System.nanoTime();
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            if (step > 1) {
+                total[0] += wall - last[0];
+                total[1] += cpu - last[1];
+            }
+            last[0] = wall;
+            last[1] = cpu;
+        };
     }
 
     /**
