@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The adapters of the tasks running in this executor JVM, for {@code score} and {@code generate} over a dataset: one
  * serve-module {@link AdapterCache} per train output (LRU bounded in bytes, one load however many tasks ask), over the
- * output on any Hadoop file system. Keyed by the job's broadcast base and the output, like {@link ExecutorModels}: a
+ * output on any Hadoop file system. Keyed by the application, the job's broadcast base and the output, like {@link ExecutorModels}: a
  * new job's key replaces the previous cache, so a long-lived executor holds one job's adapters at a time.
  */
 public final class ExecutorAdapters {
@@ -25,7 +25,7 @@ public final class ExecutorAdapters {
 
     /** The cache of {@code adaptersUri} for the job whose base is broadcast {@code broadcastId}. */
     static synchronized AdapterCache of(long broadcastId, String adaptersUri, HadoopConf conf, ModelConfig base) {
-        String key = broadcastId + " " + adaptersUri;
+        String key = ExecutorModels.application() + " " + broadcastId + " " + adaptersUri;
         AdapterCache cache = CACHES.get(key);
         if (cache == null) {
             try {

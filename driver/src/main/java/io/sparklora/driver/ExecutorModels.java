@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,8 +14,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The base model of the tasks running in this executor JVM, built once and shared: LoRA training never writes to the
  * base, so every task of the executor reads the same off-heap tensors. Keyed by broadcast id (or by the checkpoint
- * path under {@code --base-on-executors}); a new key replaces the previous model, so a long-lived executor holds one
- * base at a time.
+ * path under {@code --base-on-executors}), within the Spark application: broadcast ids restart at 0 in every
+ * SparkContext, and a JVM that runs several contexts one after another (local mode: a notebook, a test suite) would
+ * otherwise get the previous context's base for a new one's broadcast. A new key replaces the previous model, so a
+ * long-lived executor holds one base at a time.
  */
 public final class ExecutorModels {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
@@ -46,11 +49,19 @@ public final class ExecutorModels {
         return BUILDS.get();
     }
 
+    /** This JVM's Spark application ({@code spark.app.id}; set on the driver and on every executor). */
+    static String application() {
+        SparkEnv env = SparkEnv.get();
+        return env == null ? "" : env.conf().get("spark.app.id", "");
+    }
+
     private interface Loader {
         BaseModel load();
     }
 
-    private static synchronized BaseModel get(String key, Loader loader) {
+    private static synchronized BaseModel get(String name, Loader loader) {
+        String app = application();
+        String key = app + " " + name;
         BaseModel m = MODELS.get(key);
         if (m == null) {
             long t0 = System.nanoTime();
@@ -58,7 +69,8 @@ public final class ExecutorModels {
             MODELS.clear();
             MODELS.put(key, m);
             BUILDS.incrementAndGet();
-            LOG.info("Built base model {} on this executor in {} ms", key, (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("Built base model {} on this executor in {} ms (application {})", name,
+                    (System.nanoTime() - t0) / 1_000_000, app);
         }
         return m;
     }
