@@ -7,6 +7,7 @@ import io.sparklora.model.CausalLm;
 import io.sparklora.model.LinearModule;
 import io.sparklora.tensor.Parameter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,7 +20,7 @@ public final class CausalLms {
 
     /** The base model alone; it has no trainable parameters. */
     public static CausalLm of(BaseModel base) {
-        return build(base, null, null);
+        return build(base, List.of(), null);
     }
 
     /**
@@ -27,6 +28,12 @@ public final class CausalLms {
      * when the adapter does not fit the base.
      */
     public static CausalLm withAdapter(BaseModel base, LoraAdapter adapter) {
+        checkFits(base, adapter);
+        return build(base, List.of(adapter), null);
+    }
+
+    /** Fails naming the module when one of the adapter's modules is not a linear layer of this base's shape. */
+    static void checkFits(BaseModel base, LoraAdapter adapter) {
         Map<String, LinearModule> linears = new LinkedHashMap<>();
         for (LinearModule m : base.config().linearModules()) {
             linears.put(m.path(), m);
@@ -43,7 +50,6 @@ public final class CausalLms {
                         + own.inFeatures() + "→" + own.outFeatures());
             }
         }
-        return build(base, adapter, null);
     }
 
     /**
@@ -53,12 +59,11 @@ public final class CausalLms {
     public static CausalLm fullWeights(BaseModel base) {
         Map<String, Parameter> params = new LinkedHashMap<>();
         base.weights().forEach((key, value) -> params.put(key, Parameter.of(key, value)));
-        return build(base, null, params);
+        return build(base, List.of(), params);
     }
 
-    private static CausalLm build(BaseModel base, LoraAdapter adapter,
-                                                     Map<String, Parameter> params) {
-        return base.config().fold(llama -> new LlamaModel(base, adapter, params),
-                gpt2 -> new Gpt2Model(base, adapter, params));
+    private static TransformerLm build(BaseModel base, List<LoraAdapter> adapters, Map<String, Parameter> params) {
+        return base.config().fold(llama -> new LlamaModel(base, adapters, params),
+                gpt2 -> new Gpt2Model(base, adapters, params));
     }
 }

@@ -6,6 +6,7 @@ import io.sparklora.model.Gpt2Config;
 import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,8 +47,8 @@ final class Gpt2Model extends TransformerLm {
         FloatBuffer tanh; // (rows, inner) gelu_new's tanh term; the activation is rebuilt in backward when needed
     }
 
-    Gpt2Model(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
-        super(base, adapter, weightParams);
+    Gpt2Model(BaseModel base, List<LoraAdapter> adapters, Map<String, Parameter> weightParams) {
+        super(base, adapters, weightParams);
         this.c = (Gpt2Config) base.config();
         this.eps = (float) c.layerNormEpsilon();
         this.blocks = new Block[c.numLayers()];

@@ -55,8 +55,8 @@ final class LlamaModel extends TransformerLm {
         FloatBuffer gateOut, upOut, sigmoid; // (rows, ffn); the SwiGLU output is rebuilt in backward when needed
     }
 
-    LlamaModel(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
-        super(base, adapter, weightParams);
+    LlamaModel(BaseModel base, List<LoraAdapter> adapters, Map<String, Parameter> weightParams) {
+        super(base, adapters, weightParams);
         this.c = (LlamaConfig) base.config();
         this.eps = (float) c.rmsNormEps();
         this.invFreq = c.ropeInverseFrequencies();

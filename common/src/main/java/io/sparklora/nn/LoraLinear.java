@@ -20,6 +20,7 @@ final class LoraLinear {
     private final LoraModule lora; // null when not adapted
     private final FloatBuffer weightGrad; // like weight, or null
     private final FloatBuffer biasGrad; // like bias, or null
+    private final SlicedBranches slices; // K adapters' branches over row slices (then lora is null), or null
 
     private int rows;
     private FloatBuffer u; // (rows, rank): xd·Aᵀ
@@ -36,6 +37,18 @@ final class LoraLinear {
         this.lora = lora;
         this.weightGrad = weightGrad == null ? null : weightGrad.data();
         this.biasGrad = biasGrad == null ? null : biasGrad.data();
+        this.slices = null;
+    }
+
+    /** A frozen layer whose rows are K adapters' slices, each with its own branch ({@link SlicedBranches}). */
+    LoraLinear(LinearModule module, Tensor weight, Tensor bias, SlicedBranches slices) {
+        this.module = module;
+        this.weight = weight.data();
+        this.bias = bias == null ? null : bias.data();
+        this.lora = null;
+        this.weightGrad = null;
+        this.biasGrad = null;
+        this.slices = slices;
     }
 
     int in() {
@@ -68,7 +81,7 @@ final class LoraLinear {
 
     /** Whether backward reads the layer input x (for dA or dW); when not, callers need not keep or rebuild it. */
     boolean backwardReadsInput() {
-        return lora != null || weightGrad != null;
+        return lora != null || weightGrad != null || (slices != null && slices.adapted());
     }
 
     private void ensureRows(int n) {
@@ -101,6 +114,10 @@ final class LoraLinear {
      */
     void branchForward(int n, FloatBuffer x, int xOff, int ldx, FloatBuffer y, int yOff, int ldy,
                        SplitMix64 dropoutRng) {
+        if (slices != null) {
+            slices.forward(n, x, xOff, ldx, y, yOff, ldy, dropoutRng);
+            return;
+        }
         if (lora == null) {
             return;
         }
@@ -155,6 +172,10 @@ final class LoraLinear {
      */
     void branchBackward(int n, FloatBuffer dy, int dyOff, int lddy, FloatBuffer x, int xOff, int ldx, FloatBuffer dx,
                         int dxOff, int lddx) {
+        if (slices != null) {
+            slices.backward(n, dy, dyOff, lddy, x, xOff, ldx, dx, dxOff, lddx);
+            return;
+        }
         if (lora == null) {
             return;
         }

@@ -12,6 +12,8 @@ import io.sparklora.tensor.Parameter;
 import io.sparklora.tensor.Tensor;
 import io.sparklora.util.SplitMix64;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +27,15 @@ import java.util.Map;
  */
 abstract class TransformerLm implements CausalLm {
     protected final BaseModel base;
-    protected final LoraAdapter adapter; // null when no LoRA branch
+    private final List<LoraAdapter> adapters; // empty: no LoRA branch; K > 1: K adapters over K row slices
+    private final int slices; // max(1, adapters): batches hold this many equal slices of rows, one per adapter
     private final Map<String, Parameter> weightParams; // canonical key -> parameter, null unless training all weights
     private final List<Parameter> trainable;
     // 0 when training all weights, else the lowest adapted block (the block count when nothing is trained): gradients
     // below it reach no parameter, so backward stops there.
     private final int lowestTrainedBlock;
-    private final SplitMix64 dropoutRng = new SplitMix64(0L);
+    private final SplitMix64 dropoutRng; // sliceRngs[0]
+    private final SplitMix64[] sliceRngs; // (slices) each adapter's dropout stream
     private final Map<String, LinearModule> linearByPath = new HashMap<>(); // HF module path -> layer
     private boolean training;
 
@@ -40,25 +44,38 @@ abstract class TransformerLm implements CausalLm {
     protected int rows; // batchSize·seqLen
     protected int[] inputs; // (rows) of the last forward
     private int[] targets; // (rows) of the last forward
-    private final LmHead head; // the LM head and its loss, chunk by chunk over rows
+    private final LmHead[] heads; // (slices) the LM head and its loss per slice, chunk by chunk over its rows
+    private FloatBuffer[] hiddenSlices, dHiddenSlices; // (slices) views of hidden and dHidden, (rows / slices, hidden)
+    private double[] sliceLosses; // (slices) of the last forward
     private Tensor logits; // (rows, vocab) of the last forward, computed when asked for; null until then
     protected FloatBuffer hidden; // (rows, hidden): final-norm output, the head's input
     protected FloatBuffer dHidden; // (rows, hidden)
 
-    TransformerLm(BaseModel base, LoraAdapter adapter, Map<String, Parameter> weightParams) {
+    TransformerLm(BaseModel base, List<LoraAdapter> adapters, Map<String, Parameter> weightParams) {
         this.base = base;
-        this.adapter = adapter;
+        this.adapters = List.copyOf(adapters);
+        this.slices = Math.max(1, adapters.size());
         this.weightParams = weightParams;
-        this.trainable = weightParams != null ? List.copyOf(weightParams.values())
-                : adapter != null ? adapter.parameters() : List.of();
+        List<Parameter> params = new ArrayList<>();
         int lowest = weightParams != null ? 0 : base.config().numLayers();
-        if (adapter != null && weightParams == null) {
-            for (LoraModule m : adapter.modules().values()) {
+        if (weightParams != null) {
+            params.addAll(weightParams.values());
+        }
+        for (LoraAdapter a : weightParams == null ? this.adapters : List.<LoraAdapter>of()) {
+            params.addAll(a.parameters());
+            for (LoraModule m : a.modules().values()) {
                 lowest = Math.min(lowest, m.target().layer());
             }
         }
+        this.trainable = List.copyOf(params);
         this.lowestTrainedBlock = lowest;
-        this.head = new LmHead(base.config().vocabSize(), base.config().hiddenSize(), LmHead.DEFAULT_CHUNK_FLOATS);
+        this.heads = new LmHead[slices];
+        this.sliceRngs = new SplitMix64[slices];
+        for (int k = 0; k < slices; k++) {
+            heads[k] = new LmHead(base.config().vocabSize(), base.config().hiddenSize(), LmHead.DEFAULT_CHUNK_FLOATS);
+            sliceRngs[k] = new SplitMix64(0L);
+        }
+        this.dropoutRng = sliceRngs[0];
         for (LinearModule m : base.config().linearModules()) {
             linearByPath.put(m.path(), m);
         }
@@ -87,6 +104,21 @@ abstract class TransformerLm implements CausalLm {
     @Override
     public SplitMix64 dropoutRng() {
         return dropoutRng;
+    }
+
+    /** Adapter k's dropout stream (k = 0 is {@link #dropoutRng()}). */
+    SplitMix64 dropoutRng(int k) {
+        return sliceRngs[k];
+    }
+
+    /** How many adapters' row slices a batch holds (1 unless K adapters are trained together). */
+    int slices() {
+        return slices;
+    }
+
+    /** Each slice's mean cross-entropy from the last forward. */
+    double[] sliceLosses() {
+        return sliceLosses.clone();
     }
 
     /** The stream for LoRA dropout masks in this pass, or null in evaluation mode. */
@@ -126,9 +158,18 @@ abstract class TransformerLm implements CausalLm {
     /** The layer at {@code m} with its LoRA module (if adapted) and its weight gradients (if training all weights). */
     protected LoraLinear linear(LinearModule m) {
         Tensor bias = m.hasBias() ? base.weight(m.biasKey()) : null;
+        if (adapters.size() > 1) {
+            LoraLinear[] branches = new LoraLinear[adapters.size()];
+            for (int k = 0; k < branches.length; k++) {
+                branches[k] = new LoraLinear(m, base.weight(m.weightKey()), bias, adapters.get(k).module(m.path()),
+                        null, null);
+            }
+            return new LoraLinear(m, base.weight(m.weightKey()), bias, new SlicedBranches(branches, sliceRngs));
+        }
         Parameter w = weightParams == null ? null : weightParams.get(m.weightKey());
         Parameter b = weightParams == null || !m.hasBias() ? null : weightParams.get(m.biasKey());
-        return new LoraLinear(m, base.weight(m.weightKey()), bias, adapter == null ? null : adapter.module(m.path()),
+        return new LoraLinear(m, base.weight(m.weightKey()), bias,
+                adapters.isEmpty() ? null : adapters.get(0).module(m.path()),
                 w == null ? null : w.grad(), b == null ? null : b.grad());
     }
 
@@ -154,15 +195,43 @@ abstract class TransformerLm implements CausalLm {
             int dim = config().hiddenSize();
             hidden = Tensor.allocate(rows * dim);
             dHidden = Tensor.allocate(rows * dim);
+            hiddenSlices = sliceViews(hidden, dim);
+            dHiddenSlices = sliceViews(dHidden, dim);
             allocateBlocks();
         }
         targets = null; // backward is valid only after a forward that completed
         logits = null;
         inputs = batch.inputs().clone(); // backward must see this batch even if the caller reuses its arrays
         forwardBlocks();
-        double loss = head.forward(rows, hidden, base.lmHead().data(), batch.targets());
-        targets = batch.targets().clone();
-        return loss;
+        int[] all = batch.targets();
+        double[] losses = new double[slices];
+        double sum = 0;
+        for (int k = 0; k < slices; k++) {
+            losses[k] = heads[k].forward(rows / slices, hiddenSlices[k], base.lmHead().data(), sliceTargets(all, k));
+            sum += losses[k];
+        }
+        sliceLosses = losses;
+        targets = all.clone();
+        return sum / slices;
+    }
+
+    /** Views of buf's rows, one per slice: (rows / slices, width) each; buf itself when there is one slice. */
+    private FloatBuffer[] sliceViews(FloatBuffer buf, int width) {
+        if (rows % slices != 0) {
+            throw new IllegalArgumentException("Cannot split a batch of " + rows + " rows into " + slices
+                    + " equal adapter slices");
+        }
+        FloatBuffer[] views = new FloatBuffer[slices];
+        int size = rows / slices * width;
+        for (int k = 0; k < slices; k++) {
+            views[k] = slices == 1 ? buf : buf.slice(k * size, size);
+        }
+        return views;
+    }
+
+    private int[] sliceTargets(int[] all, int k) {
+        int n = rows / slices;
+        return slices == 1 ? all : Arrays.copyOfRange(all, k * n, (k + 1) * n);
     }
 
     @Override
@@ -170,7 +239,10 @@ abstract class TransformerLm implements CausalLm {
         if (targets == null) {
             throw new IllegalStateException("Cannot run backward: no forward pass has run");
         }
-        head.backward(rows, hidden, base.lmHead().data(), targets, dHidden, weightGrad(config().lmHeadKey()));
+        for (int k = 0; k < slices; k++) {
+            heads[k].backward(rows / slices, hiddenSlices[k], base.lmHead().data(), sliceTargets(targets, k),
+                    dHiddenSlices[k], weightGrad(config().lmHeadKey()));
+        }
         backwardBlocks();
     }
 
@@ -178,7 +250,7 @@ abstract class TransformerLm implements CausalLm {
     @Override
     public Tensor logits() {
         if (logits == null && hidden != null) {
-            logits = head.logits(rows, hidden, base.lmHead().data());
+            logits = heads[0].logits(rows, hidden, base.lmHead().data());
         }
         return logits;
     }

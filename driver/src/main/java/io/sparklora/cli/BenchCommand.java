@@ -1,6 +1,8 @@
 package io.sparklora.cli;
 
 import io.sparklora.job.Bench;
+import io.sparklora.job.FusedBench;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,13 +31,43 @@ final class BenchCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--adapters", description = "measure K adapters trained fused in one task against the same K "
+            + "one after another (aggregate tokens/s, memory per adapter), at batch 1 and the preset's batch")
+    Integer adapters;
+
+    @Option(names = "--batch", description = "with --adapters: measure at this batch size only")
+    Integer batch;
+
     @Override
     public Integer call() {
+        if (adapters != null || batch != null) {
+            return fused();
+        }
         if (threads < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "Cannot run bench: --threads expects a positive number of BLAS threads, got " + threads);
         }
         System.out.println(Bench.run(preset, threads).toJson());
+        return 0;
+    }
+
+    private Integer fused() {
+        if (adapters == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Cannot run bench: --batch is an option of the fused bench, expected --adapters K with it");
+        }
+        if (adapters < 1 || (batch != null && batch < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Cannot run bench: --adapters and --batch "
+                    + "expect positive numbers, got " + adapters + " and " + batch);
+        }
+        if (threads != 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Cannot run bench: the fused bench "
+                    + "measures one BLAS thread, got --threads " + threads);
+        }
+        List<Integer> batches = batch != null ? List.of(batch) : List.of(1, preset.batch()).stream().distinct().toList();
+        for (int b : batches) {
+            System.out.println(FusedBench.run(preset, adapters, b).toJson());
+        }
         return 0;
     }
 }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
         subcommands = {InitModelCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
                 PretrainCommand.class, MergeCommand.class, CombineCommand.class, ExtractCommand.class,
                 GenerateCommand.class, ServeCommand.class, ReportCommand.class, BenchCommand.class,
-                BenchServeCommand.class, BenchManyCommand.class, DemoCommand.class, TrainTokenizerCommand.class, SweepCommand.class,
+                BenchServeCommand.class, BenchGenerateCommand.class, BenchManyCommand.class, DemoCommand.class,
+                TrainTokenizerCommand.class, SweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SparkLoraCli implements Runnable {
     @CommandLine.Spec

@@ -31,7 +31,7 @@ import java.util.function.BooleanSupplier;
  * <p>Lifecycle: one trainer per run and per thread; it owns the model's gradients and the optimizer state.
  */
 public final class AdapterTrainer {
-    private static final long DROPOUT_SALT = 0x6472_6f70_6f75_7431L; // "dropout1": dropout's own stream of the seed
+    static final long DROPOUT_SALT = 0x6472_6f70_6f75_7431L; // "dropout1": dropout's own stream of the seed
     private final TrainSpec spec;
     private final CausalLm model;
     private final PackedData data;
@@ -94,7 +94,7 @@ public final class AdapterTrainer {
         return new AdapterTrainer(spec, CausalLms.fullWeights(base), data);
     }
 
-    private static void checkTokenIds(String adapter, PackedData data, int vocab) {
+    static void checkTokenIds(String adapter, PackedData data, int vocab) {
         for (List<Window> part : List.of(data.train(), data.heldOut())) {
             for (Window w : part) {
                 for (int id : w.inputs()) {

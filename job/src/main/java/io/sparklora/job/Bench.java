@@ -56,6 +56,11 @@ public final class Bench {
             this.steps = steps;
         }
 
+        /** The preset's own batch size. */
+        public int batch() {
+            return batch;
+        }
+
         LlamaConfig config() {
             return new LlamaConfig(256, dim, ffn, layers, heads, heads, dim / heads, seq, 1e-6, 10000.0, false, false,
                     false, 0.02);
@@ -189,14 +194,22 @@ public final class Bench {
 
     /** Random byte windows: throughput does not depend on what the tokens say. */
     private static PackedData randomData(Preset p, int steps) {
-        SplitMix64 rng = new SplitMix64(7);
+        return randomData(new SplitMix64(7), steps * p.batch, p.seq, 1);
+    }
+
+    /** {@code windows} random training windows of seq tokens and {@code heldOut} held-out ones from rng. */
+    static PackedData randomData(SplitMix64 rng, int windows, int seq, int heldOutWindows) {
         List<Window> train = new ArrayList<>();
-        for (int i = 0; i < steps * p.batch; i++) {
-            train.add(randomWindow(rng, p.seq));
+        for (int i = 0; i < windows; i++) {
+            train.add(randomWindow(rng, seq));
         }
-        List<Window> heldOut = List.of(randomWindow(rng, p.seq));
-        long tokens = (long) (train.size() + 1) * p.seq;
-        return new PackedData(train, heldOut, train.size() + 1, tokens, tokens - train.size() - 1);
+        List<Window> heldOut = new ArrayList<>();
+        for (int i = 0; i < heldOutWindows; i++) {
+            heldOut.add(randomWindow(rng, seq));
+        }
+        int count = train.size() + heldOut.size();
+        long tokens = (long) count * seq;
+        return new PackedData(train, heldOut, count, tokens, tokens - count);
     }
 
     private static Window randomWindow(SplitMix64 rng, int seq) {

@@ -8,6 +8,7 @@ import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.model.LlamaConfig;
 import io.sparklora.util.SplitMix64;
+import io.sparklora.util.Spread;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -124,8 +124,8 @@ public final class ServeBench {
                 mergedRatios.add(sequential[1] / sequential[0]);
                 run.put("merged_over_base", sequential[1] / sequential[0]);
             }
-            out.set("multi_over_single", spread(ratios));
-            out.set("merged_over_base", spread(mergedRatios));
+            out.set("multi_over_single", Spread.of(ratios));
+            out.set("merged_over_base", Spread.of(mergedRatios));
         }
         return out;
     }
@@ -144,7 +144,7 @@ public final class ServeBench {
             }
             us[b] = (System.nanoTime() - t0) / 1e3 / perBatch;
         }
-        return percentile(us, 50);
+        return Spread.percentile(us, 50);
     }
 
     /** One load phase's figures. */
@@ -181,7 +181,7 @@ public final class ServeBench {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
-        return new Load(seconds, tokens, tokens / seconds, percentile(latencyMs, 50), percentile(latencyMs, 99));
+        return new Load(seconds, tokens, tokens / seconds, Spread.percentile(latencyMs, 50), Spread.percentile(latencyMs, 99));
     }
 
     /** Median latency of one request at a time: [base on the cached server, b0 merged, b0 unmerged], interleaved. */
@@ -197,7 +197,7 @@ public final class ServeBench {
                 ms[t][i] = (System.nanoTime() - s) / 1e6;
             }
         }
-        return new double[] {percentile(ms[0], 50), percentile(ms[1], 50), percentile(ms[2], 50)};
+        return new double[] {Spread.percentile(ms[0], 50), Spread.percentile(ms[1], 50), Spread.percentile(ms[2], 50)};
     }
 
     /** A greedy completion of a prompt of random token ids (seeded by {@code i}), {@code maxTokens} long. */
@@ -219,18 +219,5 @@ public final class ServeBench {
             throw new IllegalStateException("Cannot bench: " + url + " answered " + r.statusCode() + ": " + r.body());
         }
         return Completions.JSON.readTree(r.body());
-    }
-
-    private static double percentile(double[] values, double p) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v[(int) Math.min(v.length - 1, Math.ceil(p / 100 * v.length) - 1)];
-    }
-
-    private static ObjectNode spread(List<Double> values) {
-        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
-        return Completions.JSON.createObjectNode().put("median", percentile(v, 50))
-                .put("min", Arrays.stream(v).min().orElse(Double.NaN))
-                .put("max", Arrays.stream(v).max().orElse(Double.NaN));
     }
 }
