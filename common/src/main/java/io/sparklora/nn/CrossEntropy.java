@@ -19,67 +19,27 @@ public final class CrossEntropy {
      */
     public static double crossEntropyForward(int rows, int vocab, FloatBuffer logits, int[] targets,
                                              FloatBuffer logSumExp) {
-        float[] row = new float[vocab];
-        double total = 0;
-        int count = 0;
-        for (int r = 0; r < rows; r++) {
-            logits.get(r * vocab, row, 0, vocab);
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, row[j]);
-            }
-            double s = 0;
-            for (int j = 0; j < vocab; j++) {
-                s += FastMath.exp(row[j] - max);
-            }
-            double lse = max + Math.log(s);
-            logSumExp.put(r, (float) lse);
-            int t = targets[r];
-            if (t == Batch.IGNORE) {
-                continue;
-            }
-            if (t < 0 || t >= vocab) {
-                throw new IllegalArgumentException("Cannot score target " + t + " at row " + r
-                        + ": outside the vocabulary of size " + vocab);
-            }
-            total += lse - row[t];
-            count++;
-        }
+        int count = countTargets(targets, rows);
+        double total = crossEntropySum(rows, vocab, logits, targets, 0, logSumExp);
         return count == 0 ? 0.0 : total / count;
     }
 
     /** Writes (overwrites) dLogits = (softmax − onehot(target)) / count on counted rows, 0 on ignored rows. */
     public static void crossEntropyBackward(int rows, int vocab, FloatBuffer logits, int[] targets,
                                             FloatBuffer logSumExp, FloatBuffer dLogits) {
-        int count = 0;
-        for (int r = 0; r < rows; r++) {
-            if (targets[r] != Batch.IGNORE) {
-                count++;
-            }
-        }
-        float inv = count == 0 ? 0f : 1f / count;
-        float[] row = new float[vocab];
-        for (int r = 0; r < rows; r++) {
-            int t = targets[r];
-            if (t == Batch.IGNORE) {
-                java.util.Arrays.fill(row, 0f);
-            } else {
-                logits.get(r * vocab, row, 0, vocab);
-                float lse = logSumExp.get(r);
-                for (int j = 0; j < vocab; j++) {
-                    row[j] = FastMath.exp(row[j] - lse) * inv;
-                }
-                row[t] -= inv;
-            }
-            dLogits.put(r * vocab, row, 0, vocab);
-        }
+        int count = countTargets(targets, rows);
+        softmaxMinusOneHot(rows, vocab, logits, targets, 0, logSumExp, count == 0 ? 0f : 1f / count, dLogits);
     }
 
     /** The rows whose target is not {@link Batch#IGNORE}: the mean's denominator. */
     public static int countTargets(int[] targets) {
+        return countTargets(targets, targets.length);
+    }
+
+    private static int countTargets(int[] targets, int rows) {
         int count = 0;
-        for (int t : targets) {
-            count += t != Batch.IGNORE ? 1 : 0;
+        for (int r = 0; r < rows; r++) {
+            count += targets[r] != Batch.IGNORE ? 1 : 0;
         }
         return count;
     }
@@ -123,6 +83,12 @@ public final class CrossEntropy {
      */
     public static void crossEntropyBackwardInPlace(int n, int vocab, FloatBuffer logits, int[] targets, int r0,
                                                    FloatBuffer logSumExp, float inv) {
+        softmaxMinusOneHot(n, vocab, logits, targets, r0, logSumExp, inv, logits);
+    }
+
+    /** Rows r0.. of the batch, the n rows of {@code logits}: {@code out} (which may be logits) gets the gradient. */
+    private static void softmaxMinusOneHot(int n, int vocab, FloatBuffer logits, int[] targets, int r0,
+                                           FloatBuffer logSumExp, float inv, FloatBuffer out) {
         float[] row = new float[vocab];
         for (int i = 0; i < n; i++) {
             int t = targets[r0 + i];
@@ -136,7 +102,7 @@ public final class CrossEntropy {
                 }
                 row[t] -= inv;
             }
-            logits.put(i * vocab, row, 0, vocab);
+            out.put(i * vocab, row, 0, vocab);
         }
     }
 }
