@@ -49,9 +49,8 @@ public final class FullTrainJob {
                     + config.maxPositions() + " positions (" + config.positionLimit() + ")");
         }
         SparkTrainJob.probeOutput(r.out(), conf);
-        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
-        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
-                new Path(outUri), SparkTrainJob.leaseTimeoutSeconds(spark))) {
+        String outUri = SparkTrainJob.qualifiedOut(r.out(), conf);
+        try (OutputLease lease = SparkTrainJob.lease(spark, outUri, conf)) {
             long t0 = System.nanoTime();
             sc.setJobDescription("spark-lora: read data and count rows per key");
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
@@ -66,8 +65,7 @@ public final class FullTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.NONE, List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
-                    System.getProperty("java.version")));
+                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark));
             TunedModelStore store = new TunedModelStore(outUri, conf);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
             Map<String, Fingerprint> planned = new LinkedHashMap<>();

@@ -48,9 +48,8 @@ public final class RankSearchJob {
         lora.resolve(model.config());
         TrainSpec template = TrainJobSpecs.withLora(r.template(), lora);
         SparkTrainJob.probeOutput(r.out(), conf);
-        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
-        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
-                new Path(outUri), SparkTrainJob.leaseTimeoutSeconds(spark))) {
+        String outUri = SparkTrainJob.qualifiedOut(r.out(), conf);
+        try (OutputLease lease = SparkTrainJob.lease(spark, outUri, conf)) {
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
             TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
@@ -171,7 +170,7 @@ public final class RankSearchJob {
                                       SparkSession spark) {
         return new TrainJobSpec(TrainJobSpecs.withLora(template, lora.withRank(rank)), plans, roundUri(outUri, rank),
                 model.uri(), baseSha, model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
-                List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version")));
+                SparkTrainJob.versions(spark));
     }
 
     /**

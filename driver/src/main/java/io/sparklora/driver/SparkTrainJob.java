@@ -89,10 +89,9 @@ public final class SparkTrainJob {
         MemoryEstimate.of(config, lora.resolve(config), template, sc.getConf()).check();
         probeOutput(r.out(), conf);
 
-        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
+        String outUri = qualifiedOut(r.out(), conf);
         // One job per output from here on: a second job fails fast naming this one.
-        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
-                new Path(outUri), leaseTimeoutSeconds(spark))) {
+        try (OutputLease lease = lease(spark, outUri, conf)) {
             long t0 = System.nanoTime();
             // 2. The data and the plan.
             sc.setJobDescription("spark-lora: read data and count rows per key");
@@ -103,8 +102,7 @@ public final class SparkTrainJob {
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
                     r.progressSeconds(), TestHooks.of(spark),
-                    List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
-                            System.getProperty("java.version")));
+                    versions(spark));
 
             // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
             AdapterStore store = new AdapterStore(outUri, conf);
@@ -244,6 +242,22 @@ public final class SparkTrainJob {
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
                     manifest, outUri, seconds);
         }
+    }
+
+    /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */
+    static String qualifiedOut(String out, Configuration conf) throws IOException {
+        return FileSystem.get(new Path(out).toUri(), conf).makeQualified(new Path(out)).toString();
+    }
+
+    /** The lease on {@code outUri} of every job that writes a train output: one job per output. */
+    static OutputLease lease(SparkSession spark, String outUri, Configuration conf) throws IOException {
+        return OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf), new Path(outUri),
+                leaseTimeoutSeconds(spark));
+    }
+
+    /** What made an output, recorded in each adapter's training.json: spark-lora, Spark and Java versions. */
+    static List<String> versions(SparkSession spark) {
+        return List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version"));
     }
 
     static double leaseTimeoutSeconds(SparkSession spark) {

@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -58,9 +57,8 @@ public final class SparkTreeJob {
             throw new IllegalArgumentException("Invalid --path-rank " + pathRank + ": must be >= 1");
         }
         SparkTrainJob.probeOutput(r.out(), conf);
-        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
-        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
-                new Path(outUri), SparkTrainJob.leaseTimeoutSeconds(spark))) {
+        String outUri = SparkTrainJob.qualifiedOut(r.out(), conf);
+        try (OutputLease lease = SparkTrainJob.lease(spark, outUri, conf)) {
             long t0 = System.nanoTime();
             sc.setJobDescription("spark-lora: read data and count rows per key");
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
@@ -69,8 +67,7 @@ public final class SparkTreeJob {
             TreePlan plan = new TreePlan(tree, perKey, r.data().path());
             String baseSha = ModelStore.sha256(model.uri(), conf);
             TrainJobSpec job = new TrainJobSpec(template, List.of(), outUri, model.uri(), baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.NONE, List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(),
-                            System.getProperty("java.version")));
+                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark));
             AdapterStore store = new AdapterStore(outUri, conf);
             TreeDecisions d = new TreeDecisions(plan, job, store, r.existing(),
                     Manifest.previousFailures(store.fs(), outUri));

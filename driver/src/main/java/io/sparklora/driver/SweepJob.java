@@ -46,10 +46,9 @@ public final class SweepJob {
         ModelStore.ModelInfo model = ModelStore.describe(r.model(), conf);
         grid.check(r.lora(), model.config());
         SparkTrainJob.probeOutput(r.out(), conf);
-        String outUri = FileSystem.get(new Path(r.out()).toUri(), conf).makeQualified(new Path(r.out())).toString();
+        String outUri = SparkTrainJob.qualifiedOut(r.out(), conf);
         List<Plane.Point> points = new ArrayList<>();
-        try (OutputLease lease = OutputLease.acquire(FileSystem.get(new Path(outUri).toUri(), conf),
-                new Path(outUri), SparkTrainJob.leaseTimeoutSeconds(spark))) {
+        try (OutputLease lease = SparkTrainJob.lease(spark, outUri, conf)) {
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
             TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(r.template().seqLen(), r.template().heldOutFraction()));
@@ -168,6 +167,6 @@ public final class SweepJob {
         TrainSpec spec = TrainJobSpecs.withLora(r.template(), lora);
         return new TrainJobSpec(spec, plans, outUri + "/" + POINTS + "/" + point.id(), model.uri(), baseSha,
                 model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
-                List.of(io.sparklora.cli.Versions.sparkLora(), spark.version(), System.getProperty("java.version")));
+                SparkTrainJob.versions(spark));
     }
 }
