@@ -11,9 +11,6 @@ import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.tokenizer.Tokenizers;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -89,16 +86,6 @@ final class ScoreCommand implements Callable<Integer> {
         if (tokenizer instanceof ByteTokenizer bytes) {
             return bytes.encodeBytes(Files.readAllBytes(file));
         }
-        return tokenizer.encode(readUtf8(file));
-    }
-
-    private static String readUtf8(Path file) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("Cannot read text file " + file + ": not valid UTF-8", e);
-        }
+        return tokenizer.encode(io.sparklora.util.Utf8.readFile(file, "read text file"));
     }
 }

@@ -3,9 +3,6 @@ package io.sparklora.cli;
 import io.sparklora.storage.AtomicFiles;
 import io.sparklora.tokenizer.BpeTrainer;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,12 +51,6 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw new IOException("Cannot read text file " + file + ": no such file");
         }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("Cannot read text file " + file + ": not valid UTF-8", e);
-        }
+        return io.sparklora.util.Utf8.readFile(file, "read text file");
     }
 }
