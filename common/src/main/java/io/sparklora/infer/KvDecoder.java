@@ -44,6 +44,7 @@ public abstract class KvDecoder {
     private int[] groupFirst = new int[0]; // first row of each group
     private int[] groupRows = new int[0]; // rows of each group
     private int groups;
+    private long loraRows; // rows over which a LoRA update ran, summed over linear layers and steps
 
     protected final FloatBuffer hidden; // (maxRows, dim) written by forwardRows: the final norm's output
     private final FloatBuffer headIn; // (maxRows, dim) rows whose logits are wanted
@@ -137,6 +138,14 @@ public abstract class KvDecoder {
         for (Segment seg : segments) {
             seg.cache().length += seg.tokens().length;
         }
+    }
+
+    /**
+     * Rows over which a LoRA update {@code s·(x·Aᵀ)·Bᵀ} ran, summed over every linear layer of every step: zero for a
+     * decoder that only ever saw segments without an adapter (a merged base runs the base's path and nothing else).
+     */
+    public long loraRows() {
+        return loraRows;
     }
 
     /** (rows, vocab) logits of the last step; segment s's rows start at {@link #logitRow(int)}. */
@@ -242,6 +251,7 @@ public abstract class KvDecoder {
             Linear.loraForward(groupRows[g], m.inFeatures(), m.outFeatures(), lora.rank(), lora.scaling(), x,
                     xOff + r0 * ldx, ldx, lora.loraA().value().data(), lora.loraB().value().data(), u, y,
                     yOff + r0 * ldy, ldy);
+            loraRows += groupRows[g];
         }
     }
 

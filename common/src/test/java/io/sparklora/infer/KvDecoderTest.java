@@ -9,6 +9,7 @@ import io.sparklora.generate.Generator;
 import io.sparklora.generate.Sampling;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.lora.LoraMerge;
 import io.sparklora.lora.TinyModels;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Batch;
@@ -194,5 +195,56 @@ class KvDecoderTest {
         assertEquals("Cannot decode token -1: outside the vocabulary of " + config.vocabSize(),
                 badToken.getMessage());
         assertEquals(0, cache.length());
+    }
+
+    /**
+     * LoRA §4.1's "no additional inference latency": a decoder over the base with the adapter merged in (W + s·B·A,
+     * {@link LoraMerge}) runs segments without an adapter, so it does the base's work and no LoRA update at all
+     * (its {@link KvDecoder#loraRows()} stays 0), and its logits equal the unmerged adapter's, prefill and decode.
+     */
+    @ParameterizedTest
+    @MethodSource("families")
+    void aMergedBaseRunsNoLoraWorkAndGivesTheUnmergedLogits(ModelConfig config) {
+        BaseModel base = TinyModels.randomBase(config, 12);
+        LoraAdapter lora = adapter(config, 13);
+        BaseModel merged = base.copy();
+        LoraMerge.merge(merged, lora);
+        int vocab = config.vocabSize();
+        int[] seq = tokens(20, 14, vocab);
+        KvDecoder unmergedDecoder = KvDecoder.create(base, config.maxPositions(), 32);
+        KvDecoder mergedDecoder = KvDecoder.create(merged, config.maxPositions(), 32);
+        InferenceAdapter adapter = new InferenceAdapter("a", lora, config);
+        KvCache u = unmergedDecoder.newCache();
+        KvCache m = mergedDecoder.newCache();
+        int prefill = 12;
+        int[] head = java.util.Arrays.copyOf(seq, prefill);
+        unmergedDecoder.forward(List.of(new Segment(u, head, adapter, Segment.Logits.ALL)));
+        mergedDecoder.forward(List.of(new Segment(m, head, null, Segment.Logits.ALL)));
+        float[] expected = new float[prefill * vocab];
+        float[] row = new float[vocab];
+        for (int t = 0; t < prefill; t++) {
+            unmergedDecoder.copyLogits(unmergedDecoder.logitRow(0) + t, row);
+            System.arraycopy(row, 0, expected, t * vocab, vocab);
+            mergedDecoder.copyLogits(mergedDecoder.logitRow(0) + t, row);
+            assertRowsClose(expected, t, row, vocab, config.modelType() + " merged prefill position " + t);
+        }
+        for (int t = prefill; t < seq.length; t++) {
+            unmergedDecoder.forward(List.of(new Segment(u, new int[] {seq[t]}, adapter, Segment.Logits.LAST)));
+            mergedDecoder.forward(List.of(new Segment(m, new int[] {seq[t]}, null, Segment.Logits.LAST)));
+            float[] want = new float[vocab];
+            unmergedDecoder.copyLogits(unmergedDecoder.logitRow(0), want);
+            mergedDecoder.copyLogits(mergedDecoder.logitRow(0), row);
+            assertRowsClose(want, 0, row, vocab, config.modelType() + " merged decoded position " + t);
+        }
+        float[] plain = trainingLogits(base, null, seq); // the adapter must matter, or the comparison proves nothing
+        double moved = 0;
+        for (int v = 0; v < vocab; v++) {
+            moved = Math.max(moved, Math.abs(plain[(seq.length - 1) * vocab + v] - row[v]));
+        }
+        assertTrue(moved > 1e-2, "the adapter moves the last logits by only " + moved);
+        assertEquals(0, mergedDecoder.loraRows(), "the merged decoder ran a LoRA update");
+        // all-linear: every linear layer of every block adapted, over 12 prefill rows then one row per decoded token
+        long adapted = lora.modules().size();
+        assertEquals(adapted * seq.length, unmergedDecoder.loraRows());
     }
 }

@@ -60,6 +60,7 @@ public final class Engine implements AutoCloseable {
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong rowsRun = new AtomicLong();
     private final AtomicLong tokensGenerated = new AtomicLong();
+    private final AtomicLong loraRows = new AtomicLong(); // the decoder's count, published for other threads
 
     public Engine(KvDecoder decoder, int maxBatch, int queueCapacity) {
         if (maxBatch < 1 || maxBatch > decoder.maxRows()) {
@@ -96,6 +97,11 @@ public final class Engine implements AutoCloseable {
 
     public long rowsRun() {
         return rowsRun.get();
+    }
+
+    /** Rows the decoder ran a LoRA update over, summed over layers ({@link KvDecoder#loraRows()}): 0 when merged. */
+    public long loraRows() {
+        return loraRows.get();
     }
 
     public long tokensGenerated() {
@@ -163,6 +169,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         steps.incrementAndGet();
+        loraRows.set(decoder.loraRows());
         rowsRun.addAndGet(decoder.maxRows() - rowsLeft);
         for (int i = 0; i < inStep.size(); i++) {
             Running r = inStep.get(i);

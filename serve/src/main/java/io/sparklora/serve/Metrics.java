@@ -60,6 +60,8 @@ final class Metrics {
         counter(b, "sparklora_completion_tokens_total", "Generated tokens.", completionTokens.get());
         counter(b, "sparklora_engine_steps_total", "Batched decoder steps.", engine.steps());
         counter(b, "sparklora_engine_rows_total", "Token rows run by the decoder.", engine.rowsRun());
+        counter(b, "sparklora_engine_lora_rows_total", "Rows a LoRA update ran over, summed over linear layers (0 "
+                + "when merged).", engine.loraRows());
         gauge(b, "sparklora_queue_depth", "Requests waiting for the engine.", engine.queued());
         if (cache != null) {
             counter(b, "sparklora_adapter_cache_hits_total", "Adapter lookups served from RAM.", cache.hits());
