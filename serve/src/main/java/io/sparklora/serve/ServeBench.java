@@ -27,9 +27,12 @@ import java.util.function.IntFunction;
  * {@code bench-serve}: real servers on loopback, driven over HTTP. Reports the switch time between cached adapters
  * (an {@link AdapterCache} hit: a map lookup, the base untouched), greedy completion throughput (tokens/s) and p50/p99
  * request latency with {@code clients} concurrent clients all naming one adapter and spread over {@code adapters}
- * distinct ones, and the median latency of one request at a time on {@code --merge} against the base's. The load
- * phases alternate, repeated {@code repeats} times, and every ratio is taken within one repeat: the machine may be
- * shared, so ratios of neighbours are the figures, with their spread over the repeats.
+ * distinct ones, and the median latency of one request at a time on {@code --merge} against the base's. Everything
+ * is interleaved, never all of one then all of the other: in each of {@code repeats} rounds the two load phases run
+ * (which goes first alternates), then one-at-a-time requests cycle base, merged, unmerged, merged, so each request
+ * follows one to the other server. Every ratio is taken within one round — the machine may be shared, so noise hits
+ * both sides — and reported as its median (min–max) over the rounds, as are the figures themselves
+ * ({@code over_repeats}).
  *
  * @see <a href="https://arxiv.org/abs/2311.03285">S-LoRA</a> for the cross-adapter batching being measured
  */
@@ -51,6 +54,13 @@ public final class ServeBench {
     }
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** One cycle of the sequential comparison: base (cached server), b0 merged, b0 unmerged (cached), b0 merged. */
+    static final int[] SEQUENTIAL_ORDER = {0, 1, 2, 1};
+    static final int SEQUENTIAL_CYCLES = 12;
+    /** The figures summarised over the repeats under {@code over_repeats}. */
+    private static final String[] FIGURES = {"single_adapter_tokens_per_s", "multi_adapter_tokens_per_s",
+        "single_adapter_latency_ms_p50", "single_adapter_latency_ms_p99", "multi_adapter_latency_ms_p50",
+        "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50"};
 
     private ServeBench() {
     }
@@ -99,10 +109,22 @@ public final class ServeBench {
             for (String n : names) { // load every adapter once, and warm the JIT
                 send(cachedUrl, body(n, vocab, o, 0));
             }
+            for (int i = 0; i < 3; i++) { // and both servers' buffers
+                send(cachedUrl, body(ServedModels.BASE, vocab, o, i));
+                send(mergedUrl, body("b0", vocab, o, i));
+            }
             out.put("switch_us", switchMicros(cached.cache(), names));
+            out.put("order", "per repeat: the single- and multi-adapter loads (which first alternates), then "
+                    + SEQUENTIAL_CYCLES + " cycles of one request at a time to base, b0 merged, b0 unmerged, b0 merged:"
+                    + " every request follows one to the other server");
             ArrayNode runs = out.putArray("runs");
             List<Double> ratios = new ArrayList<>();
             List<Double> mergedRatios = new ArrayList<>();
+            List<Double> unmergedRatios = new ArrayList<>();
+            List<List<Double>> figures = new ArrayList<>(); // per FIGURES entry, its value in each repeat
+            for (int f = 0; f < FIGURES.length; f++) {
+                figures.add(new ArrayList<>());
+            }
             for (int r = 0; r < o.repeats(); r++) {
                 ObjectNode run = runs.addObject();
                 Load single = null;
@@ -118,14 +140,31 @@ public final class ServeBench {
                 run.set("multi_adapter", multi.json());
                 ratios.add(multi.tokensPerSecond / single.tokensPerSecond);
                 run.put("multi_over_single", multi.tokensPerSecond / single.tokensPerSecond);
-                double[] sequential = sequentialMedians(cachedUrl, mergedUrl, vocab, o);
-                run.put("base_latency_ms_p50", sequential[0]).put("merged_latency_ms_p50", sequential[1])
-                        .put("unmerged_latency_ms_p50", sequential[2]);
-                mergedRatios.add(sequential[1] / sequential[0]);
-                run.put("merged_over_base", sequential[1] / sequential[0]);
+                double[][] ms = sequentialLatencies(cachedUrl, mergedUrl, vocab, o);
+                double baseMs = Spread.percentile(ms[0], 50);
+                double mergedMs = Spread.percentile(ms[1], 50);
+                double unmergedMs = Spread.percentile(ms[2], 50);
+                run.put("base_latency_ms_p50", baseMs).put("merged_latency_ms_p50", mergedMs)
+                        .put("unmerged_latency_ms_p50", unmergedMs);
+                run.set("base_latency_ms", Spread.of(ms[0]));
+                run.set("merged_latency_ms", Spread.of(ms[1]));
+                run.set("unmerged_latency_ms", Spread.of(ms[2]));
+                mergedRatios.add(mergedMs / baseMs);
+                unmergedRatios.add(unmergedMs / baseMs);
+                run.put("merged_over_base", mergedMs / baseMs).put("unmerged_over_base", unmergedMs / baseMs);
+                double[] values = {single.tokensPerSecond, multi.tokensPerSecond, single.p50Ms, single.p99Ms,
+                        multi.p50Ms, multi.p99Ms, baseMs, mergedMs, unmergedMs};
+                for (int f = 0; f < FIGURES.length; f++) {
+                    figures.get(f).add(values[f]);
+                }
             }
             out.set("multi_over_single", Spread.of(ratios));
             out.set("merged_over_base", Spread.of(mergedRatios));
+            out.set("unmerged_over_base", Spread.of(unmergedRatios));
+            ObjectNode medians = out.putObject("over_repeats"); // each figure's median (min–max) over the repeats
+            for (int f = 0; f < FIGURES.length; f++) {
+                medians.set(FIGURES[f], Spread.of(figures.get(f)));
+            }
         }
         return out;
     }
@@ -184,20 +223,27 @@ public final class ServeBench {
         return new Load(seconds, tokens, tokens / seconds, Spread.percentile(latencyMs, 50), Spread.percentile(latencyMs, 99));
     }
 
-    /** Median latency of one request at a time: [base on the cached server, b0 merged, b0 unmerged], interleaved. */
-    private static double[] sequentialMedians(String cachedUrl, String mergedUrl, int vocab, Options o)
+    /**
+     * Milliseconds of one request at a time, {@code [base on the cached server, b0 merged, b0 unmerged]}, in
+     * {@link #SEQUENTIAL_CYCLES} cycles of {@link #SEQUENTIAL_ORDER}: merged comes between the other two, so every
+     * request follows one to the other server and none has the previous request's server warm to itself.
+     */
+    private static double[][] sequentialLatencies(String cachedUrl, String mergedUrl, int vocab, Options o)
             throws Exception {
-        int n = 15;
-        double[][] ms = new double[3][n];
-        for (int i = 0; i < n; i++) {
-            String[][] targets = {{cachedUrl, "base"}, {mergedUrl, "b0"}, {cachedUrl, "b0"}};
-            for (int t = 0; t < 3; t++) {
+        String[][] targets = {{cachedUrl, ServedModels.BASE}, {mergedUrl, "b0"}, {cachedUrl, "b0"}};
+        List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < SEQUENTIAL_CYCLES; i++) {
+            for (int t : SEQUENTIAL_ORDER) {
                 long s = System.nanoTime();
                 send(targets[t][0], body(targets[t][1], vocab, o, i));
-                ms[t][i] = (System.nanoTime() - s) / 1e6;
+                times.get(t).add((System.nanoTime() - s) / 1e6);
             }
         }
-        return new double[] {Spread.percentile(ms[0], 50), Spread.percentile(ms[1], 50), Spread.percentile(ms[2], 50)};
+        double[][] ms = new double[3][];
+        for (int t = 0; t < 3; t++) {
+            ms[t] = times.get(t).stream().mapToDouble(Double::doubleValue).toArray();
+        }
+        return ms;
     }
 
     /** A greedy completion of a prompt of random token ids (seeded by {@code i}), {@code maxTokens} long. */

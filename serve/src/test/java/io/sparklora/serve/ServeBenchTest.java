@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * bench-serve end to end on the demo base at a toy size: every request of both load phases was served in full (the
- * token counts come from the servers' usage fields) and every figure is there. Not a timing test: no figure is
+ * token counts come from the servers' usage fields), every figure and ratio is there as median (min–max) over the
+ * rounds, and the sequential order never sends two requests in a row to one server. Not a timing test: no figure is
  * compared with a threshold.
  */
 class ServeBenchTest {
@@ -26,9 +27,50 @@ class ServeBenchTest {
             }
             assertTrue(run.path("merged_latency_ms_p50").asDouble() > 0, run.toString());
         }
+        for (String ratio : new String[] {"multi_over_single", "merged_over_base", "unmerged_over_base"}) {
+            assertOrdered(r.path(ratio), ratio);
+        }
+        JsonNode over = r.path("over_repeats");
+        for (String f : new String[] {"single_adapter_tokens_per_s", "multi_adapter_tokens_per_s",
+            "single_adapter_latency_ms_p50", "single_adapter_latency_ms_p99", "multi_adapter_latency_ms_p50",
+            "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50"}) {
+            assertOrdered(over.path(f), f);
+            assertTrue(over.path(f).path("min").asDouble() > 0, f + ": " + over);
+        }
+        // the per-round figures are what the summaries summarise
+        double lowest = Double.MAX_VALUE;
+        for (JsonNode run : r.path("runs")) {
+            lowest = Math.min(lowest, run.path("merged_latency_ms_p50").asDouble());
+            assertOrdered(run.path("merged_latency_ms"), "merged_latency_ms");
+            assertEquals(run.path("merged_latency_ms_p50").asDouble(), run.path("merged_latency_ms").path("median")
+                    .asDouble());
+        }
+        assertEquals(lowest, over.path("merged_latency_ms_p50").path("min").asDouble());
         assertTrue(r.path("switch_us").asDouble() > 0, r.toString());
         assertTrue(r.path("multi_over_single").path("min").asDouble()
                 <= r.path("multi_over_single").path("max").asDouble(), r.toString());
+    }
+
+    private static void assertOrdered(JsonNode spread, String what) {
+        double min = spread.path("min").asDouble(Double.NaN);
+        double median = spread.path("median").asDouble(Double.NaN);
+        double max = spread.path("max").asDouble(Double.NaN);
+        assertTrue(min <= median && median <= max, what + ": " + spread);
+    }
+
+    /** No request of the sequential comparison follows one to the same server (base and unmerged share one). */
+    @Test
+    void everySequentialRequestFollowsOneToTheOtherServer() {
+        int[] server = {0, 1, 0}; // base and b0 unmerged on the cached server, b0 merged on its own
+        int[] o = ServeBench.SEQUENTIAL_ORDER;
+        int[] seen = new int[3];
+        for (int i = 0; i < 2 * o.length; i++) {
+            int t = o[i % o.length];
+            int before = o[(i + o.length - 1) % o.length];
+            assertTrue(server[t] != server[before], "request " + i + " follows one to the same server");
+            seen[t]++;
+        }
+        assertTrue(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
     }
 
     @Test
