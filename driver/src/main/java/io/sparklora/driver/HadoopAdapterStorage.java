@@ -48,6 +48,16 @@ public final class HadoopAdapterStorage implements AdapterStorage {
     }
 
     @Override
+    public String version(String path) throws IOException {
+        Path p = new Path(root, path);
+        if (!fs.exists(p)) {
+            return null;
+        }
+        FileStatus st = fs.getFileStatus(p);
+        return st.getLen() + ":" + st.getModificationTime();
+    }
+
+    @Override
     public List<String> adapterDirs(String path) throws IOException {
         Path dir = new Path(root, path);
         if (!fs.exists(dir)) {

@@ -17,6 +17,22 @@ public interface AdapterStorage {
     /** The bytes of a file, or null when it does not exist. */
     byte[] readIfExists(String path) throws IOException;
 
+    /**
+     * A cheap token that changes when the file at {@code path} changes (size and modification time here), or null
+     * when it does not exist. The default reads the file and hashes it (SHA-256), for storages that cannot stat.
+     */
+    default String version(String path) throws IOException {
+        byte[] bytes = readIfExists(path);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
+    }
+
     /** Names of the sub-directories of {@code path} that hold an {@code adapter_config.json}; empty when none. */
     List<String> adapterDirs(String path) throws IOException;
 

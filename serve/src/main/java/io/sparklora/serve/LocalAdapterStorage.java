@@ -30,6 +30,18 @@ public final class LocalAdapterStorage implements AdapterStorage {
     }
 
     @Override
+    public String version(String path) throws IOException {
+        Path p = root.resolve(path);
+        if (!Files.isRegularFile(p)) {
+            return null;
+        }
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p,
+                java.nio.file.attribute.BasicFileAttributes.class);
+        return a.size() + ":" + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS) + ":"
+                + a.fileKey(); // train replaces router.json by a rename: a new inode even within one mtime tick
+    }
+
+    @Override
     public List<String> adapterDirs(String path) throws IOException {
         Path dir = root.resolve(path);
         if (!Files.isDirectory(dir)) {

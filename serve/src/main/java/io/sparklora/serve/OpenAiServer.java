@@ -107,7 +107,7 @@ public final class OpenAiServer implements AutoCloseable {
             AdapterCache cache = new AdapterCache(catalog, base.config(), options.cacheBytes(),
                     new HashSet<>(options.pin()));
             models = ServedModels.cached(cache,
-                    TrainedRouter.forOutput(storage, cache, new LossRouter(cache, engine)));
+                    TrainedRouter.forOutput(catalog, cache, new LossRouter(cache, engine)));
         }
         try {
             return new OpenAiServer(options, engine, models, tokenizer, eos, template, modelDir.toString());

@@ -7,28 +7,65 @@ import java.io.IOException;
  * {@code model: "auto"} with the router {@code train} fitted ({@code <out>/router.json}, an {@link NgramRouter}): a few
  * hash lookups per prompt token instead of a prefill per adapter. When the output has no router.json (random shards,
  * an older output), or the adapter it picks is no longer servable, the {@link LossRouter} decides.
+ *
+ * <p>A later {@code train} into the same output may add adapters and rewrite router.json while the server runs: every
+ * {@code auto} request compares router.json's {@link AdapterStorage#version} (size and modification time, no read)
+ * with the one loaded, and on a change re-reads the manifest and reloads the router, so the new adapters are routed
+ * to without a restart. A router.json that cannot be read keeps the previous router and fails the request with the
+ * reason (a train may be half-way through replacing it; the next request tries again).
  */
 final class TrainedRouter implements PromptRouter {
-    private final NgramRouter router;
+    private record Loaded(String version, NgramRouter router) { // router null: the output has no router.json
+    }
+
+    private final AdapterStorage storage;
+    private final AdapterCatalog catalog;
     private final AdapterCache cache;
     private final PromptRouter fallback;
+    private volatile Loaded loaded = new Loaded(null, null);
 
-    private TrainedRouter(NgramRouter router, AdapterCache cache, PromptRouter fallback) {
-        this.router = router;
+    private TrainedRouter(AdapterStorage storage, AdapterCatalog catalog, AdapterCache cache, PromptRouter fallback) {
+        this.storage = storage;
+        this.catalog = catalog;
         this.cache = cache;
         this.fallback = fallback;
     }
 
-    /** The trained router of the output when it has one (read once, at start), else {@code fallback}. */
-    static PromptRouter forOutput(AdapterStorage storage, AdapterCache cache, PromptRouter fallback)
+    /** The output's trained router (read now, and again whenever router.json changes), else {@code fallback}. */
+    static TrainedRouter forOutput(AdapterCatalog catalog, AdapterCache cache, PromptRouter fallback)
             throws IOException {
-        byte[] json = storage.readIfExists(NgramRouter.FILE);
-        return json == null ? fallback
-                : new TrainedRouter(NgramRouter.read(json, storage.name() + "/" + NgramRouter.FILE), cache, fallback);
+        TrainedRouter r = new TrainedRouter(catalog.storage(), catalog, cache, fallback);
+        r.current();
+        return r;
+    }
+
+    /** The router of router.json as it is now (null: none), reloaded when its version changed. */
+    NgramRouter current() throws IOException {
+        String version = storage.version(NgramRouter.FILE);
+        Loaded l = loaded;
+        if (java.util.Objects.equals(version, l.version())) {
+            return l.router();
+        }
+        synchronized (this) {
+            l = loaded;
+            if (java.util.Objects.equals(version, l.version())) {
+                return l.router();
+            }
+            byte[] json = version == null ? null : storage.readIfExists(NgramRouter.FILE);
+            NgramRouter router = json == null ? null
+                    : NgramRouter.read(json, storage.name() + "/" + NgramRouter.FILE);
+            catalog.refresh(); // the router names adapters of the train that wrote it
+            loaded = new Loaded(version, router);
+            return router;
+        }
     }
 
     @Override
     public String choose(int[] prompt) throws IOException, ApiException {
+        NgramRouter router = current();
+        if (router == null) {
+            return fallback.choose(prompt);
+        }
         String name = router.route(prompt);
         try {
             cache.get(name); // loads it now if it is not cached: the request is about to use it
