@@ -15,7 +15,7 @@ import picocli.CommandLine.ParseResult;
 final class FullTrainOptions {
     /** Options of {@code train} that have no meaning for full fine-tuning. */
     static final List<String> LORA_ONLY = List.of("--rank", "--alpha", "--dropout", "--targets", "--rslora",
-            "--checkpoint-every", "--existing");
+            "--existing");
 
     private FullTrainOptions() {
     }
@@ -25,9 +25,8 @@ final class FullTrainOptions {
         for (String option : LORA_ONLY) {
             if (parsed.hasMatchedOption(option)) {
                 throw new IllegalArgumentException("Invalid " + option + " with --full: full fine-tuning trains "
-                        + "every weight" + (option.equals("--checkpoint-every") ? " and keeps no mid-run checkpoints"
-                        : option.equals("--existing") ? " and retrains any model of another fingerprint"
-                        : ", no LoRA adapter"));
+                        + "every weight" + (option.equals("--existing") ? " and retrains any model of another "
+                        + "fingerprint" : ", no LoRA adapter"));
             }
         }
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora train --full")) {

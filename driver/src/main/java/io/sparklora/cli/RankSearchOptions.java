@@ -54,8 +54,7 @@ final class RankSearchOptions {
                     + " adapter(s): " + summary.trained() + " published, " + summary.existing() + " already there; "
                     + summary.failed() + " failed; " + summary.skipped() + " key(s) skipped. Manifest: " + summary.outUri()
                     + "/manifest.json");
-            Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out);
-            RankSearchJob.writeTable(out, s.spark().sparkContext().hadoopConfiguration());
+            Reports.render(out, null, s.spark().sparkContext().hadoopConfiguration(), System.out); // + rank-search.csv
             return summary.failed() > 0 ? TrainCommand.SOME_FAILED : 0;
         }
     }

@@ -1,12 +1,11 @@
 package io.sparklora.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.driver.Plane;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SweepGrid;
 import io.sparklora.driver.SweepJob;
 import io.sparklora.driver.TrainRequest;
-import io.sparklora.report.PlaneCharts;
+import io.sparklora.report.Reports;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -22,7 +21,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Train every (targets, rank) point of the plane, and with --full its full fine-tuning corner, "
-                + "for every partition as one Spark job; write plane.json and report/plane-*.png. Takes train's "
+                + "for every partition as one Spark job; write plane.json and report/ (index.html, plane-*.png). Takes train's "
                 + "data, split and training options; --full adds the full fine-tuning corner.")
 final class SweepCommand implements Callable<Integer> {
     /** Options of {@code train} that choose one point, or a search: the sweep's grid replaces them. */
@@ -76,9 +75,8 @@ final class SweepCommand implements Callable<Integer> {
             List<Plane.Point> points = SweepJob.run(s.spark(), request, grid, train.full, System.out);
             String outUri = new org.apache.hadoop.fs.Path(request.out()).getFileSystem(conf)
                     .makeQualified(new org.apache.hadoop.fs.Path(request.out())).toString();
-            ObjectNode plane = Plane.json(points, tolerance);
-            List<String> charts = PlaneCharts.write(plane, outUri, conf);
-            Plane.write(plane, outUri, conf);
+            Plane.write(Plane.json(points, tolerance), outUri, conf);
+            Reports.render(outUri, null, conf, System.out); // the plane section and charts, from plane.json
             int failed = 0;
             for (var e : Plane.byPartition(points).entrySet()) {
                 Plane.Point best = Plane.best(e.getValue());
@@ -91,7 +89,7 @@ final class SweepCommand implements Callable<Integer> {
                         small.trainableParams()));
             }
             System.out.println("Swept " + points.size() + " point(s), " + failed + " failed. Plane: " + outUri + "/"
-                    + Plane.FILE + "; charts: report/" + String.join(", report/", charts));
+                    + Plane.FILE + "; charts: report/plane-<name>.png, report/plane-frontier.png");
             return failed > 0 ? TrainCommand.SOME_FAILED : 0;
         }
     }

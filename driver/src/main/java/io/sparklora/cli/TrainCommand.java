@@ -111,9 +111,12 @@ final class TrainCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE})")
     double heldOut;
 
-    @Option(names = "--checkpoint-every", defaultValue = "50", description = "checkpoint every N steps, so a retried "
-            + "task resumes (default: ${DEFAULT-VALUE}; 0 = at the end only)")
-    int checkpointEvery;
+    static final int LORA_CHECKPOINT_EVERY = 50;
+
+    /** Unset: every 50 steps for LoRA; none for {@code --full} (a full checkpoint is three times the model). */
+    @Option(names = "--checkpoint-every", description = "checkpoint every N steps, so a retried task resumes "
+            + "(default: 50; 0 = at the end only; with --full: none unless given, 0 = none)")
+    Integer checkpointEvery;
 
     @Option(names = "--eval-every", defaultValue = "0", description = "held-out loss every N steps (default: at the "
             + "end only)")
@@ -167,7 +170,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RankSearch search = RankSearchOptions.search(spec, rank, rankMin, rankMax, rankTolerance);
-        TrainRequest request = request();
+        TrainRequest request = request(full ? 0 : LORA_CHECKPOINT_EVERY); // --full: no checkpoints unless asked
         if (pathRank != null && tree == null) {
             throw new IllegalArgumentException("Invalid --path-rank " + pathRank + ": it needs --tree");
         }
@@ -193,7 +196,13 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The request with LoRA's checkpoint default (also what {@code sweep} trains its plane with). */
     TrainRequest request() {
+        return request(LORA_CHECKPOINT_EVERY);
+    }
+
+    /** The request; {@code defaultCheckpointEvery} when {@code --checkpoint-every} is not given. */
+    TrainRequest request(int defaultCheckpointEvery) {
         DataOptions dataOptions = new DataOptions(data, format, textColumn, promptColumn, completionColumn,
                 split.partitionBy, split.partitionBy != null ? 0 : split.shards, seed, skipMalformed);
         LoraConfig lora = LoraConfig.defaults().withRank(RankSearchOptions.fixedRank(rank, rankMin))
@@ -207,7 +216,8 @@ final class TrainCommand implements Callable<Integer> {
             lora = lora.withTargetModules(targetList); // validates the names now
         }
         TrainSpec.Builder spec = TrainSpec.lora("adapter", lora).batchSize(batch).seqLen(seq).learningRate(lr)
-                .warmupSteps(warmup).heldOutFraction(heldOut).checkpointEvery(checkpointEvery).evalEvery(evalEvery)
+                .warmupSteps(warmup).heldOutFraction(heldOut).checkpointEvery(checkpointEvery != null ? checkpointEvery
+                        : defaultCheckpointEvery).evalEvery(evalEvery)
                 .seed(seed);
         if (length != null && length.epochs != null) {
             spec.epochs(length.epochs);

@@ -114,7 +114,7 @@ public final class AdapterTask implements Serializable {
             }
             baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
             ProgressLog log = new ProgressLog(job.progressSeconds());
-            LoraAdapter trained = adapter;
+            List<io.sparklora.tensor.Tensor> trained = TestHooks.weightsOf(adapter);
             trainer.onProgress(new TrainProgress() {
                 @Override
                 public void onStep(StepReport report) {

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * copy of the base ({@link FullTrainTask}) and commits {@code models/<name>/}; before any training the memory a task
  * needs is compared with what an executor has ({@link FullMemoryPlan}) and the run is refused with the numbers when
  * it does not fit. The manifest lists the models under {@code models} with the same status fields as adapters.
+ * After the stage the checkpoints of committed and deterministically failed models are removed (a transient failure
+ * keeps its own, for a re-run to resume).
  */
 public final class FullTrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(FullTrainJob.class);
@@ -65,7 +67,7 @@ public final class FullTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), SparkTrainJob.versions(spark));
             TunedModelStore store = new TunedModelStore(outUri, conf);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
             Map<String, Fingerprint> planned = new LinkedHashMap<>();
@@ -117,7 +119,7 @@ public final class FullTrainJob {
                                    List<AdapterPlan> toTrain, TunedModelStore store, Map<String, Fingerprint> planned,
                                    Map<String, Manifest.Status> status) throws IOException {
         TrainJobSpec stage = new TrainJobSpec(job.template(), toTrain, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), job.hooks(), job.versions());
         Broadcast<BroadcastModel> broadcast = null;
         if (!r.baseOnExecutors()) {
             BaseModel base = ModelStore.load(job.baseModelUri(), sc.hadoopConfiguration());
@@ -153,6 +155,15 @@ public final class FullTrainJob {
             broadcast.destroy();
         }
         FileSystem fs = store.fs();
+        Path checkpoints = new Path(job.outUri(), AdapterTask.CHECKPOINTS);
+        for (AdapterPlan p : toTrain) { // a transient failure keeps its checkpoints: a re-run resumes from them
+            if (!Manifest.Status.TRANSIENT.equals(status.get(p.name()).failure())) {
+                fs.delete(new Path(checkpoints, p.name()), true);
+            }
+        }
+        if (fs.exists(checkpoints) && fs.listStatus(checkpoints).length == 0) {
+            fs.delete(checkpoints, true);
+        }
         Path models = new Path(job.outUri(), TunedModelStore.DIR);
         if (fs.exists(models)) {
             for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(models)) {

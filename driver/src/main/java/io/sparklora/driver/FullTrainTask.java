@@ -2,15 +2,21 @@ package io.sparklora.driver;
 
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.Fingerprint;
+import io.sparklora.job.StepReport;
+import io.sparklora.job.TrainProgress;
 import io.sparklora.job.TrainResult;
+import io.sparklora.job.TrainerCheckpoint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.model.BaseModel;
+import io.sparklora.tensor.Tensor;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
@@ -20,8 +26,11 @@ import scala.Tuple2;
  * shared base (training updates every weight in place, and other tasks share that base), packs its rows exactly as a
  * LoRA task does ({@link AdapterTask#pack}), trains every weight with the trainer {@code pretrain} uses
  * ({@link AdapterTrainer#fullWeights}: AdamW state for every weight) and commits {@code models/<name>/} through
- * {@link TunedModelStore}. No mid-run checkpoints: a full checkpoint is the size of the model plus its optimizer state,
- * so a retried attempt restarts from step 0. A failure of the model's own (its rows, a NaN loss) is returned as a
+ * {@link TunedModelStore}. With {@code --checkpoint-every N} it checkpoints as a LoRA task does
+ * ({@link TrainerCheckpoint}: every weight and its AdamW moments in one safetensors file, the rest in state.json, each
+ * attempt writing under its own temporary name) into {@code <out>/_checkpoints/<name>/}, and a retried attempt
+ * resumes from the last one; a checkpoint is the model's size three times over, so without the option (the default
+ * for {@code --full}: none) a retried attempt restarts from step 0. A failure of the model's own (its rows, a NaN loss) is returned as a
  * {@code failed} outcome so the other models commit. Holds only serializable state.
  */
 final class FullTrainTask implements Serializable {
@@ -40,6 +49,7 @@ final class FullTrainTask implements Serializable {
         AdapterPlan plan = job.plans().get(index);
         TaskContext ctx = TaskContext.get();
         int attempt = ctx == null ? 0 : ctx.attemptNumber();
+        boolean firstAttempt = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
         String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
                 : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
         TunedModelStore store = new TunedModelStore(job.outUri(), conf.get());
@@ -54,6 +64,7 @@ final class FullTrainTask implements Serializable {
         BaseModel shared = base != null ? ExecutorModels.fromBroadcast(base)
                 : ExecutorModels.fromPath(job.baseModelUri(), conf);
         BaseModel model = shared.copy(); // (every weight) this task's own, updated in place
+        Path checkpoints = new Path(new Path(job.outUri(), AdapterTask.CHECKPOINTS), plan.name());
         AdapterTask.Packed packed;
         TrainResult result;
         double baseHeldOut;
@@ -61,16 +72,34 @@ final class FullTrainTask implements Serializable {
             packed = AdapterTask.pack(job.tokenizer().get(), spec, drained.iterator());
             AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, model, packed.data())
                     .identifiedBy(fingerprint.combined())
-                    .stopWhen(() -> ctx != null && ctx.isInterrupted())
-                    .onProgress(new ProgressLog(job.progressSeconds()));
+                    .stopWhen(() -> ctx != null && ctx.isInterrupted());
+            if (spec.checkpointEvery() > 0 && AdapterTask.checkpoints(spec, trainer.totalSteps())) {
+                trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
+            }
             baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // before step 1
+            ProgressLog log = new ProgressLog(job.progressSeconds());
+            Collection<Tensor> weights = model.weights().values(); // the tensors the trainer updates in place
+            trainer.onProgress(new TrainProgress() {
+                @Override
+                public void onStep(StepReport report) {
+                    log.onStep(report);
+                    job.hooks().afterStep(plan.name(), report.step(), firstAttempt, weights);
+                }
+
+                @Override
+                public void onNotice(String message) {
+                    log.onNotice(message);
+                }
+            });
             result = trainer.run();
         } catch (IllegalArgumentException | IllegalStateException e) {
+            store.fs().delete(checkpoints, true); // every attempt would fail the same way
             return outcome(plan, Manifest.Status.FAILED, e.getMessage(), attempt);
         }
         byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
                 attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, model, job.tokenizer(), training, fingerprint);
+        store.fs().delete(checkpoints, true); // committed: nothing left to resume
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null, attempt);
     }
 

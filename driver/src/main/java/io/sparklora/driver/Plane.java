@@ -111,7 +111,10 @@ public final class Plane {
         o.put("seconds", p.seconds());
     }
 
-    /** Writes {@code <out>/plane.json} atomically (after the report, so its presence means the sweep finished). */
+    /**
+     * Writes {@code <out>/plane.json} atomically, after every point (its presence means the sweep finished); the
+     * report is rendered from it.
+     */
     public static void write(ObjectNode plane, String outUri, Configuration conf) throws IOException {
         Path file = new Path(outUri, FILE);
         FileSystem fs = file.getFileSystem(conf);

@@ -173,27 +173,6 @@ public final class RankSearchJob {
                 SparkTrainJob.versions(spark));
     }
 
-    /**
-     * {@code <out>/report/rank-search.csv}: adapter, rank tried, held-out loss, seconds, whether chosen — written
-     * after the report is rendered (which replaces {@code report/}).
-     */
-    public static void writeTable(String outUri, Configuration conf) throws IOException {
-        Path out = new Path(outUri);
-        FileSystem fs = out.getFileSystem(conf);
-        JsonNode manifest = TrainingRecord.JSON.readTree(Manifest.read(fs, new Path(out, Manifest.FILE)));
-        StringBuilder csv = new StringBuilder("adapter,rank,held_out_loss,seconds,chosen\n");
-        for (JsonNode a : manifest.path("adapters")) {
-            for (JsonNode t : a.path("rank_search")) {
-                csv.append(a.path("name").asText()).append(',').append(t.path("rank").asInt()).append(',')
-                        .append(t.path("held_out_loss").isNumber() ? t.path("held_out_loss").asText() : "")
-                        .append(',').append(t.path("seconds").asText()).append(',')
-                        .append(t.path("rank").asInt() == a.path("rank").asInt(-1)).append('\n');
-            }
-        }
-        Manifest.writeAtomically(fs, conf, new Path(new Path(out, "report"), "rank-search.csv"),
-                csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
     static String roundUri(String outUri, int rank) {
         return outUri + "/" + DIR + "/r" + rank;
     }

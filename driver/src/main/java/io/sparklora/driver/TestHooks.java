@@ -1,9 +1,11 @@
 package io.sparklora.driver;
 
 import io.sparklora.lora.LoraAdapter;
+import io.sparklora.tensor.Tensor;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +40,17 @@ public record TestHooks(String failAtStep, String poisonAtStep, String slowAfter
 
     /**
      * Runs every hook that applies to {@code adapter} after its step {@code step}; {@code firstAttempt}: this is the
-     * task's attempt 0 in the stage's attempt 0 (a stage re-run after a lost executor counts attempts from 0 again).
+     * task's attempt 0 in the stage's attempt 0 (a stage re-run after a lost executor counts attempts from 0 again);
+     * {@code weights} the tensors the poison hook fills with NaN (a LoRA adapter's, or a full fine-tune's every
+     * weight).
      */
-    void afterStep(String adapter, int step, boolean firstAttempt, LoraAdapter weights) {
+    void afterStep(String adapter, int step, boolean firstAttempt, Iterable<Tensor> weights) {
         if (firstAttempt && matches(failAtStep, adapter) && step == stepOf(failAtStep)) {
             throw new UncheckedIOException(new IOException("Injected transient failure of adapter " + adapter
                     + " after step " + step + " (attempt 0)"));
         }
         if (matches(poisonAtStep, adapter) && step == stepOf(poisonAtStep)) {
-            weights.parameters().forEach(p -> p.value().fill(Float.NaN));
+            weights.forEach(w -> w.fill(Float.NaN));
         }
         if (firstAttempt && matches(slowAfterStep, adapter) && step >= stepOf(slowAfterStep)) {
             long millis = Long.parseLong(slowAfterStep.substring(slowAfterStep.lastIndexOf(':') + 1));
@@ -66,6 +70,11 @@ public record TestHooks(String failAtStep, String poisonAtStep, String slowAfter
         }
         String name = hook.substring(0, hook.indexOf(':'));
         return name.equals("*") || name.equals(adapter);
+    }
+
+    /** The trainable tensors of a LoRA adapter, for {@link #afterStep}. */
+    static List<Tensor> weightsOf(LoraAdapter adapter) {
+        return adapter.parameters().stream().map(p -> p.value()).toList();
     }
 
     /** The step of {@code <adapter>:<step>[:<millis>]}. */

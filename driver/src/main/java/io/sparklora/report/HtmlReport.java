@@ -4,7 +4,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The text of {@code report/index.html}: the summary table, the router's accuracy, each adapter's loss curves, the eval heat map. */
+/**
+ * The text of {@code report/index.html}: the summary table, the router's accuracy, the rank search and the plane, the
+ * eval heat map, each adapter's loss curves. A sweep's output (a plane, no adapters of its own) shows the plane.
+ */
 final class HtmlReport {
     private HtmlReport() {
     }
@@ -14,11 +17,16 @@ final class HtmlReport {
      * @param curves     adapter name → loss-curve PNG file name (adapters without a history are absent)
      * @param eval       the eval matrix, or null
      * @param heatmap    the heat map PNG file name, or null
+     * @param exploration the rank search and plane sections (HTML, empty when the output has neither)
      * @param generated  a line saying when and by what the report was made
      */
     static String render(TrainOutput output, Map<String, String> curves, EvalMatrix eval, String heatmap,
-                         String generated) {
+                         String exploration, String generated) {
         StringBuilder h = head(output, generated);
+        if (output.adapters().isEmpty() && output.plane() != null) { // a sweep: its points are the plane's
+            return h.append(exploration).append(evalSection(eval, heatmap)).append("</body>\n</html>\n")
+                    .toString();
+        }
         h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
                 .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
                 .append("<th>seconds</th></tr>\n");
@@ -27,6 +35,7 @@ final class HtmlReport {
         }
         h.append("</table>\n");
         h.append(RoutingSection.html(output.dir()));
+        h.append(exploration);
         h.append(evalSection(eval, heatmap));
         h.append("<h2>Loss curves</h2>\n");
         for (AdapterSummary a : output.adapters()) {

@@ -19,9 +19,10 @@ final class OverviewPage {
      * @param shown   adapter name → why it is shown
      * @param curves  adapter name → loss-curve PNG
      * @param gains   the overview chart's file, or null when no adapter has a gain
+     * @param exploration the rank search and plane sections (HTML, possibly empty)
      */
     static String render(TrainOutput output, Map<String, String> shown, Map<String, String> curves, String gains,
-                         EvalMatrix eval, String heatmap, String generated) {
+                         EvalMatrix eval, String heatmap, String exploration, String generated) {
         StringBuilder h = HtmlReport.head(output, generated);
         double[] g = output.adapters().stream().mapToDouble(GainsChart::gain).filter(v -> !Double.isNaN(v)).sorted()
                 .toArray();
@@ -56,6 +57,7 @@ final class OverviewPage {
         }
         h.append("</table>\n");
         h.append(RoutingSection.html(output.dir()));
+        h.append(exploration);
         h.append(HtmlReport.evalSection(eval, heatmap));
         h.append("<h2>Loss curves</h2>\n");
         for (AdapterSummary a : output.adapters()) {

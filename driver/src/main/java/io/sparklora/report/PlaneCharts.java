@@ -1,19 +1,11 @@
 package io.sparklora.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.driver.Plane;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -24,45 +16,36 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * The charts of a {@code sweep}, drawn from its plane JSON: {@code plane-<name>.png} per partition (target sets ×
- * ranks, held-out loss in the cells, the full fine-tuning corner as its own row and column) and
+ * The charts of a {@code sweep}, drawn from its {@code plane.json} ({@link PlaneSection}): {@code plane-<name>.png}
+ * per partition (target sets × ranks, held-out loss in the cells, the full fine-tuning corner as its own row and
+ * column) and
  * {@code plane-frontier.png} (held-out loss against trainable parameters, every point and each partition's frontier:
  * the points no smaller point beats).
  */
-public final class PlaneCharts {
-    public static final String FRONTIER = "plane-frontier.png";
-    private static final String FULL = "full";
+final class PlaneCharts {
+    static final String FRONTIER = "plane-frontier.png";
+    private static final String FULL = Plane.FULL;
     private static final String FULL_ROW = "full fine-tuning";
 
     private PlaneCharts() {
     }
 
-    /** Writes the charts into {@code <out>/report/}; returns the file names written. */
-    public static List<String> write(JsonNode plane, String outUri, Configuration conf) throws IOException {
-        Charts.headless();
-        Map<String, List<JsonNode>> byName = new LinkedHashMap<>();
-        for (JsonNode p : plane.path("points")) {
-            byName.computeIfAbsent(p.path("name").asText(), k -> new ArrayList<>()).add(p);
-        }
-        Path report = new Path(outUri, "report");
-        FileSystem fs = report.getFileSystem(conf);
-        List<String> written = new ArrayList<>();
-        for (Map.Entry<String, List<JsonNode>> e : byName.entrySet()) {
-            String file = "plane-" + e.getKey().replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
-            put(fs, new Path(report, file), heatmap(e.getKey(), e.getValue()));
-            written.add(file);
-        }
-        put(fs, new Path(report, FRONTIER), frontier(byName));
-        written.add(FRONTIER);
-        return written;
+    /** The heat map's file name of a partition (before {@link ReportWriter} makes it unique). */
+    static String heatmapFile(String name) {
+        return "plane-" + ReportWriter.fileSafe(name);
     }
 
-    static BufferedImage heatmap(String name, List<JsonNode> points) {
+    /** Whether a partition has a point to draw (a heat map of only failed points has no scale). */
+    static boolean drawable(List<Plane.Point> points) {
+        return points.stream().anyMatch(p -> Double.isFinite(p.heldOutLoss()));
+    }
+
+    static BufferedImage heatmap(String name, List<Plane.Point> points) {
         List<String> columns = new ArrayList<>();
         List<String> rows = new ArrayList<>();
-        for (JsonNode p : points) {
-            String column = p.path("rank").asText();
-            String row = column.equals(FULL) ? FULL_ROW : p.path("targets_id").asText();
+        for (Plane.Point p : points) {
+            String column = column(p);
+            String row = row(p);
             if (!column.equals(FULL) && !columns.contains(column)) {
                 columns.add(column);
             }
@@ -86,14 +69,12 @@ public final class PlaneCharts {
         List<Number[]> cells = new ArrayList<>();
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
-        for (JsonNode p : points) {
-            if (!p.path("held_out_loss").isNumber()) {
+        for (Plane.Point p : points) {
+            if (!Double.isFinite(p.heldOutLoss())) {
                 continue;
             }
-            String column = p.path("rank").asText();
-            String row = column.equals(FULL) ? FULL_ROW : p.path("targets_id").asText();
-            double v = p.path("held_out_loss").asDouble();
-            cells.add(new Number[] {columns.indexOf(column), yLabels.indexOf(row), v});
+            double v = p.heldOutLoss();
+            cells.add(new Number[] {columns.indexOf(column(p)), yLabels.indexOf(row(p)), v});
             min = Math.min(min, v);
             max = Math.max(max, v);
         }
@@ -106,7 +87,7 @@ public final class PlaneCharts {
         return BitmapEncoder.getBufferedImage(chart);
     }
 
-    static BufferedImage frontier(Map<String, List<JsonNode>> byName) {
+    static BufferedImage frontier(Map<String, List<Plane.Point>> byName) {
         XYChart chart = new XYChartBuilder().width(960).height(600).build();
         chart.setTitle("Held-out loss against trainable parameters");
         chart.setXAxisTitle("trainable parameters (log scale)");
@@ -116,29 +97,29 @@ public final class PlaneCharts {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         java.awt.Color[] palette = new org.knowm.xchart.style.theme.XChartTheme().getSeriesColors();
         int n = 0;
-        for (Map.Entry<String, List<JsonNode>> e : byName.entrySet()) {
+        for (Map.Entry<String, List<Plane.Point>> e : byName.entrySet()) {
             java.awt.Color colour = palette[n++ % palette.length];
-            List<JsonNode> finite = new ArrayList<>(e.getValue().stream()
-                    .filter(p -> p.path("held_out_loss").isNumber()).toList());
+            List<Plane.Point> finite = new ArrayList<>(e.getValue().stream()
+                    .filter(p -> Double.isFinite(p.heldOutLoss())).toList());
             if (finite.isEmpty()) {
                 continue;
             }
-            finite.sort(Comparator.comparingLong((JsonNode p) -> p.path("trainable_params").asLong())
-                    .thenComparingDouble(p -> p.path("held_out_loss").asDouble()));
+            finite.sort(Comparator.comparingLong(Plane.Point::trainableParams)
+                    .thenComparingDouble(Plane.Point::heldOutLoss));
             List<Double> fx = new ArrayList<>();
             List<Double> fy = new ArrayList<>();
             double lowest = Double.POSITIVE_INFINITY;
-            for (JsonNode p : finite) {
-                double loss = p.path("held_out_loss").asDouble();
+            for (Plane.Point p : finite) {
+                double loss = p.heldOutLoss();
                 if (loss < lowest) { // no smaller point is at least as good: on the frontier
                     lowest = loss;
-                    fx.add((double) p.path("trainable_params").asLong());
+                    fx.add((double) p.trainableParams());
                     fy.add(loss);
                 }
             }
             XYSeries all = chart.addSeries(e.getKey() + " (points)",
-                    finite.stream().map(p -> (double) p.path("trainable_params").asLong()).toList(),
-                    finite.stream().map(p -> p.path("held_out_loss").asDouble()).toList());
+                    finite.stream().map(p -> (double) p.trainableParams()).toList(),
+                    finite.stream().map(Plane.Point::heldOutLoss).toList());
             all.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
             all.setMarkerColor(colour);
             XYSeries line = chart.addSeries(e.getKey() + " frontier", fx, fy);
@@ -148,19 +129,11 @@ public final class PlaneCharts {
         return BitmapEncoder.getBufferedImage(chart);
     }
 
-    /** PNG bytes to a temporary name beside the file, then renamed over it. */
-    private static void put(FileSystem fs, Path file, BufferedImage image) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        if (!ImageIO.write(image, "png", bytes)) {
-            throw new IOException("No PNG writer for " + file);
-        }
-        Path tmp = new Path(file.getParent(), "_tmp-" + file.getName());
-        try (OutputStream o = fs.create(tmp, true)) {
-            o.write(bytes.toByteArray());
-        }
-        fs.delete(file, false);
-        if (!fs.rename(tmp, file)) {
-            throw new IOException("Cannot rename " + tmp + " to " + file);
-        }
+    private static String column(Plane.Point p) {
+        return p.full() ? FULL : Integer.toString(p.rank());
+    }
+
+    private static String row(Plane.Point p) {
+        return p.full() ? FULL_ROW : p.targetsId();
     }
 }

@@ -1,5 +1,6 @@
 package io.sparklora.report;
 
+import io.sparklora.driver.Plane;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +23,8 @@ import javax.imageio.ImageIO;
 
 /**
  * Writes {@code <out>/report/}: {@code loss-<adapter>.png} per adapter with a loss history, {@code eval-heatmap.png}
- * when an eval matrix is given, and {@code index.html} tying them together. The directory is built beside the old one
+ * when an eval matrix is given, {@code rank-search.csv} after {@code train --rank auto}, {@code plane-<name>.png} and
+ * {@code plane-frontier.png} for a {@code sweep}'s plane, and {@code index.html} tying them together. The directory is built beside the old one
  * and swapped in, so a failed render leaves the previous report as it was.
  */
 public final class ReportWriter {
@@ -88,6 +90,16 @@ public final class ReportWriter {
                 Files.writeString(tmp.resolve(EVAL_COPY), eval.toJson(), StandardCharsets.UTF_8);
                 files.add(EVAL_COPY);
             }
+            StringBuilder exploration = new StringBuilder();
+            if (!output.rankSearches().isEmpty()) {
+                Files.writeString(tmp.resolve(RankSearchSection.CSV), RankSearchSection.csv(output.rankSearches()),
+                        StandardCharsets.UTF_8);
+                files.add(RankSearchSection.CSV);
+                exploration.append(RankSearchSection.html(output.rankSearches()));
+            }
+            if (output.plane() != null) {
+                exploration.append(planeCharts(output.plane(), tmp, used, files));
+            }
             String generated = "Generated " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " by spark-lora "
                     + io.sparklora.cli.Versions.sparkLora() + ".";
             String html;
@@ -101,9 +113,10 @@ public final class ReportWriter {
                     writePng(GainsChart.render(output.adapters()), tmp.resolve(GAINS));
                     files.add(GAINS);
                 }
-                html = OverviewPage.render(drawn, shown, curves, gains, eval, heatmap, generated);
+                html = OverviewPage.render(drawn, shown, curves, gains, eval, heatmap, exploration.toString(),
+                        generated);
             } else {
-                html = HtmlReport.render(output, curves, eval, heatmap, generated);
+                html = HtmlReport.render(output, curves, eval, heatmap, exploration.toString(), generated);
             }
             Files.writeString(tmp.resolve(INDEX), html, StandardCharsets.UTF_8);
             files.add(0, INDEX);
@@ -114,6 +127,30 @@ public final class ReportWriter {
             deleteRecursively(tmp);
             throw e;
         }
+    }
+
+    /** Draws the plane's heat maps (one per partition with a finite point) and frontier; returns its section. */
+    private static String planeCharts(PlaneSection plane, Path dir, Set<String> used, List<String> files)
+            throws IOException {
+        Map<String, List<Plane.Point>> byName = Plane.byPartition(plane.points());
+        String frontierBase = PlaneCharts.FRONTIER.substring(0, PlaneCharts.FRONTIER.length() - ".png".length());
+        used.add(frontierBase); // a partition named "frontier" gets plane-frontier-2.png
+        Map<String, String> heatmaps = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Plane.Point>> e : byName.entrySet()) {
+            if (PlaneCharts.drawable(e.getValue())) {
+                String png = uniqueName(PlaneCharts.heatmapFile(e.getKey()), used) + ".png";
+                writePng(PlaneCharts.heatmap(e.getKey(), e.getValue()), dir.resolve(png));
+                heatmaps.put(e.getKey(), png);
+                files.add(png);
+            }
+        }
+        String frontier = null;
+        if (!heatmaps.isEmpty()) {
+            frontier = PlaneCharts.FRONTIER;
+            writePng(PlaneCharts.frontier(byName), dir.resolve(frontier));
+            files.add(frontier);
+        }
+        return plane.html(frontier, heatmaps);
     }
 
     /** The eval matrix of the report already under {@code outDir}, or null when it showed none. */

@@ -19,7 +19,7 @@ import org.apache.hadoop.fs.FileSystem;
  * output is rendered in place ({@link ReportWriter}); for {@code hdfs://}, {@code s3a://} and the like, the manifest
  * and training records are staged in a local temporary directory, rendered there, and the report's files uploaded to
  * {@code <out>/report/} (each file written whole; the old report's files are replaced). Without an eval matrix, the
- * one the previous report showed is kept.
+ * one the previous report showed is kept. A {@code sweep}'s output is rendered from its {@code plane.json}.
  */
 public final class Reports {
     private Reports() {
@@ -53,10 +53,17 @@ public final class Reports {
         try {
             org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(outUri);
             FileSystem fs = out.getFileSystem(conf);
-            download(fs, new org.apache.hadoop.fs.Path(out, TrainOutput.MANIFEST), stage.resolve(TrainOutput.MANIFEST),
-                    outUri);
-            JsonNode adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile())
-                    .path("adapters");
+            org.apache.hadoop.fs.Path plane = new org.apache.hadoop.fs.Path(out, TrainOutput.PLANE);
+            boolean sweep = fs.exists(plane);
+            if (sweep) {
+                download(fs, plane, stage.resolve(TrainOutput.PLANE), outUri);
+            }
+            org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(out, TrainOutput.MANIFEST);
+            JsonNode adapters = StrictJson.MAPPER.createArrayNode();
+            if (!sweep || fs.exists(manifest)) { // a sweep's output has only plane.json
+                download(fs, manifest, stage.resolve(TrainOutput.MANIFEST), outUri);
+                adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile()).path("adapters");
+            }
             // a large output's report reads the records of the few adapters it draws, not one per adapter
             java.util.Set<String> needed = adapters.size() > ReportWriter.CURVES_FOR_ALL
                     ? CurveSelection.of(TrainOutput.read(stage).adapters()).keySet() : null;

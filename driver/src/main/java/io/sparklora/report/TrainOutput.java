@@ -21,17 +21,28 @@ import java.util.Set;
  * "steps": 200, "final_train_loss": 1.2, "final_held_out_loss": 1.4, ...}, ...]}}. A missing {@code path} means
  * {@code adapters/<name>}; a path that leaves the output directory is refused.
  *
- * @param dir      the output directory
- * @param adapters the adapters in manifest order
- * @param records  adapter name → its training.json
+ *
+ * <p>A {@code train --rank auto} output's entries carry {@code rank_search} (read into {@link #rankSearches}); a
+ * {@code sweep} output has {@code plane.json} (read into {@link #plane}) and no manifest of its own, and reads as an
+ * output with no adapters.
+ *
+ * @param dir          the output directory
+ * @param adapters     the adapters in manifest order
+ * @param records      adapter name → its training.json
+ * @param rankSearches the rank searches of the manifest's entries, in manifest order (failed ones included)
+ * @param plane        the sweep's plane, or null for an output without {@code plane.json}
  */
-public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, Path> records) {
+public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, Path> records,
+                          List<RankSearchSection.Search> rankSearches, PlaneSection plane) {
     public static final String MANIFEST = "manifest.json";
     public static final String TRAINING_RECORD = "training.json";
+    /** The file {@code sweep} writes ({@link io.sparklora.driver.Plane#FILE}). */
+    public static final String PLANE = io.sparklora.driver.Plane.FILE;
 
     public TrainOutput {
         adapters = List.copyOf(adapters);
         records = Map.copyOf(records);
+        rankSearches = List.copyOf(rankSearches);
     }
 
     /** The same adapters, those named with the loss histories of their training records. */
@@ -45,12 +56,20 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, P
             }
             out.add(a);
         }
-        return new TrainOutput(dir, out, records);
+        return new TrainOutput(dir, out, records, rankSearches, plane);
     }
 
-    /** Reads the manifest of {@code dir} and the training record of every adapter it lists. */
+    /**
+     * Reads the manifest of {@code dir} and the training record of every adapter it lists, and {@code plane.json}
+     * when there is one (then the manifest may be absent).
+     */
     public static TrainOutput read(Path dir) throws IOException {
         Path root = dir.toAbsolutePath().normalize();
+        PlaneSection plane = java.nio.file.Files.exists(root.resolve(PLANE)) ? PlaneSection.read(root.resolve(PLANE))
+                : null;
+        if (plane != null && !java.nio.file.Files.exists(root.resolve(MANIFEST))) {
+            return new TrainOutput(root, List.of(), Map.of(), List.of(), plane);
+        }
         JsonFields manifest = JsonFields.readObject(root.resolve(MANIFEST), "manifest");
         manifest.checkFormatVersion(1);
         JsonNode list = manifest.array("adapters");
@@ -60,18 +79,23 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, P
         List<AdapterSummary> adapters = new ArrayList<>();
         Map<String, Path> records = new HashMap<>();
         Set<String> names = new HashSet<>();
+        List<RankSearchSection.Search> rankSearches = new ArrayList<>();
         boolean manifestOnly = list.size() > ReportWriter.CURVES_FOR_ALL;
         for (int i = 0; i < list.size(); i++) {
             if (!list.get(i).isObject()) {
                 throw manifest.bad("adapters[" + i + "]", "is not an object");
             }
-            if ("failed".equals(list.get(i).path("status").asText())) {
-                continue; // a failed adapter has no files: the manifest holds its reason
-            }
             JsonFields entry = new JsonFields(list.get(i), manifest.source());
             String name = entry.text("name");
             if (name == null || name.isEmpty()) {
                 throw manifest.bad("adapters[" + i + "].name", "is missing");
+            }
+            RankSearchSection.Search search = RankSearchSection.read(entry, "adapters[" + i + "]", name);
+            if (search != null) {
+                rankSearches.add(search);
+            }
+            if ("failed".equals(list.get(i).path("status").asText())) {
+                continue; // a failed adapter has no files: the manifest holds its reason
             }
             if (!names.add(name)) {
                 throw manifest.bad("adapters[" + i + "].name", "repeats adapter \"" + name + "\"");
@@ -93,7 +117,7 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, P
                     firstKnown(entry.number("seconds", "total_seconds", "totalSeconds"), record.totalSeconds()),
                     record.trainHistory(), record.heldOutHistory()));
         }
-        return new TrainOutput(root, adapters, records);
+        return new TrainOutput(root, adapters, records, rankSearches, plane);
     }
 
     private static long firstKnown(long manifest, long record) {
