@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -20,17 +21,34 @@ import java.util.function.IntConsumer;
  * at its own schedule. The data order, dropout streams, optimizer and held-out evaluation of each adapter are those
  * of {@link AdapterTrainer}, so the results equal training the K adapters one by one (up to float rounding).
  *
+ * <p>Failure isolation: a member whose own data or numerics fail (no training window, a token id outside the
+ * vocabulary, a NaN loss or gradient norm) fails alone, with the message {@link AdapterTrainer} would give; the others
+ * go on. Every row of the fused batch is computed from its own adapter's rows only (frozen GEMMs, norms and the LoRA
+ * branches are per row, attention per sequence), so a failed member's NaN never reaches another's numbers; after
+ * the step it failed in, the fused model is rebuilt over the survivors, which keep their weights, optimizer states,
+ * data positions and dropout streams.
+ *
  * <p>The adapters must share batch size, sequence length, gradient accumulation and step count (one fused batch per
  * micro-step); checkpoints are not written (a fused run restarts from step 0). Timings: each adapter is charged 1/K
  * of the fused training time, so the sum of their tokens per second is the aggregate rate.
  */
 public final class FusedAdapterTrainer {
     private final BaseModel base;
-    private final FusedAdapterLm model;
-    private final List<Member> members;
+    private final List<Member> members; // (K) in the order given
     private final int totalSteps;
     private final int gradAccumulation;
+    private FusedAdapterLm model; // over the members still training; rebuilt when one fails
+    private List<Member> alive; // members of model, in its adapter order
     private IntConsumer onStep = step -> { };
+    private TrainProgress progress = TrainProgress.NONE;
+    private BooleanSupplier stopRequested = () -> false;
+
+    /** What became of one member: its result, or why it failed (then {@code result} is null). */
+    public record Outcome(String adapterName, TrainResult result, String failure) {
+        public boolean failed() {
+            return failure != null;
+        }
+    }
 
     /** One adapter's own state inside the fused run. */
     private static final class Member {
@@ -44,53 +62,85 @@ public final class FusedAdapterTrainer {
         final List<LossPoint> trainHistory = new ArrayList<>();
         final List<LossPoint> heldOutHistory = new ArrayList<>();
         double lossSum;
+        String failure; // null while it trains
         CausalLm evalModel; // a single-adapter view for held-out loss, made on first use
 
-        Member(TrainSpec spec, LoraAdapter adapter, PackedData data, List<Parameter> params, int totalSteps) {
+        Member(TrainSpec spec, LoraAdapter adapter, PackedData data, int totalSteps) {
             this.spec = spec;
             this.adapter = adapter;
             this.data = data;
-            this.params = params;
+            this.params = List.copyOf(adapter.parameters());
             this.optimizer = new AdamW(params, spec.beta1(), spec.beta2(), spec.eps(), spec.weightDecay());
             this.batches = new BatchStream(data.train(), spec.batchSize(), spec.seed());
             this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
         }
+
+        CausalLm evalModel(BaseModel base) {
+            if (evalModel == null) {
+                evalModel = CausalLms.withAdapter(base, adapter);
+            }
+            return evalModel;
+        }
     }
 
+    /**
+     * Members whose data cannot train (no window, token ids outside the vocabulary) are failed now, alone; members of
+     * another batch × seq, accumulation or step count than the first trainable one are refused (the caller groups
+     * compatible adapters).
+     */
     public FusedAdapterTrainer(BaseModel base, List<TrainSpec> specs, List<LoraAdapter> adapters,
                                List<PackedData> data) {
         if (specs.isEmpty() || specs.size() != adapters.size() || specs.size() != data.size()) {
             throw new IllegalArgumentException("Cannot fuse adapters: " + specs.size() + " specs, " + adapters.size()
                     + " adapters and " + data.size() + " data sets, expected the same number (at least 1) of each");
         }
-        TrainSpec first = specs.get(0);
         this.base = base;
-        this.model = FusedAdapterLm.of(base, adapters);
         this.members = new ArrayList<>();
-        this.totalSteps = first.totalSteps(data.get(0).train().size());
-        this.gradAccumulation = first.gradAccumulation();
+        String[] failures = new String[specs.size()];
+        int first = -1;
+        for (int k = 0; k < specs.size(); k++) {
+            TrainSpec s = specs.get(k);
+            if (s.mode() != TrainMode.LORA) {
+                throw new IllegalArgumentException("Cannot fuse adapter " + s.adapterName() + ": its mode is "
+                        + s.mode() + ", expected LORA");
+            }
+            try {
+                if (data.get(k).train().isEmpty()) {
+                    throw new IllegalArgumentException("Cannot train adapter " + s.adapterName()
+                            + ": no training windows");
+                }
+                AdapterTrainer.checkTokenIds(s.adapterName(), data.get(k), base.config().vocabSize());
+                first = first < 0 ? k : first;
+            } catch (IllegalArgumentException e) {
+                failures[k] = e.getMessage();
+            }
+        }
+        TrainSpec lead = specs.get(Math.max(first, 0));
+        this.totalSteps = first < 0 ? 0 : lead.totalSteps(data.get(first).train().size());
+        this.gradAccumulation = lead.gradAccumulation();
         for (int k = 0; k < specs.size(); k++) {
             TrainSpec s = specs.get(k);
             PackedData d = data.get(k);
-            String name = "Cannot fuse adapter " + s.adapterName() + " with " + first.adapterName() + ": ";
-            if (s.mode() != TrainMode.LORA) {
-                throw new IllegalArgumentException(name + "its mode is " + s.mode() + ", expected LORA");
+            if (failures[k] == null) {
+                int seq = d.train().get(0).seqLen();
+                if (s.batchSize() != lead.batchSize() || s.seqLen() != lead.seqLen() || seq != lead.seqLen()
+                        || s.gradAccumulation() != gradAccumulation || s.totalSteps(d.train().size()) != totalSteps) {
+                    throw new IllegalArgumentException("Cannot fuse adapter " + s.adapterName() + " with "
+                            + lead.adapterName() + ": batch " + s.batchSize() + " × seq " + seq + ", "
+                            + s.gradAccumulation() + " micro-batches, " + s.totalSteps(d.train().size())
+                            + " steps; fused adapters need the same batch × seq, accumulation and steps (batch "
+                            + lead.batchSize() + " × seq " + lead.seqLen() + ", " + gradAccumulation + ", "
+                            + totalSteps + ")");
+                }
             }
-            if (d.train().isEmpty()) {
-                throw new IllegalArgumentException("Cannot train adapter " + s.adapterName() + ": no training windows");
-            }
-            int seq = d.train().get(0).seqLen();
-            if (s.batchSize() != first.batchSize() || s.seqLen() != first.seqLen() || seq != first.seqLen()
-                    || s.gradAccumulation() != gradAccumulation || s.totalSteps(d.train().size()) != totalSteps) {
-                throw new IllegalArgumentException(name + "batch " + s.batchSize() + " × seq " + seq + ", "
-                        + s.gradAccumulation() + " micro-batches, " + s.totalSteps(d.train().size())
-                        + " steps; fused adapters need the same batch × seq, accumulation and steps (batch "
-                        + first.batchSize() + " × seq " + first.seqLen() + ", " + gradAccumulation + ", "
-                        + totalSteps + ")");
-            }
-            AdapterTrainer.checkTokenIds(s.adapterName(), d, base.config().vocabSize());
-            members.add(new Member(s, adapters.get(k), d, model.parameters(k), totalSteps));
-            model.dropoutRng(k).setState(s.seed() ^ AdapterTrainer.DROPOUT_SALT);
+            Member m = new Member(s, adapters.get(k), d, Math.max(1, totalSteps));
+            m.failure = failures[k];
+            members.add(m);
+        }
+        this.alive = members.stream().filter(m -> m.failure == null).toList();
+        this.model = alive.isEmpty() ? null : FusedAdapterLm.of(base, alive.stream().map(m -> m.adapter).toList());
+        for (int k = 0; k < alive.size(); k++) {
+            model.dropoutRng(k).setState(alive.get(k).spec.seed() ^ AdapterTrainer.DROPOUT_SALT);
         }
     }
 
@@ -100,84 +150,148 @@ public final class FusedAdapterTrainer {
         return this;
     }
 
+    /** Reports every step of every member still training to {@code listener}, as {@link AdapterTrainer} does. */
+    public FusedAdapterTrainer onProgress(TrainProgress listener) {
+        this.progress = listener;
+        return this;
+    }
+
+    /** Stops the run with {@link TrainingStoppedException} before the next step once {@code stop} says so. */
+    public FusedAdapterTrainer stopWhen(BooleanSupplier stop) {
+        this.stopRequested = stop;
+        return this;
+    }
+
     public int totalSteps() {
         return totalSteps;
     }
 
-    /** Trains all K adapters to the end; one result per adapter, in the order given. */
-    public List<TrainResult> run() {
+    /** Member k's held-out loss with its current weights (before {@link #run}: the base's, as B = 0), or NaN. */
+    public double heldOutLoss(int k) {
+        Member m = members.get(k);
+        return m.data.heldOut().isEmpty() ? Double.NaN
+                : Window.meanLoss(m.evalModel(base), m.data.heldOut(), m.spec.batchSize());
+    }
+
+    /** Trains the members to the end; one outcome per member, in the order given. */
+    public List<Outcome> run() {
         long t0 = System.nanoTime();
         long trainNanos = 0;
         long evalNanos = 0;
-        for (int step = 1; step <= totalSteps; step++) {
-            if (Thread.currentThread().isInterrupted()) {
+        double k = members.size();
+        for (int step = 1; step <= totalSteps && !alive.isEmpty(); step++) {
+            if (Thread.currentThread().isInterrupted() || stopRequested.getAsBoolean()) {
                 throw new TrainingStoppedException("Fused training of " + members.size() + " adapters stopped "
                         + "before step " + step + " of " + totalSteps + ": the task was interrupted");
             }
             long s0 = System.nanoTime();
-            step(step);
+            double[] gradNorms = step(step);
             long s1 = System.nanoTime();
             trainNanos += s1 - s0;
-            onStep.accept(step);
-            for (Member m : members) {
+            List<StepReport> reports = new ArrayList<>();
+            for (int i = 0; i < alive.size(); i++) {
+                Member m = alive.get(i);
+                if (m.failure != null) {
+                    continue;
+                }
+                LossPoint point = m.trainHistory.get(step - 1);
+                double heldOut = Double.NaN;
                 if (!m.data.heldOut().isEmpty() && (step == totalSteps
                         || (m.spec.evalEvery() > 0 && step % m.spec.evalEvery() == 0))) {
-                    if (m.evalModel == null) {
-                        m.evalModel = CausalLms.withAdapter(base, m.adapter);
-                    }
-                    double lr = m.trainHistory.get(step - 1).learningRate();
-                    m.heldOutHistory.add(new LossPoint(step, Window.meanLoss(m.evalModel, m.data.heldOut(),
-                            m.spec.batchSize()), lr));
+                    heldOut = Window.meanLoss(m.evalModel(base), m.data.heldOut(), m.spec.batchSize());
+                    m.heldOutHistory.add(new LossPoint(step, heldOut, point.learningRate()));
                 }
+                double eta = (System.nanoTime() - t0) / 1e9 / step * (totalSteps - step);
+                reports.add(new StepReport(m.spec.adapterName(), step, totalSteps, point.loss(),
+                        point.learningRate(), gradNorms[i], heldOut, m.spec.tokensPerStep() * k / ((s1 - s0) / 1e9),
+                        eta));
             }
             evalNanos += System.nanoTime() - s1;
+            dropFailed();
+            onStep.accept(step);
+            reports.forEach(progress::onStep);
         }
-        double k = members.size();
         TrainResult.Timings timings = new TrainResult.Timings(trainNanos / 1e9 / k, evalNanos / 1e9 / k, 0,
                 (System.nanoTime() - t0) / 1e9 / k);
-        List<TrainResult> out = new ArrayList<>();
+        List<Outcome> out = new ArrayList<>();
         for (Member m : members) {
+            if (m.failure != null) {
+                out.add(new Outcome(m.spec.adapterName(), null, m.failure));
+                continue;
+            }
             Map<String, Tensor> params = new LinkedHashMap<>();
             m.params.forEach(p -> params.put(p.name(), p.value()));
             double heldOut = m.heldOutHistory.isEmpty() ? Double.NaN
                     : m.heldOutHistory.get(m.heldOutHistory.size() - 1).loss();
-            out.add(new TrainResult(m.spec.adapterName(), TrainMode.LORA, params, totalSteps, 0,
-                    m.trainHistory.get(totalSteps - 1).loss(), heldOut, List.copyOf(m.trainHistory),
-                    List.copyOf(m.heldOutHistory), (long) totalSteps * m.spec.tokensPerStep(), timings));
+            out.add(new Outcome(m.spec.adapterName(), new TrainResult(m.spec.adapterName(), TrainMode.LORA, params,
+                    totalSteps, 0, m.trainHistory.get(totalSteps - 1).loss(), heldOut, List.copyOf(m.trainHistory),
+                    List.copyOf(m.heldOutHistory), (long) totalSteps * m.spec.tokensPerStep(), timings), null));
         }
         return out;
     }
 
-    /** One optimizer step of every adapter: fused micro-batches, then each adapter's clip and AdamW step. */
-    private void step(int step) {
-        for (Member m : members) {
+    /**
+     * One optimizer step of every member still training: fused micro-batches, then each member's clip and AdamW
+     * step; a member whose loss or gradient norm is not finite is marked failed and takes no step. Returns each alive
+     * member's gradient norm.
+     */
+    private double[] step(int step) {
+        for (Member m : alive) {
             m.params.forEach(p -> p.grad().fill(0f));
             m.lossSum = 0;
         }
         model.train();
         for (int micro = 0; micro < gradAccumulation; micro++) {
             List<Batch> batches = new ArrayList<>();
-            members.forEach(m -> batches.add(m.batches.next()));
+            alive.forEach(m -> batches.add(m.batches.next()));
             double[] losses = model.forward(batches);
-            for (int k = 0; k < losses.length; k++) {
-                Member m = members.get(k);
-                if (!Double.isFinite(losses[k])) {
-                    throw new IllegalStateException("Cannot train adapter " + m.spec.adapterName() + ": loss is "
-                            + losses[k] + " at step " + step + " (learning rate " + m.schedule.at(step - 1) + ")");
+            for (int i = 0; i < losses.length; i++) {
+                Member m = alive.get(i);
+                if (!Double.isFinite(losses[i]) && m.failure == null) {
+                    m.failure = "Cannot train adapter " + m.spec.adapterName() + ": loss is " + losses[i]
+                            + " at step " + step + " (learning rate " + m.schedule.at(step - 1) + ")";
                 }
-                m.lossSum += losses[k];
+                m.lossSum += losses[i];
             }
-            model.backward();
+            model.backward(); // a failed member's rows stay its own: the others' gradients are untouched
         }
-        for (Member m : members) {
+        double[] gradNorms = new double[alive.size()];
+        for (int i = 0; i < alive.size(); i++) {
+            Member m = alive.get(i);
+            if (m.failure != null) {
+                continue;
+            }
             double lr = m.schedule.at(step - 1);
             double gradNorm = AdamW.gradNorm(m.params) / gradAccumulation;
+            gradNorms[i] = gradNorm;
             if (!Double.isFinite(gradNorm)) {
-                throw new IllegalStateException("Cannot train adapter " + m.spec.adapterName() + ": gradient norm is "
-                        + gradNorm + " at step " + step + " (learning rate " + lr + ")");
+                m.failure = "Cannot train adapter " + m.spec.adapterName() + ": gradient norm is " + gradNorm
+                        + " at step " + step + " (learning rate " + lr + ")";
+                continue;
             }
             m.optimizer.step(lr, AdamW.clipFactor(gradNorm, m.spec.gradClip()) / gradAccumulation);
             m.trainHistory.add(new LossPoint(step, m.lossSum / gradAccumulation, lr));
+        }
+        return gradNorms;
+    }
+
+    /** Rebuilds the fused model over the members that have not failed, keeping their dropout streams where they are. */
+    private void dropFailed() {
+        if (alive.stream().allMatch(m -> m.failure == null)) {
+            return;
+        }
+        List<Member> survivors = new ArrayList<>();
+        List<Long> rngStates = new ArrayList<>();
+        for (int i = 0; i < alive.size(); i++) {
+            if (alive.get(i).failure == null) {
+                survivors.add(alive.get(i));
+                rngStates.add(model.dropoutRng(i).state());
+            }
+        }
+        alive = List.copyOf(survivors);
+        model = alive.isEmpty() ? null : FusedAdapterLm.of(base, alive.stream().map(m -> m.adapter).toList());
+        for (int i = 0; i < alive.size(); i++) {
+            model.dropoutRng(i).setState(rngStates.get(i));
         }
     }
 }

@@ -60,36 +60,86 @@ class FusedAdapterTrainerTest {
             adapters.add(LoraAdapter.initialize(lora(k), TINY_LLAMA));
         }
         List<TrainResult> fused = new FusedAdapterTrainer(base, List.of(spec(0), spec(1), spec(2)), adapters,
-                List.of(data(0), data(1), data(2))).run();
+                List.of(data(0), data(1), data(2))).run().stream().map(FusedAdapterTrainer.Outcome::result).toList();
 
         for (int k = 0; k < 3; k++) {
-            TrainResult a = alone.get(k);
-            TrainResult f = fused.get(k);
-            assertEquals(a.adapterName(), f.adapterName());
-            assertEquals(a.trainHistory().size(), f.trainHistory().size());
-            for (int s = 0; s < a.trainHistory().size(); s++) {
-                assertEquals(a.trainHistory().get(s).loss(), f.trainHistory().get(s).loss(), 1e-6,
-                        "adapter " + k + " step " + (s + 1));
-                assertEquals(a.trainHistory().get(s).learningRate(), f.trainHistory().get(s).learningRate(), 0);
-            }
-            assertEquals(a.heldOutHistory().size(), f.heldOutHistory().size());
-            for (int s = 0; s < a.heldOutHistory().size(); s++) {
-                assertEquals(a.heldOutHistory().get(s).loss(), f.heldOutHistory().get(s).loss(), 1e-6);
-            }
-            assertEquals(a.parameters().keySet(), f.parameters().keySet());
-            double moved = 0;
-            for (Map.Entry<String, Tensor> e : a.parameters().entrySet()) {
-                float[] want = e.getValue().toArray();
-                float[] got = f.parameters().get(e.getKey()).toArray();
-                for (int i = 0; i < want.length; i++) {
-                    assertEquals(want[i], got[i], 1e-6, e.getKey() + "[" + i + "] of adapter " + k);
-                    moved += Math.abs(want[i]);
-                }
-            }
-            assertTrue(moved > 0, "adapter " + k + " trained nothing");
-            // training changed the losses: the comparison is not of two untouched models
-            assertTrue(a.trainHistory().get(5).loss() < a.trainHistory().get(0).loss(), "adapter " + k);
+            assertSameTraining(alone.get(k), fused.get(k), k);
         }
+    }
+
+    /** {@code f} trained as {@code a}: the same losses (≤ 1e-6), learning rates and weights (≤ 1e-6 each). */
+    private static void assertSameTraining(TrainResult a, TrainResult f, int k) {
+        assertEquals(a.adapterName(), f.adapterName());
+        assertEquals(a.trainHistory().size(), f.trainHistory().size());
+        for (int s = 0; s < a.trainHistory().size(); s++) {
+            assertEquals(a.trainHistory().get(s).loss(), f.trainHistory().get(s).loss(), 1e-6,
+                    "adapter " + k + " step " + (s + 1));
+            assertEquals(a.trainHistory().get(s).learningRate(), f.trainHistory().get(s).learningRate(), 0);
+        }
+        assertEquals(a.heldOutHistory().size(), f.heldOutHistory().size());
+        for (int s = 0; s < a.heldOutHistory().size(); s++) {
+            assertEquals(a.heldOutHistory().get(s).loss(), f.heldOutHistory().get(s).loss(), 1e-6);
+        }
+        assertEquals(a.parameters().keySet(), f.parameters().keySet());
+        double moved = 0;
+        for (Map.Entry<String, Tensor> e : a.parameters().entrySet()) {
+            float[] want = e.getValue().toArray();
+            float[] got = f.parameters().get(e.getKey()).toArray();
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-6, e.getKey() + "[" + i + "] of adapter " + k);
+                moved += Math.abs(want[i]);
+            }
+        }
+        assertTrue(moved > 0, "adapter " + k + " trained nothing");
+        // training changed the losses: the comparison is not of two untouched models
+        assertTrue(a.trainHistory().get(5).loss() < a.trainHistory().get(0).loss(), "adapter " + k);
+    }
+
+    @Test
+    void aMemberThatGoesNanOrHasBadTokensFailsAloneAndTheOthersTrainAsAlone() {
+        BaseModel base = tinyBase();
+        List<TrainResult> alone = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            alone.add(AdapterTrainer.lora(spec(k), base, LoraAdapter.initialize(lora(k), TINY_LLAMA), data(k)).run());
+        }
+        // A fourth member whose windows hold a token id past the vocabulary (the wrong tokenizer's ids).
+        PackedData bad = data(0);
+        List<Window> badTrain = new ArrayList<>(bad.train());
+        Window w = badTrain.get(0);
+        int[] ids = w.inputs().clone();
+        ids[3] = TINY_LLAMA.vocabSize() + 5;
+        badTrain.set(0, new Window(ids, w.targets()));
+        PackedData badData = new PackedData(badTrain, bad.heldOut(), bad.rows(), bad.tokens(), bad.targetTokens());
+        TrainSpec badSpec = TrainSpec.lora("badtokens", lora(0)).steps(6).batchSize(2).seqLen(32).gradAccumulation(2)
+                .build();
+        List<LoraAdapter> adapters = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            adapters.add(LoraAdapter.initialize(lora(k), TINY_LLAMA));
+        }
+        adapters.add(LoraAdapter.initialize(lora(0), TINY_LLAMA));
+        LoraAdapter poisoned = adapters.get(1);
+        FusedAdapterTrainer trainer = new FusedAdapterTrainer(base, List.of(spec(0), spec(1), spec(2), badSpec),
+                adapters, List.of(data(0), data(1), data(2), badData));
+        List<String> reported = new ArrayList<>();
+        trainer.onProgress(r -> {
+            reported.add(r.adapterName() + "@" + r.step());
+            if (r.adapterName().equals("adapter1") && r.step() == 2) { // as the poisonAtStep test hook does
+                poisoned.parameters().forEach(p -> p.value().fill(Float.NaN));
+            }
+        });
+        List<FusedAdapterTrainer.Outcome> out = trainer.run();
+
+        assertEquals("Cannot train adapter badtokens: token id " + (TINY_LLAMA.vocabSize() + 5) + " is outside the "
+                + "model's vocabulary of " + TINY_LLAMA.vocabSize() + " (does the tokenizer belong to this model?)",
+                out.get(3).failure());
+        assertTrue(out.get(1).failed());
+        assertTrue(out.get(1).failure().startsWith("Cannot train adapter adapter1: loss is NaN at step 3 (learning "
+                + "rate "), out.get(1).failure());
+        assertEquals(null, out.get(1).result());
+        assertSameTraining(alone.get(0), out.get(0).result(), 0);
+        assertSameTraining(alone.get(2), out.get(2).result(), 2);
+        assertTrue(reported.contains("adapter1@2") && !reported.contains("adapter1@3"), reported.toString());
+        assertTrue(reported.contains("adapter0@6") && reported.contains("adapter2@6"), reported.toString());
     }
 
     @Test
