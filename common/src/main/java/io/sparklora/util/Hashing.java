@@ -83,6 +83,11 @@ public final class Hashing {
         return sb.toString();
     }
 
+    /** SHA-256 of {@code bytes}, lowercase hex. */
+    public static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(newDigest().digest(bytes));
+    }
+
     private static void digest(MessageDigest md, InputStream in) throws IOException {
         byte[] buf = new byte[1 << 16];
         for (int n; (n = in.read(buf)) > 0; ) {

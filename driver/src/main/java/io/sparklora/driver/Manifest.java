@@ -237,11 +237,7 @@ public final class Manifest {
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return io.sparklora.util.Hashing.sha256(bytes);
     }
 
     static byte[] read(FileSystem fs, Path file) throws IOException {

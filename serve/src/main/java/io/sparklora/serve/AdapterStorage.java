@@ -23,14 +23,7 @@ public interface AdapterStorage {
      */
     default String version(String path) throws IOException {
         byte[] bytes = readIfExists(path);
-        if (bytes == null) {
-            return null;
-        }
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
+        return bytes == null ? null : io.sparklora.util.Hashing.sha256(bytes);
     }
 
     /** Names of the sub-directories of {@code path} that hold an {@code adapter_config.json}; empty when none. */
