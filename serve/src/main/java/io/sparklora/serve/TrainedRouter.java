@@ -2,6 +2,7 @@ package io.sparklora.serve;
 
 import io.sparklora.route.NgramRouter;
 import java.io.IOException;
+import java.util.Objects;
 
 /**
  * {@code model: "auto"} with the router {@code train} fitted ({@code <out>/router.json}, an {@link NgramRouter}): a few
@@ -18,14 +19,12 @@ final class TrainedRouter implements PromptRouter {
     private record Loaded(String version, NgramRouter router) { // router null: the output has no router.json
     }
 
-    private final AdapterStorage storage;
     private final AdapterCatalog catalog;
     private final AdapterCache cache;
     private final PromptRouter fallback;
     private volatile Loaded loaded = new Loaded(null, null);
 
-    private TrainedRouter(AdapterStorage storage, AdapterCatalog catalog, AdapterCache cache, PromptRouter fallback) {
-        this.storage = storage;
+    private TrainedRouter(AdapterCatalog catalog, AdapterCache cache, PromptRouter fallback) {
         this.catalog = catalog;
         this.cache = cache;
         this.fallback = fallback;
@@ -34,21 +33,22 @@ final class TrainedRouter implements PromptRouter {
     /** The output's trained router (read now, and again whenever router.json changes), else {@code fallback}. */
     static TrainedRouter forOutput(AdapterCatalog catalog, AdapterCache cache, PromptRouter fallback)
             throws IOException {
-        TrainedRouter r = new TrainedRouter(catalog.storage(), catalog, cache, fallback);
+        TrainedRouter r = new TrainedRouter(catalog, cache, fallback);
         r.current();
         return r;
     }
 
     /** The router of router.json as it is now (null: none), reloaded when its version changed. */
     NgramRouter current() throws IOException {
+        AdapterStorage storage = catalog.storage();
         String version = storage.version(NgramRouter.FILE);
         Loaded l = loaded;
-        if (java.util.Objects.equals(version, l.version())) {
+        if (Objects.equals(version, l.version())) {
             return l.router();
         }
         synchronized (this) {
             l = loaded;
-            if (java.util.Objects.equals(version, l.version())) {
+            if (Objects.equals(version, l.version())) {
                 return l.router();
             }
             byte[] json = version == null ? null : storage.readIfExists(NgramRouter.FILE);
