@@ -1,6 +1,6 @@
 package io.sparklora.driver;
 
-import io.sparklora.job.HadoopByteSource;
+import io.sparklora.storage.HadoopByteSource;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.tokenizer.HfTokenizer;

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
+import io.sparklora.storage.HadoopByteSource;
+import io.sparklora.storage.HadoopStorage;
 import io.sparklora.tensor.Tensor;
 import io.sparklora.util.StrictJson;
 import java.io.IOException;
@@ -14,7 +16,6 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -24,6 +25,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -112,10 +114,11 @@ public final class TrainerCheckpoint {
             try (OutputStream out = fs.create(new Path(tmp, STATE), false)) {
                 out.write(state);
             }
-            if (fs.exists(target)) {
+            try {
+                // Hadoop's rename(a, b) onto an existing directory b would move a inside b: this one refuses instead
+                HadoopStorage.renameDirectory(fs, tmp, target);
+            } catch (FileAlreadyExistsException e) {
                 fs.delete(tmp, true); // another attempt committed this step's (identical) state first
-            } else if (!fs.rename(tmp, target)) {
-                throw new IOException("rename of " + tmp + " to " + target + " failed");
             }
         } catch (IOException e) {
             fs.delete(tmp, true);
@@ -218,22 +221,11 @@ public final class TrainerCheckpoint {
     }
 
     private String sha256Of(Path file) throws IOException {
-        MessageDigest sha = sha256();
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = fs.open(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                sha.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        return HadoopStorage.sha256(fs, file);
     }
 
     private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return HadoopStorage.newSha256();
     }
 
     private static ObjectNode stateJson(TrainerState s, long tensorBytes, String sha) {
