@@ -1,5 +1,7 @@
 package io.sparklora.storage;
 
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,7 +11,6 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
@@ -41,7 +42,10 @@ import org.apache.hadoop.fs.Path;
  * </ul>
  */
 public final class HadoopStorage {
-    /** URI schemes of object stores (lower case): S3, GCS, Alibaba OSS, Tencent COS, Huawei OBS, Azure ABFS/WASB. */
+    /**
+     * URI schemes of object stores (lower case): S3, GCS, Alibaba OSS, Tencent COS, Huawei OBS, Azure ABFS/WASB. The
+     * one list in spark-lora: every other scheme ({@code file}, {@code hdfs}, {@code viewfs}, …) is a rename store.
+     */
     public static final Set<String> OBJECT_STORE_SCHEMES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cos", "cosn",
             "obs", "abfs", "abfss", "wasb", "wasbs");
 
@@ -72,9 +76,21 @@ public final class HadoopStorage {
      * one PUT on object stores, else a temporary sibling ({@code _<name>.tmp-<uuid>}) renamed over the target.
      */
     public static void writeFile(FileSystem fs, Path file, byte[] bytes) throws IOException {
+        writeFile(fs, file, out -> out.write(bytes));
+    }
+
+    /**
+     * Writes what {@code content} produces to {@code file} so that readers see the old content or the whole new one,
+     * never a part, and a {@code content} that throws leaves the old file (or none) and no temporary behind. On rename
+     * stores the bytes stream into a temporary sibling ({@code _<name>.tmp-<uuid>}) renamed over the target; on object
+     * stores they are collected in memory and sent in one PUT (a stream closed after a failure would upload its part).
+     */
+    public static void writeFile(FileSystem fs, Path file, AtomicFiles.Content content) throws IOException {
         if (isObjectStore(fs)) {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            content.writeTo(buffer);
             try (OutputStream out = fs.create(file, true)) {
-                out.write(bytes);
+                buffer.writeTo(out);
             }
             return;
         }
@@ -84,7 +100,11 @@ public final class HadoopStorage {
             java.nio.file.Path target = local(fs, file);
             try {
                 Files.createDirectories(target.getParent());
-                Files.write(t, bytes);
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(t,
+                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
+                        1 << 16)) {
+                    content.writeTo(out);
+                }
                 try {
                     Files.move(t, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -97,7 +117,7 @@ public final class HadoopStorage {
         }
         try {
             try (OutputStream out = fs.create(tmp, false)) {
-                out.write(bytes);
+                content.writeTo(out);
             }
             FileContext.getFileContext(file.toUri(), fs.getConf()).rename(tmp, fs.makeQualified(file),
                     Options.Rename.OVERWRITE);
@@ -108,36 +128,40 @@ public final class HadoopStorage {
 
     /**
      * Writes {@code bytes} to {@code file} only if no file is there yet, atomically where the store allows it
-     * ({@code CREATE_NEW} locally, the NameNode's create-without-overwrite on HDFS); false when it existed. Object
-     * stores have no such create in hadoop-aws 3.4: there this checks, then PUTs, and the caller must read back.
+     * ({@code CREATE_NEW} locally, the NameNode's create-without-overwrite on HDFS); throws
+     * {@link FileAlreadyExistsException} naming the file, and leaves it as it was, when it existed. Object stores
+     * have no such create in hadoop-aws 3.4: there this checks, then PUTs, and the caller must read back.
      */
-    public static boolean createNew(FileSystem fs, Path file, byte[] bytes) throws IOException {
+    public static void createNew(FileSystem fs, Path file, byte[] bytes) throws IOException {
         if (isLocal(fs)) {
             java.nio.file.Path target = local(fs, file);
             Files.createDirectories(target.getParent());
             try {
                 Files.write(target, bytes, java.nio.file.StandardOpenOption.CREATE_NEW,
                         java.nio.file.StandardOpenOption.WRITE);
-                return true;
+                return;
             } catch (java.nio.file.FileAlreadyExistsException e) {
-                return false;
+                throw exists(fs, file);
             }
         }
         if (isObjectStore(fs)) {
             if (fs.exists(file)) {
-                return false;
+                throw exists(fs, file);
             }
             try (OutputStream out = fs.create(file, true)) {
                 out.write(bytes);
             }
-            return true;
+            return;
         }
         try (OutputStream out = fs.create(file, false)) {
             out.write(bytes);
-            return true;
         } catch (FileAlreadyExistsException e) {
-            return false;
+            throw exists(fs, file);
         }
+    }
+
+    private static FileAlreadyExistsException exists(FileSystem fs, Path file) {
+        return new FileAlreadyExistsException("Cannot create " + fs.makeQualified(file) + ": it exists");
     }
 
     /**
@@ -242,12 +266,8 @@ public final class HadoopStorage {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** A fresh SHA-256 digest, for callers that hash while they write (a {@code DigestOutputStream}). */
+    /** A fresh SHA-256 digest ({@link Hashing#newSha256()}), for callers that hash while they write. */
     public static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return Hashing.newSha256();
     }
 }

@@ -118,7 +118,9 @@ final class OutputLease implements AutoCloseable {
     private boolean tryCreate() throws IOException {
         byte[] bytes = content();
         fs.mkdirs(file.getParent());
-        if (!HadoopStorage.createNew(fs, file, bytes)) {
+        try {
+            HadoopStorage.createNew(fs, file, bytes);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
             return false;
         }
         if (!HadoopStorage.isObjectStore(fs)) {
@@ -134,7 +136,8 @@ final class OutputLease implements AutoCloseable {
         return h != null && token.equals(h.path("token").asText());
     }
 
-    private void renew() {
+    /** One renewal; package-private so a test can drive renewals faster than the schedule. */
+    void renew() {
         try {
             JsonNode h = readHolder();
             if (h == null || !token.equals(h.path("token").asText())) {
