@@ -53,7 +53,11 @@ final class RankSearchCopy {
 
     /** Every file of {@code from}, the marker last. */
     private static void copyFiles(FileSystem src, Path from, FileSystem dst, Path to) throws IOException {
-        dst.mkdirs(to);
+        if (HadoopStorage.isLocal(dst)) {
+            java.nio.file.Files.createDirectories(HadoopStorage.local(dst, to));
+        } else {
+            dst.mkdirs(to);
+        }
         for (FileStatus f : src.listStatus(from)) {
             if (f.isFile() && !f.getPath().getName().equals(AdapterStore.MARKER)) {
                 copy(src, f.getPath(), dst, new Path(to, f.getPath().getName()));
@@ -62,7 +66,15 @@ final class RankSearchCopy {
         copy(src, new Path(from, AdapterStore.MARKER), dst, new Path(to, AdapterStore.MARKER));
     }
 
+    /** One file; on {@code file://} with java.nio, like {@link AdapterStore}'s commit (no {@code .crc} side file). */
     private static void copy(FileSystem src, Path from, FileSystem dst, Path to) throws IOException {
+        if (HadoopStorage.isLocal(dst)) {
+            try (InputStream in = src.open(from)) {
+                java.nio.file.Files.copy(in, HadoopStorage.local(dst, to),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            return;
+        }
         try (InputStream in = src.open(from); OutputStream out = dst.create(to, true)) {
             in.transferTo(out);
         }
