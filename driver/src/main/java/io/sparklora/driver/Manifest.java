@@ -227,6 +227,18 @@ public final class Manifest {
         return io.sparklora.util.Hashing.sha256(bytes);
     }
 
+    /** A manifest.json's content, parsed and its format_version checked, naming {@code where} when it is not ours. */
+    static JsonNode parse(byte[] bytes, String where) throws IOException {
+        JsonNode n;
+        try {
+            n = TrainingRecord.JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
+        return n;
+    }
+
     static byte[] read(FileSystem fs, Path file) throws IOException {
         try (InputStream in = fs.open(file)) {
             return in.readAllBytes();

@@ -47,7 +47,7 @@ public final class SparkEvalJob {
             throw new IllegalArgumentException("Cannot evaluate adapters " + adaptersUri + ": no " + Manifest.FILE
                     + " (is it the --out of a finished train?)");
         }
-        JsonNode manifest = TrainingRecord.JSON.readTree(Manifest.read(fs, manifestPath));
+        JsonNode manifest = Manifest.parse(Manifest.read(fs, manifestPath), manifestPath.toString());
         JsonNode job = manifest.path("job");
         ModelStore.ModelInfo model = ModelStore.describe(modelUri, conf);
         DataOptions data = Manifest.dataOptions(job, dataPath, partitionBy);

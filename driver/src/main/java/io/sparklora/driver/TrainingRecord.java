@@ -125,9 +125,7 @@ public final class TrainingRecord {
         } catch (IOException e) {
             throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
         }
-        if (n == null || n.path("format_version").asInt(-1) != FORMAT_VERSION) {
-            throw new IOException("Cannot read " + where + ": format_version is not " + FORMAT_VERSION);
-        }
+        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
         return n;
     }
 }

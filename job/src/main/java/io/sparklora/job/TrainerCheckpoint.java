@@ -202,8 +202,11 @@ public final class TrainerCheckpoint {
         } catch (IOException e) {
             return Optional.empty(); // truncated JSON, or a repeated key
         }
-        JsonNode version = root == null ? null : root.get("format_version");
-        if (version == null || !version.isInt() || version.intValue() != FORMAT_VERSION) {
+        if (io.sparklora.util.FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, refused
+            throw new IOException(io.sparklora.util.FormatVersion.refusal(root, statePath.toString(),
+                    FORMAT_VERSION));
+        }
+        if (!io.sparklora.util.FormatVersion.understood(root, FORMAT_VERSION)) {
             return Optional.empty();
         }
         long bytes = root.path("tensors_bytes").asLong(-1);
