@@ -1,9 +1,11 @@
 package io.sparklora.driver;
 
+import io.sparklora.infer.EosTokens;
 import io.sparklora.job.HadoopByteSource;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.tokenizer.HfTokenizer;
+import io.sparklora.tokenizer.Tokenizers;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.ShardedSafeTensors;
@@ -12,6 +14,8 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -121,6 +125,51 @@ public final class ModelStore {
             files.add(new Hashing.NamedFile(rel, st.getLen(), () -> fs.open(p)));
         }
         return Hashing.sha256(files);
+    }
+
+    /**
+     * The checkpoint's EOS ids and the tokenizer's ({@link EosTokens}): {@code generation_config.json} and
+     * {@code config.json} fetched from the model's file system.
+     */
+    public static int[] eosIds(ModelInfo model, Configuration conf) throws IOException {
+        java.nio.file.Path local = Files.createTempDirectory("spark-lora-eos");
+        try {
+            copyPresent(model.uri(), conf, List.of("generation_config.json", Checkpoints.CONFIG), local);
+            return EosTokens.read(local, model.config().vocabSize(), model.tokenizer().get());
+        } finally {
+            deleteFlat(local);
+        }
+    }
+
+    /**
+     * Copies the tokenizer files ({@link Tokenizers#FILES}) present in the model at {@code uri} into {@code to}, so a
+     * checkpoint derived from that model (merged, pretrained) tokenizes as it does.
+     */
+    public static void copyTokenizerFiles(String uri, Configuration conf, java.nio.file.Path to) throws IOException {
+        copyPresent(uri, conf, Tokenizers.FILES, to);
+    }
+
+    private static void copyPresent(String uri, Configuration conf, List<String> names, java.nio.file.Path to)
+            throws IOException {
+        Path dir = new Path(uri);
+        FileSystem fs = dir.getFileSystem(conf);
+        for (String f : names) {
+            Path src = new Path(dir, f);
+            if (fs.exists(src)) {
+                try (InputStream in = fs.open(src)) {
+                    Files.copy(in, to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    private static void deleteFlat(java.nio.file.Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (java.nio.file.Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     static String readString(FileSystem fs, Path file) throws IOException {
