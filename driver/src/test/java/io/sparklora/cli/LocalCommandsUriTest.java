@@ -88,6 +88,14 @@ class LocalCommandsUriTest {
                 h + "t.txt", "--seq", "16")));
         assertNotEquals(localScore, ok(cli("score", "--model", h + "base", "--text-file", h + "t.txt", "--seq",
                 "16")), "the adapter read from HDFS is applied");
+        // paths without a scheme resolve against fs.defaultFS, set as spark-submit passes it (spark.hadoop.*)
+        System.setProperty("spark.hadoop.fs.defaultFS", hdfs().uri().toString());
+        try {
+            assertEquals(localScore, ok(cli("score", "--model", "/uris/base", "--adapter", "/uris/adapter",
+                    "--text-file", "/uris/t.txt", "--seq", "16")));
+        } finally {
+            System.clearProperty("spark.hadoop.fs.defaultFS");
+        }
 
         String localTokens = ok(cli("generate", "--model", in.model().toString(), "--adapter",
                 in.adapter().toString(), "--prompt", "Zwölf ", "--max-new-tokens", "12"));
