@@ -67,7 +67,7 @@ public final class FullTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.of(spark), SparkTrainJob.versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), SparkTrainJob.versions(spark), r.spillRows());
             TunedModelStore store = new TunedModelStore(outUri, conf);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
             Map<String, Fingerprint> planned = new LinkedHashMap<>();
@@ -119,7 +119,8 @@ public final class FullTrainJob {
                                    List<AdapterPlan> toTrain, TunedModelStore store, Map<String, Fingerprint> planned,
                                    Map<String, Manifest.Status> status) throws IOException {
         TrainJobSpec stage = new TrainJobSpec(job.template(), toTrain, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), job.hooks(), job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), job.hooks(), job.versions(),
+                job.spillRows());
         Broadcast<BroadcastModel> broadcast = null;
         if (!r.baseOnExecutors()) {
             BaseModel base = ModelStore.load(job.baseModelUri(), sc.hadoopConfiguration());

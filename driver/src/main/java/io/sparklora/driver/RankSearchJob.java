@@ -170,7 +170,7 @@ public final class RankSearchJob {
                                       SparkSession spark) {
         return new TrainJobSpec(TrainJobSpecs.withLora(template, lora.withRank(rank)), plans, roundUri(outUri, rank),
                 model.uri(), baseSha, model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
-                SparkTrainJob.versions(spark));
+                SparkTrainJob.versions(spark), r.spillRows());
     }
 
     static String roundUri(String outUri, int rank) {

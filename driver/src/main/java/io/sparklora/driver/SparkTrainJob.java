@@ -101,8 +101,7 @@ public final class SparkTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.of(spark),
-                    versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), versions(spark), r.spillRows());
 
             // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
             AdapterStore store = new AdapterStore(outUri, conf);
@@ -175,7 +174,7 @@ public final class SparkTrainJob {
             Map<String, String> entries = new HashMap<>(); // committed adapters' manifest entries, from their tasks
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                        job.progressSeconds(), job.hooks(), job.versions());
+                        job.progressSeconds(), job.hooks(), job.versions(), job.spillRows());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
                     BaseModel base = ModelStore.load(baseUri, conf);

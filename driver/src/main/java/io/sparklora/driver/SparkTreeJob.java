@@ -67,7 +67,7 @@ public final class SparkTreeJob {
             TreePlan plan = new TreePlan(tree, perKey, r.data().path());
             String baseSha = ModelStore.sha256(model.uri(), conf);
             TrainJobSpec job = new TrainJobSpec(template, List.of(), outUri, model.uri(), baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark));
+                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark), r.spillRows());
             AdapterStore store = new AdapterStore(outUri, conf);
             TreeDecisions d = new TreeDecisions(plan, job, store, r.existing(),
                     Manifest.previousFailures(store.fs(), outUri));
@@ -160,7 +160,8 @@ public final class SparkTreeJob {
                     .add(p.index()));
         }
         TrainJobSpec spec = new TrainJobSpec(job.template(), stage, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions(),
+                job.spillRows());
         TreeTask task = template.forStage(spec);
         sc.setJobDescription("spark-lora: tree level " + level + ": train " + stage.size() + " node(s) "
                 + stage.stream().map(AdapterPlan::name).toList());

@@ -1,0 +1,117 @@
+package io.sparklora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.model.Checkpoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A key over {@code --spill-rows} trains from a window file on the executor's local disk instead of the heap: the
+ * adapter is the same bytes as the in-memory run's, and the file is gone afterwards. Spark {@code local[2,4]} with
+ * Kryo and registration required, as {@link TrainCommandTest}.
+ */
+class StreamedKeyTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String[] KEYS = {"cat", "market", "noise"};
+    static SparkSession spark;
+
+    @TempDir
+    static Path shared;
+    static Path model;
+    static Path data;
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = SparkSession.builder().master("local[2,4]").appName("StreamedKeyTest")
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
+                .config("spark.kryo.registrationRequired", "true")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
+        model = shared.resolve("model");
+        Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
+        data = shared.resolve("data.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            for (int k = 0; k < KEYS.length; k++) { // rows of unequal lengths, so order changes the windows
+                lines.add(JSON.writeValueAsString(Map.of("lang", KEYS[k], "text",
+                        TrainCommandTest.SENTENCES[k].repeat(1 + i % 3) + i)));
+            }
+        }
+        Files.write(data, lines);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static String[] train(Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "lang", "--rank", "4", "--steps", "6", "--batch", "4", "--seq", "32",
+                "--lr", "1e-2", "--held-out", "0.2", "--out", out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    private static List<Path> spillFiles() throws IOException {
+        Path dir = Path.of(org.apache.spark.util.Utils.getLocalDir(spark.sparkContext().getConf()));
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().startsWith("spark-lora-windows-")).toList();
+        }
+    }
+
+    @Test
+    void aKeyOverTheSpillThresholdTrainsTheSameAdapterFromDisk(@TempDir Path tmp) throws IOException {
+        List<Path> before = spillFiles();
+        Path memory = tmp.resolve("memory");
+        Path spilled = tmp.resolve("spilled");
+        CliTest.Run a = CliTest.cli(train(memory));
+        assertEquals(0, a.status(), a.err());
+        CliTest.Run b = CliTest.cli(train(spilled, "--spill-rows", "5")); // every key has 24 rows
+        assertEquals(0, b.status(), b.err());
+        for (String k : KEYS) {
+            byte[] m = Files.readAllBytes(memory.resolve("adapters").resolve(k).resolve("adapter_model.safetensors"));
+            byte[] s = Files.readAllBytes(spilled.resolve("adapters").resolve(k)
+                    .resolve("adapter_model.safetensors"));
+            assertArrayEquals(m, s, "adapter " + k);
+            JsonNode dm = JSON.readTree(memory.resolve("adapters").resolve(k).resolve("training.json").toFile())
+                    .path("data");
+            JsonNode ds = JSON.readTree(spilled.resolve("adapters").resolve(k).resolve("training.json").toFile())
+                    .path("data");
+            assertEquals("memory", dm.path("windows_in").asText());
+            assertEquals("spill file", ds.path("windows_in").asText());
+            assertTrue(ds.path("held_out_windows").asInt() >= 1, ds.toString());
+            for (String f : new String[] {"rows", "tokens", "target_tokens", "train_windows", "held_out_windows"}) {
+                assertEquals(dm.path(f), ds.path(f), k + " " + f);
+            }
+        }
+        assertEquals(before, spillFiles(), "a spill file was left behind");
+    }
+
+    @Test
+    void spillRowsIsRefusedWhereItWouldBeIgnored(@TempDir Path tmp) {
+        CliTest.Run r = CliTest.cli(train(tmp.resolve("o"), "--spill-rows", "5", "--full"));
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("Invalid --spill-rows 5: it applies to LoRA adapters, not to --full or --tree"),
+                r.err());
+        r = CliTest.cli(train(tmp.resolve("o"), "--spill-rows", "0"));
+        assertTrue(r.err().contains("Invalid --spill-rows 0: must be >= 1"), r.err());
+    }
+}
