@@ -168,6 +168,9 @@ public final class SparkTrainJob {
             });
             out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                     + (plan.adapters().size() - toTrain.size()) + " already complete");
+            String largest = largestKeys(plan.largest(), job.spillRows());
+            LOG.info("Plan: {}", largest);
+            out.println("Plan: " + largest);
 
             markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
@@ -225,7 +228,10 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
+            ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
+            jobJson.put("spill_rows", job.spillRows());
+            jobJson.set("largest_keys", largestKeysJson(plan.largest()));
+            ObjectNode manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
             printTable(manifest, out);
@@ -307,6 +313,34 @@ public final class SparkTrainJob {
         if (withCheckpoints.isEmpty() && fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
         }
+    }
+
+    /**
+     * The plan line: the largest keys with their rows and tokens, and which of them spill their windows to disk
+     * ({@code --spill-rows}).
+     */
+    static String largestKeys(List<TrainPlanner.KeySize> largest, long spillRows) {
+        List<String> parts = new ArrayList<>();
+        long spilling = 0;
+        for (TrainPlanner.KeySize k : largest) {
+            parts.add(k + (k.rows() > spillRows ? " spills" : ""));
+            spilling += k.rows() > spillRows ? 1 : 0;
+        }
+        return "largest key(s) " + String.join(", ", parts) + (spilling == 0 ? "; all in memory (--spill-rows "
+                + spillRows + ")" : "; over --spill-rows " + spillRows + " a key packs its windows on local disk");
+    }
+
+    /** The largest keys as the manifest lists them, largest first. */
+    static com.fasterxml.jackson.databind.node.ArrayNode largestKeysJson(List<TrainPlanner.KeySize> largest) {
+        com.fasterxml.jackson.databind.node.ArrayNode a = TrainingRecord.JSON.createArrayNode();
+        for (TrainPlanner.KeySize k : largest) {
+            ObjectNode o = a.addObject();
+            o.put("key", k.key());
+            o.put("adapter", k.adapter());
+            o.put("rows", k.rows());
+            o.put("tokens", k.tokens());
+        }
+        return a;
     }
 
     /** Rows to their adapter's partition (never to the driver): partition i holds the rows of plans[i]. */

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StreamedKeyTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String[] KEYS = {"cat", "market", "noise"};
+    static final String[] KEYS = {"k0", "k1", "k2", "k3", "k4", "k5", "k6"}; // key k has 12 + 3k rows
+    static final Map<String, long[]> SIZES = new java.util.TreeMap<>(); // key → {rows, tokens}, counted here
     static SparkSession spark;
 
     @TempDir
@@ -48,12 +49,16 @@ class StreamedKeyTest {
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
         data = shared.resolve("data.jsonl");
         List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 24; i++) {
-            for (int k = 0; k < KEYS.length; k++) { // rows of unequal lengths, so order changes the windows
-                lines.add(JSON.writeValueAsString(Map.of("lang", KEYS[k], "text",
-                        TrainCommandTest.SENTENCES[k].repeat(1 + i % 3) + i)));
+        for (int k = 0; k < KEYS.length; k++) {
+            for (int i = 0; i < 12 + 3 * k; i++) { // rows of unequal lengths, so order changes the windows
+                String text = TrainCommandTest.SENTENCES[k % 4].repeat(1 + i % 3) + i;
+                lines.add(JSON.writeValueAsString(Map.of("lang", KEYS[k], "text", text)));
+                long[] size = SIZES.computeIfAbsent(KEYS[k], x -> new long[2]);
+                size[0]++;
+                size[1] += text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length; // bytes, no BOS/EOS
             }
         }
+        java.util.Collections.shuffle(lines, new java.util.Random(5)); // the shuffle, not the file, orders rows
         Files.write(data, lines);
     }
 
@@ -84,7 +89,7 @@ class StreamedKeyTest {
         Path spilled = tmp.resolve("spilled");
         CliTest.Run a = CliTest.cli(train(memory));
         assertEquals(0, a.status(), a.err());
-        CliTest.Run b = CliTest.cli(train(spilled, "--spill-rows", "5")); // every key has 24 rows
+        CliTest.Run b = CliTest.cli(train(spilled, "--spill-rows", "5")); // every key has 12 or more rows
         assertEquals(0, b.status(), b.err());
         for (String k : KEYS) {
             byte[] m = Files.readAllBytes(memory.resolve("adapters").resolve(k).resolve("adapter_model.safetensors"));
@@ -103,6 +108,26 @@ class StreamedKeyTest {
             }
         }
         assertEquals(before, spillFiles(), "a spill file was left behind");
+
+        // the plan names the five largest keys, largest first, with their rows and tokens, in its line and manifest
+        StringBuilder line = new StringBuilder("Plan: largest key(s) ");
+        JsonNode listed = JSON.readTree(spilled.resolve("manifest.json").toFile()).path("job").path("largest_keys");
+        assertEquals(5, listed.size(), listed.toString());
+        for (int i = 0; i < 5; i++) {
+            String k = KEYS[KEYS.length - 1 - i];
+            long[] size = SIZES.get(k);
+            line.append(i > 0 ? ", " : "").append(k).append(" (").append(size[0]).append(" rows, ").append(size[1])
+                    .append(" tokens) spills");
+            assertEquals(k, listed.get(i).path("key").asText());
+            assertEquals(k, listed.get(i).path("adapter").asText());
+            assertEquals(size[0], listed.get(i).path("rows").asLong());
+            assertEquals(size[1], listed.get(i).path("tokens").asLong());
+        }
+        assertTrue(b.out().contains(line + "; over --spill-rows 5 a key packs its windows on local disk"), b.out());
+        assertTrue(a.out().contains(line.toString().replace(" spills", "")
+                + "; all in memory (--spill-rows 1000000)"), a.out());
+        assertEquals(5, JSON.readTree(spilled.resolve("manifest.json").toFile()).path("job").path("spill_rows")
+                .asLong());
     }
 
     @Test
