@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainMode;
 import io.sparklora.job.TrainSpec;
-import io.sparklora.model.BaseModel;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -123,8 +122,7 @@ public final class FullTrainJob {
                 job.spillRows());
         Broadcast<BroadcastModel> broadcast = null;
         if (!r.baseOnExecutors()) {
-            BaseModel base = ModelStore.load(job.baseModelUri(), sc.hadoopConfiguration());
-            broadcast = sc.broadcast(BroadcastModel.of(base));
+            broadcast = sc.broadcast(BroadcastModel.read(job.baseModelUri(), sc.hadoopConfiguration()));
         }
         TrainSpec t = job.template();
         sc.setJobDescription("spark-lora: fully fine-tune " + toTrain.size() + " model(s) (" + (t.steps() > 0

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -180,8 +179,7 @@ public final class SparkTrainJob {
                         job.progressSeconds(), job.hooks(), job.versions(), job.spillRows());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
-                    BaseModel base = ModelStore.load(baseUri, conf);
-                    broadcast = sc.broadcast(BroadcastModel.of(base));
+                    broadcast = sc.broadcast(BroadcastModel.read(baseUri, conf)); // one copy on the driver
                 }
                 sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
                         + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -90,7 +89,7 @@ public final class SparkTreeJob {
             Map<String, Manifest.Status> status = new LinkedHashMap<>(d.status);
             if (!d.reasons.isEmpty()) {
                 Broadcast<BroadcastModel> broadcast = r.baseOnExecutors() ? null
-                        : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+                        : sc.broadcast(BroadcastModel.read(model.uri(), conf));
                 List<AdapterPlan> keyPlans = plan.perKeyPlans();
                 JavaPairRDD<Integer, TrainRow> byKey = SparkTrainJob.rowsByPlan(data, keyPlans)
                         .persist(StorageLevel.MEMORY_AND_DISK());

@@ -65,7 +65,7 @@ public final class SweepJob {
                 jobs.add(jobAt(r, model, baseSha, p, indexed, outUri, spark));
             }
             trainAll(sc, data, indexed, jobs, r.baseOnExecutors() ? null
-                    : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf))));
+                    : sc.broadcast(BroadcastModel.read(model.uri(), conf)));
             for (int i = 0; i < lora.size(); i++) {
                 points.addAll(loraPoints(lora.get(i), jobs.get(i), indexed, model, r.lora(), conf, out));
             }
