@@ -198,17 +198,19 @@ public final class AdapterTask implements Serializable {
     }
 
     /**
-     * A new file for spilled windows in the executor's local directory ({@code spark.local.dir}, or the cluster
-     * manager's local dirs), or in {@code java.io.tmpdir} outside Spark.
+     * A new file for spilled windows: one of the executor's temporary block files (in its {@code blockmgr-*}
+     * directories under {@code spark.local.dir} or the cluster manager's local dirs, which Spark removes with the
+     * executor, as it does its own sort spills), or in {@code java.io.tmpdir} outside Spark.
      */
     static java.nio.file.Path spillFile() throws IOException {
         org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        String dir = env != null ? org.apache.spark.util.Utils.getLocalDir(env.conf())
-                : System.getProperty("java.io.tmpdir");
-        return java.nio.file.Files.createTempFile(java.nio.file.Path.of(dir), SPILL_PREFIX, ".bin");
+        if (env != null) {
+            return env.blockManager().diskBlockManager().createTempLocalBlock()._2().toPath();
+        }
+        return java.nio.file.Files.createTempFile(SPILL_PREFIX, ".bin");
     }
 
-    /** The name every spill file starts with. */
+    /** The name of a spill file outside Spark starts with this. */
     static final String SPILL_PREFIX = "spark-lora-windows-";
 
     /**

@@ -75,11 +75,15 @@ class StreamedKeyTest {
         return args.toArray(String[]::new);
     }
 
+    /** Spark's temporary block files, where a task spills windows (in the blockmgr-* directories). */
     private static List<Path> spillFiles() throws IOException {
-        Path dir = Path.of(org.apache.spark.util.Utils.getLocalDir(spark.sparkContext().getConf()));
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().startsWith("spark-lora-windows-")).toList();
+        List<Path> out = new ArrayList<>();
+        for (java.io.File dir : org.apache.spark.SparkEnv.get().blockManager().diskBlockManager().localDirs()) {
+            try (Stream<Path> files = Files.walk(dir.toPath())) {
+                files.filter(p -> p.getFileName().toString().startsWith("temp_local_")).forEach(out::add);
+            }
         }
+        return out;
     }
 
     @Test
