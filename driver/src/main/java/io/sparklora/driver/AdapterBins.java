@@ -15,8 +15,8 @@ import scala.Tuple2;
  * Which Spark task of the training stage trains which adapters. A task costs its launch, its shuffle fetch and its
  * result on top of the adapter's own work, which for thousands of tiny adapters is most of the job; so adapters are
  * packed into bins by size and each task trains its bin's adapters one after another over the executor's one base,
- * their rows arriving sorted by adapter and content. Longest first onto the least loaded bin (LPT scheduling, Graham 1969): an
- * adapter as large as a bin's share gets a task of its own, small ones share one. There are
+ * their rows arriving sorted by adapter and content. Longest first onto the least loaded bin (LPT scheduling, Graham
+ * 1969): an adapter as large as a bin's share gets a task of its own, small ones share one. There are
  * {@code max(2 · parallelism, ⌈adapters / }{@value #TARGET_PER_BIN}{@code ⌉)} bins, at most one per adapter, so a
  * job of a few adapters still runs one task per adapter and a large one keeps every core busy with bins of tens.
  * A retried task skips the adapters of its bin that an earlier attempt already committed.

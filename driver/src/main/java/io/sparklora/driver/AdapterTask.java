@@ -165,8 +165,8 @@ public final class AdapterTask implements Serializable {
                 java.nio.file.Files.deleteIfExists(spillFile);
             }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), spill ? "spill file" : "memory",
-                baseHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(),
+                spill ? "spill file" : "memory", baseHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return committed(store, plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                 result.resumedFromStep(), attempt);
@@ -216,7 +216,9 @@ public final class AdapterTask implements Serializable {
     /**
      * {@link #pack} for rows that arrive already in content order, streamed: each row is encoded and packed as it
      * arrives and its windows go to {@code file}; the heap never holds more than one row and one window (then one int
-     * per window for the held-out split). Rows out of order are a bug of the caller and fail the attempt.
+     * per window for the held-out split). Rows out of order are a bug of the caller and fail the attempt, as does
+     * an error reading them (the shuffle's: transient, unlike the adapter's own data errors). A killed task stops
+     * while reading them: Spark's shuffle iterator checks the kill flag.
      */
     static Spilled packSpilled(Tokenizer tokenizer, TrainSpec spec, String adapter, Iterator<TrainRow> rows,
                                java.nio.file.Path file) throws IOException {
@@ -227,8 +229,17 @@ public final class AdapterTask implements Serializable {
 
             @Override
             public boolean hasNext() {
-                while (next == null && rows.hasNext()) {
-                    TrainRow r = rows.next();
+                while (next == null) {
+                    TrainRow r;
+                    try {
+                        if (!rows.hasNext()) {
+                            break;
+                        }
+                        r = rows.next();
+                    } catch (IllegalArgumentException | IllegalStateException e) { // not this adapter's data
+                        throw new java.io.UncheckedIOException(new IOException("Cannot read the rows of adapter "
+                                + adapter + ": " + e.getMessage(), e));
+                    }
                     if (previous != null && TrainRow.ORDER.compare(previous, r) > 0) {
                         throw new UnsupportedOperationException("Cannot stream the rows of adapter " + adapter
                                 + ": they arrived out of content order");
