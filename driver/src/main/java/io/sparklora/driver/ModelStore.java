@@ -82,10 +82,15 @@ public final class ModelStore {
 
     /** Loads config and weights, one safetensors file or shards behind an index, from any Hadoop file system. */
     public static BaseModel load(String uri, Configuration conf) throws IOException {
+        return load(uri, conf, Checkpoints::load);
+    }
+
+    /** Opens config and weights as {@link #load(String, Configuration)} does, for {@code reader}; closes them after. */
+    public static <T> T load(String uri, Configuration conf, Checkpoints.WeightsReader<T> reader) throws IOException {
         Path dir = new Path(uri);
         FileSystem fs = dir.getFileSystem(conf);
         if (fs.getScheme().equals("file")) {
-            return Checkpoints.load(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
+            return Checkpoints.load(java.nio.file.Path.of(fs.makeQualified(dir).toUri()), reader);
         }
         String qualified = fs.makeQualified(dir).toString();
         ModelConfig config = Checkpoints.parseConfig(readString(fs, new Path(dir, Checkpoints.CONFIG)),
@@ -94,7 +99,7 @@ public final class ModelStore {
         Path index = new Path(dir, Checkpoints.SAFETENSORS_INDEX);
         if (fs.exists(weights)) {
             try (SafeTensorsReader src = SafeTensorsReader.open(HadoopByteSource.open(fs, weights))) {
-                return Checkpoints.load(config, src);
+                return reader.read(config, src);
             }
         }
         if (!fs.exists(index)) {
@@ -107,7 +112,7 @@ public final class ModelStore {
                     Path shard = new Path(dir, file);
                     return fs.exists(shard) ? SafeTensorsReader.open(HadoopByteSource.open(fs, shard)) : null;
                 })) {
-            return Checkpoints.load(config, src);
+            return reader.read(config, src);
         }
     }
 
