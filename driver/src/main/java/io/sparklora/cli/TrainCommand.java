@@ -7,6 +7,7 @@ import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.SparkTreeJob;
 import io.sparklora.driver.TreeFiles;
+import io.sparklora.driver.TrainJobSpec;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -142,6 +143,11 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--spill-rows", description = "a key of more rows than this packs its training windows into a "
+            + "file on the executor's local disk, read in every pass, instead of the task's heap (default: "
+            + TrainJobSpec.DEFAULT_SPILL_ROWS + "); LoRA adapters only, not --full or --tree")
+    Long spillRows;
+
     @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
             + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
     boolean full;
@@ -177,6 +183,10 @@ final class TrainCommand implements Callable<Integer> {
         if (tree != null && (full || search != null)) {
             throw new IllegalArgumentException("Invalid --tree " + tree + ": it trains LoRA nodes of one --rank, "
                     + "not with --full or --rank auto");
+        }
+        if (spillRows != null && (full || tree != null)) {
+            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": it applies to LoRA adapters, "
+                    + "not to --full or --tree, which keep each key's windows in the heap");
         }
         if (full) {
             return FullTrainOptions.run(spec, request, master);
@@ -225,6 +235,7 @@ final class TrainCommand implements Callable<Integer> {
             spec.steps(length.steps);
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
-                progressSeconds, ExistingPolicy.parse(existing));
+                progressSeconds, ExistingPolicy.parse(existing),
+                spillRows != null ? spillRows : TrainJobSpec.DEFAULT_SPILL_ROWS);
     }
 }

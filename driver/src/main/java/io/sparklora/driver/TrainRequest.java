@@ -18,10 +18,12 @@ import java.util.List;
  * @param baseOnExecutors  executors read the base model from {@code model} instead of a broadcast
  * @param progressSeconds  seconds between progress lines of one adapter
  * @param existing         what to do with committed adapters of another fingerprint
+ * @param spillRows        an adapter of more rows packs its windows into a local file instead of the heap
+ *                         ({@link TrainJobSpec#spillRows})
  */
 public record TrainRequest(String model, DataOptions data, String out, LoraConfig lora, List<String> targets,
                            TrainSpec template, boolean baseOnExecutors, double progressSeconds,
-                           ExistingPolicy existing) {
+                           ExistingPolicy existing, long spillRows) {
     public TrainRequest {
         if (model == null || out == null) {
             throw new IllegalArgumentException("Invalid train request: --model and --out are required");

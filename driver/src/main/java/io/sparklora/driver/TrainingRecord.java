@@ -24,8 +24,9 @@ public final class TrainingRecord {
     private TrainingRecord() {
     }
 
+    /** {@code windowsIn}: where the task kept the windows, {@code memory} or {@code spill file}. */
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", FORMAT_VERSION);
@@ -66,6 +67,7 @@ public final class TrainingRecord {
         d.put("target_tokens", data.targetTokens());
         d.put("train_windows", data.train().size());
         d.put("held_out_windows", data.heldOut().size());
+        d.put("windows_in", windowsIn);
         o.put("steps", result.steps());
         o.put("resumed_from_step", result.resumedFromStep());
         o.put("attempt", attempt);
