@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import io.sparklora.util.FormatVersion;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -61,6 +62,7 @@ public final class TrainerCheckpoint {
     private final FileSystem fs;
     private final Path dir;
     private final String owner; // the attempt whose temporary directories this instance may delete
+    private final List<String> notices = new ArrayList<>(); // what loadLatest passed over and kept, to be told
 
     public TrainerCheckpoint(FileSystem fs, Path dir, String owner) {
         if (owner == null || !owner.matches("[A-Za-z0-9.]+")) {
@@ -153,9 +155,16 @@ public final class TrainerCheckpoint {
             if (s.isPresent()) {
                 return s;
             }
-            fs.delete(p, true);
+            if (!writtenByALaterVersion(p)) {
+                fs.delete(p, true);
+            }
         }
         return Optional.empty();
+    }
+
+    /** What {@link #loadLatest} passed over without deleting it (a later version's checkpoint), one line each. */
+    public List<String> notices() {
+        return List.copyOf(notices);
     }
 
     /** Deletes every complete checkpoint (one this run cannot resume) and this owner's temporary directories. */
@@ -189,6 +198,15 @@ public final class TrainerCheckpoint {
         }
     }
 
+    /** Whether {@code stepDir}'s state.json names a format_version newer than this spark-lora reads. */
+    private boolean writtenByALaterVersion(Path stepDir) {
+        try (InputStream in = fs.open(new Path(stepDir, STATE))) {
+            return FormatVersion.newer(StrictJson.MAPPER.readTree(in), FORMAT_VERSION);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The state in {@code stepDir}, or empty when it is incomplete or not ours (see the class comment). */
     private Optional<TrainerState> tryLoad(Path stepDir) throws IOException {
         Path statePath = new Path(stepDir, STATE);
@@ -202,11 +220,12 @@ public final class TrainerCheckpoint {
         } catch (IOException e) {
             return Optional.empty(); // truncated JSON, or a repeated key
         }
-        if (io.sparklora.util.FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, refused
-            throw new IOException(io.sparklora.util.FormatVersion.refusal(root, statePath.toString(),
-                    FORMAT_VERSION));
+        if (FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, not resumed
+            notices.add("Passed over a checkpoint: " + FormatVersion.refusal(root, statePath.toString(),
+                    FORMAT_VERSION) + "; it is kept, and not resumed");
+            return Optional.empty();
         }
-        if (!io.sparklora.util.FormatVersion.understood(root, FORMAT_VERSION)) {
+        if (!FormatVersion.understood(root, FORMAT_VERSION)) {
             return Optional.empty();
         }
         long bytes = root.path("tensors_bytes").asLong(-1);
