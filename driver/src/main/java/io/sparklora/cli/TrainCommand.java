@@ -154,6 +154,11 @@ final class TrainCommand implements Callable<Integer> {
             + "(default: exact, rank = the path's ranks summed)")
     Integer pathRank;
 
+    @Option(names = "--adapters-per-task", defaultValue = "1", description = "train up to K adapters of a task fused "
+            + "over one base, each frozen GEMM run once over their concatenated rows (LLaMA bases; not with mid-run "
+            + "checkpoints); results equal K = 1 (default: ${DEFAULT-VALUE})")
+    int adaptersPerTask;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
 
@@ -177,6 +182,10 @@ final class TrainCommand implements Callable<Integer> {
         if (tree != null && (full || search != null)) {
             throw new IllegalArgumentException("Invalid --tree " + tree + ": it trains LoRA nodes of one --rank, "
                     + "not with --full or --rank auto");
+        }
+        if (adaptersPerTask > 1 && (full || tree != null || search != null)) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": it fuses the "
+                    + "LoRA adapters of a plain train, not with --full, --tree or --rank auto");
         }
         if (full) {
             return FullTrainOptions.run(spec, request, master);
@@ -225,6 +234,6 @@ final class TrainCommand implements Callable<Integer> {
             spec.steps(length.steps);
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
-                progressSeconds, ExistingPolicy.parse(existing));
+                progressSeconds, ExistingPolicy.parse(existing), adaptersPerTask);
     }
 }

@@ -188,7 +188,8 @@ public final class SparkTrainJob {
                 String stageFailure = null;
                 try {
                     for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
-                            new HadoopConf(conf)), sc.defaultParallelism())) {
+                            new HadoopConf(conf)), sc.defaultParallelism(), adaptersPerTask(r, config, template,
+                            out))) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
@@ -242,6 +243,30 @@ public final class SparkTrainJob {
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
                     manifest, outUri, seconds);
         }
+    }
+
+    /**
+     * {@code --adapters-per-task} as this job can use it: 1, with the reason printed once, when no group could fuse
+     * (a base outside the LLaMA family, or {@code --steps} reaching {@code --checkpoint-every}: checkpoints are not
+     * written fused). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group by the task.
+     */
+    static int adaptersPerTask(TrainRequest r, ModelConfig config, TrainSpec template, PrintStream out) {
+        int k = r.adaptersPerTask();
+        if (k == 1) {
+            return 1;
+        }
+        String why = config.fold(llama -> null, gpt2 -> "fused training supports the LLaMA family, the base is "
+                + config.modelType());
+        if (why == null) {
+            why = FusedGroup.refusal(template, template.steps());
+        }
+        if (why == null) {
+            return k;
+        }
+        String line = "--adapters-per-task " + k + ": training the adapters one by one: " + why;
+        LOG.warn(line);
+        out.println(line);
+        return 1;
     }
 
     /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */
