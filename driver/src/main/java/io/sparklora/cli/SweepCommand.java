@@ -65,7 +65,7 @@ final class SweepCommand implements Callable<Integer> {
                         + "give every point of the plane");
             }
         }
-        if (train.adaptersPerTask != 1) {
+        if (train.adaptersPerTask != null) {
             throw new IllegalArgumentException("Invalid --adapters-per-task " + train.adaptersPerTask + " with sweep: "
                     + "the sweep trains each point's adapters one by one");
         }

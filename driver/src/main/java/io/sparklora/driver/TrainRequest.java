@@ -19,13 +19,14 @@ import java.util.List;
  * @param progressSeconds  seconds between progress lines of one adapter
  * @param existing         what to do with committed adapters of another fingerprint
  * @param adaptersPerTask  {@code --adapters-per-task}: adapters of one task trained fused, in groups of at most this
- *                         many (1: one after another)
+ *                         many (1: one after another); null: the planner's default
+ *                         ({@link SparkTrainJob#defaultAdaptersPerTask})
  */
 public record TrainRequest(String model, DataOptions data, String out, LoraConfig lora, List<String> targets,
                            TrainSpec template, boolean baseOnExecutors, double progressSeconds,
-                           ExistingPolicy existing, int adaptersPerTask) {
+                           ExistingPolicy existing, Integer adaptersPerTask) {
     public TrainRequest {
-        if (adaptersPerTask < 1) {
+        if (adaptersPerTask != null && adaptersPerTask < 1) {
             throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask
                     + ": must be at least 1 (1 trains a task's adapters one after another)");
         }

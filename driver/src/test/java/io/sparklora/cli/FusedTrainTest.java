@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train --adapters-per-task K} on Spark {@code local[2]}: six adapters in two tasks of one fused group of three
- * each. The reference is the same job with K = 1 (each adapter trained alone, same seeds): every tensor of every
+ * each (K = 3, or the default rule's 4). The reference is the same job with K = 1 (each adapter trained alone, same seeds): every tensor of every
  * adapter_model.safetensors agrees within 1e-6; a member that fails fails alone.
  */
 class FusedTrainTest {
@@ -139,6 +139,20 @@ class FusedTrainTest {
         CliTest.Run again = CliTest.cli(train(out, "--adapters-per-task", "1"));
         assertEquals(0, again.status(), again.out() + again.err());
         assertTrue(again.out().contains("Trained 0 adapter(s); 6 already complete"), again.out());
+    }
+
+    @Test
+    void withoutTheOptionSmallBatchesOfSixAdaptersOnTwoCoresTrainFusedByDefault(@TempDir Path tmp)
+            throws IOException {
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli(train(out)); // batch 2 × seq 32, 4 steps, LLaMA, ⌈6 / 4⌉ = 2 groups for 2 cores
+        assertEquals(0, run.status(), run.out() + run.err());
+        assertTrue(run.out().contains("Adapters per task: up to 4 trained fused (the default for batch × seq 64 <= "
+                + "256"), run.out());
+        for (String name : KEYS) {
+            sameAsAlone(out, name);
+            assertEquals(2, training(out, name).path("fused_with").size(), name); // two bins of three
+        }
     }
 
     @Test
