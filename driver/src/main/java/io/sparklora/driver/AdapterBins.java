@@ -51,7 +51,8 @@ final class AdapterBins implements Serializable {
             throw new IllegalArgumentException("Cannot pack adapters into tasks: there are none");
         }
         if (adaptersPerTask < 1) {
-            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": must be at least 1");
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask
+                    + ": must be at least 1");
         }
         int spread = Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN);
         int bins = Math.min(adaptersPerTask == 1 ? n : (n + adaptersPerTask - 1) / adaptersPerTask, spread);

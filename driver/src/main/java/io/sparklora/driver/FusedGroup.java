@@ -32,12 +32,12 @@ import org.slf4j.LoggerFactory;
  * <p>Each member is first checked alone, as the single path does (its rows pack, its windows fit the model): one
  * that fails there, or fails during the fused run (a NaN loss), is reported {@code failed} and the others commit.
  * Members that cannot fuse — step counts that differ ({@code --epochs} over different window counts), or a mid-run
- * checkpoint requested, which a fused run does not write — train one after another instead, the reason logged once
- * per job and executor. A fused run writes no checkpoint, so a retried attempt retrains its group from step 0.
+ * checkpoint requested, which a fused run does not write — train one after another instead, the first reason
+ * logged once per job and executor. A fused run writes no checkpoint, so a retried attempt retrains its group from step 0.
  */
 final class FusedGroup {
     private static final Logger LOG = LoggerFactory.getLogger("io.sparklora.progress");
-    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet(); // "<out> <reason>" logged here
+    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet(); // outputs whose fallback was logged here
     private final AdapterTask task;
     private final TrainJobSpec job;
 
@@ -113,8 +113,10 @@ final class FusedGroup {
             why = trainFused(viable, model, store, at, started, outcomes);
         }
         if (why != null) { // one by one, as without --adapters-per-task
-            if (!why.isEmpty() && LOGGED.add(job.outUri() + " " + why)) {
-                LOG.warn("Training adapters one by one instead of fused: {}", why);
+            if (!why.isEmpty() && LOGGED.add(job.outUri())) {
+                LOG.warn("Training adapters one by one instead of fused: {} (logged once per job)", why);
+            } else if (!why.isEmpty()) {
+                LOG.debug("Training adapters one by one instead of fused: {}", why);
             }
             for (Member m : viable) {
                 outcomes.put(m.plan.name(), task.trainAlone(m.plan, m.rows, store, at));

@@ -285,8 +285,8 @@ public final class SparkTrainJob {
 
     /**
      * The default {@code --adapters-per-task}: {@value #DEFAULT_FUSED} in the small-batch regime where fusing pays
-     * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a LLaMA-family
-     * base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
+     * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a
+     * LLaMA-family base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
      * group per core (⌈adapters / K⌉ ≥ parallelism); else 1.
      */
     static int defaultAdaptersPerTask(ModelConfig config, TrainSpec template, int adapters, int parallelism) {

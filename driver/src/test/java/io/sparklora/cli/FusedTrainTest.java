@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train --adapters-per-task K} on Spark {@code local[2]}: six adapters in two tasks of one fused group of three
- * each (K = 3, or the default rule's 4). The reference is the same job with K = 1 (each adapter trained alone, same seeds): every tensor of every
- * adapter_model.safetensors agrees within 1e-6; a member that fails fails alone.
+ * each (K = 3, or the default rule's 4). The reference is the same job with K = 1 (each adapter trained alone, same
+ * seeds): every tensor of every adapter_model.safetensors agrees within 1e-6; a member that fails fails alone.
  */
 class FusedTrainTest {
     static final String[] KEYS = {"k0", "k1", "k2", "k3", "k4", "k5"};
@@ -145,7 +145,7 @@ class FusedTrainTest {
     void withoutTheOptionSmallBatchesOfSixAdaptersOnTwoCoresTrainFusedByDefault(@TempDir Path tmp)
             throws IOException {
         Path out = tmp.resolve("out");
-        CliTest.Run run = CliTest.cli(train(out)); // batch 2 × seq 32, 4 steps, LLaMA, ⌈6 / 4⌉ = 2 groups for 2 cores
+        CliTest.Run run = CliTest.cli(train(out)); // batch 2 × seq 32, 4 steps, LLaMA, ⌈6 / 4⌉ = 2 groups, 2 cores
         assertEquals(0, run.status(), run.out() + run.err());
         assertTrue(run.out().contains("Adapters per task: up to 4 trained fused (the default for batch × seq 64 <= "
                 + "256"), run.out());
