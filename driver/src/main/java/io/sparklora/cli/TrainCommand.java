@@ -7,6 +7,7 @@ import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.SparkTreeJob;
 import io.sparklora.driver.TreeFiles;
+import io.sparklora.driver.TrainJobSpec;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -142,6 +143,11 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--spill-rows", description = "a key of more rows than this packs its training windows into a "
+            + "file on the executor's local disk, read in every pass, instead of the task's heap (default: "
+            + TrainJobSpec.DEFAULT_SPILL_ROWS + "); LoRA adapters only, not --full or --tree")
+    Long spillRows;
+
     @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
             + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
     boolean full;
@@ -187,6 +193,10 @@ final class TrainCommand implements Callable<Integer> {
         if (adaptersPerTask != null && adaptersPerTask > 1 && (full || tree != null || search != null)) {
             throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": it fuses the "
                     + "LoRA adapters of a plain train, not with --full, --tree or --rank auto");
+        }
+        if (spillRows != null && (full || tree != null)) {
+            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": it applies to LoRA adapters, "
+                    + "not to --full or --tree, which keep each key's windows in the heap");
         }
         if (full) {
             return FullTrainOptions.run(spec, request, master);
@@ -235,6 +245,7 @@ final class TrainCommand implements Callable<Integer> {
             spec.steps(length.steps);
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
-                progressSeconds, ExistingPolicy.parse(existing), adaptersPerTask);
+                progressSeconds, ExistingPolicy.parse(existing),
+                spillRows != null ? spillRows : TrainJobSpec.DEFAULT_SPILL_ROWS, adaptersPerTask);
     }
 }

@@ -15,8 +15,8 @@ import scala.Tuple2;
  * Which Spark task of the training stage trains which adapters. A task costs its launch, its shuffle fetch and its
  * result on top of the adapter's own work, which for thousands of tiny adapters is most of the job; so adapters are
  * packed into bins by size and each task trains its bin's adapters one after another over the executor's one base,
- * their rows arriving sorted by adapter. Longest first onto the least loaded bin (LPT scheduling, Graham 1969): an
- * adapter as large as a bin's share gets a task of its own, small ones share one. There are
+ * their rows arriving sorted by adapter and content. Longest first onto the least loaded bin (LPT scheduling, Graham
+ * 1969): an adapter as large as a bin's share gets a task of its own, small ones share one. There are
  * {@code max(2 · parallelism, ⌈adapters / }{@value #TARGET_PER_BIN}{@code ⌉)} bins, at most one per adapter, so a
  * job of a few adapters still runs one task per adapter and a large one keeps every core busy with bins of tens.
  * A retried task skips the adapters of its bin that an earlier attempt already committed.
@@ -78,17 +78,46 @@ final class AdapterBins implements Serializable {
     }
 
     /**
-     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter (Spark spills the sort, so
-     * no task holds more than one adapter's rows, or one fused group's), each task training its bin; the outcomes,
-     * one per adapter.
+     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter, then by content
+     * ({@link TrainRow#ORDER}: the order the packer needs), by Spark's external sort, which spills to the executor's
+     * disk; so a task reads each adapter's rows already in packing order and can stream them ({@link AdapterTask}).
+     * Each task trains its bin (a fused group's rows held together); the outcomes, one per adapter.
      */
     static List<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
                                       int parallelism, int adaptersPerTask) {
         AdapterBins bins = pack(plans, parallelism, adaptersPerTask);
-        return SparkTrainJob.keyedRows(data, plans).repartitionAndSortWithinPartitions(bins.partitioner())
+        return SparkTrainJob.keyedRows(data, plans).mapToPair(r -> new Tuple2<>(r, (Object) null))
+                .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
                 .setName("spark-lora: rows of " + plans.size() + " adapter(s) in " + bins.bins() + " task(s)")
-                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), rows,
-                        adaptersPerTask), false).collect();
+                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), keys(rows),
+                        adaptersPerTask), false)
+                .collect();
+    }
+
+    /** The sort keys of the shuffled pairs, which are the (adapter, row) pairs themselves. */
+    private static Iterator<Tuple2<Integer, TrainRow>> keys(Iterator<Tuple2<Tuple2<Integer, TrainRow>, Object>> rows) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public Tuple2<Integer, TrainRow> next() {
+                return rows.next()._1();
+            }
+        };
+    }
+
+    /** Adapter index, then {@link TrainRow#ORDER}: the order rows reach a training task in. */
+    static final class ContentOrder implements Comparator<Tuple2<Integer, TrainRow>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Integer, TrainRow> a, Tuple2<Integer, TrainRow> b) {
+            int c = Integer.compare(a._1(), b._1());
+            return c != 0 ? c : TrainRow.ORDER.compare(a._2(), b._2());
+        }
     }
 
     int bins() {
@@ -157,8 +186,8 @@ final class AdapterBins implements Serializable {
         }
 
         @Override
-        public int getPartition(Object key) {
-            return bins.binOf[(Integer) key];
+        public int getPartition(Object key) { // an adapter index, or an (adapter index, row) pair
+            return bins.binOf[key instanceof Tuple2<?, ?> t ? (Integer) t._1() : (Integer) key];
         }
 
         @Override

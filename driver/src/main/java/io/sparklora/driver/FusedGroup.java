@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the members' concatenated rows), then each member committed exactly as {@link AdapterTask#train} commits a single
  * adapter, its training.json naming the others in {@code fused_with}.
  *
- * <p>Each member is first checked alone, as the single path does (its rows pack, its windows fit the model): one
+ * <p>A member over {@code --spill-rows} streams its rows into its spill file and trains alone, as without fusion.
+ * Each other member is first checked alone, as the single path does (its rows pack, its windows fit the model): one
  * that fails there, or fails during the fused run (a NaN loss), is reported {@code failed} and the others commit.
  * Members that cannot fuse — step counts that differ ({@code --epochs} over different window counts), or a mid-run
  * checkpoint requested, which a fused run does not write — train one after another instead, the first reason
@@ -88,6 +89,10 @@ final class FusedGroup {
                         at.number()));
                 continue;
             }
+            if (task.spills(plan)) { // too many rows to hold: streamed into its spill file and trained alone
+                outcomes.put(plan.name(), task.trainAlone(plan, rows.of(i), store, at));
+                continue;
+            }
             List<TrainRow> own = new ArrayList<>();
             rows.of(i).forEachRemaining(own::add);
             members.add(new Member(plan, job.specOf(plan.name()), own));
@@ -119,7 +124,7 @@ final class FusedGroup {
                 LOG.debug("Training adapters one by one instead of fused: {}", why);
             }
             for (Member m : viable) {
-                outcomes.put(m.plan.name(), task.trainAlone(m.plan, m.rows, store, at));
+                outcomes.put(m.plan.name(), task.trainAlone(m.plan, m.rows.iterator(), store, at));
             }
         }
         List<AdapterOutcome> out = new ArrayList<>();
@@ -192,7 +197,7 @@ final class FusedGroup {
             List<String> others = names.stream().filter(n -> !n.equals(m.plan.name())).toList();
             Fingerprint fingerprint = job.fingerprintOf(m.plan);
             byte[] training = TrainingRecord.toJson(job, m.plan, m.spec, m.packed.data(), m.packed.tooShort(),
-                    m.baseHeldOut, r.result(), at.number(), started, fingerprint, others);
+                    "memory", m.baseHeldOut, r.result(), at.number(), started, fingerprint, others);
             boolean committed = store.commit(m.plan.name(), at.id(), m.adapter, job.baseModelUri(), training,
                     fingerprint);
             outcomes.put(m.plan.name(), AdapterTask.committed(store, m.plan, committed ? Manifest.Status.TRAINED

@@ -73,7 +73,7 @@ public final class SparkEvalJob {
         EvalPairs chosen = new EvalPairs(EvalPairs.Mode.parse(pairs, names.size()), adapterKeys, plan.adapters(), sample,
                 data.seed());
         out.println("Evaluating " + chosen);
-        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.read(model.uri(), conf));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
                 + " partition(s)");
         EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, chosen, model.tokenizer(),

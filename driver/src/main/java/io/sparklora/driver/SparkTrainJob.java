@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -101,8 +100,7 @@ public final class SparkTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.of(spark),
-                    versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), versions(spark), r.spillRows());
 
             // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
             AdapterStore store = new AdapterStore(outUri, conf);
@@ -169,17 +167,19 @@ public final class SparkTrainJob {
             });
             out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                     + (plan.adapters().size() - toTrain.size()) + " already complete");
+            String largest = largestKeys(plan.largest(), job.spillRows());
+            LOG.info("Plan: {}", largest);
+            out.println("Plan: " + largest);
 
             markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
             Map<String, String> entries = new HashMap<>(); // committed adapters' manifest entries, from their tasks
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                        job.progressSeconds(), job.hooks(), job.versions());
+                        job.progressSeconds(), job.hooks(), job.versions(), job.spillRows());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
-                    BaseModel base = ModelStore.load(baseUri, conf);
-                    broadcast = sc.broadcast(BroadcastModel.of(base));
+                    broadcast = sc.broadcast(BroadcastModel.read(baseUri, conf)); // one copy on the driver
                 }
                 sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
                         + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")
@@ -227,7 +227,10 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
+            ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
+            jobJson.put("spill_rows", job.spillRows());
+            jobJson.set("largest_keys", largestKeysJson(plan.largest()));
+            ObjectNode manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
             printTable(manifest, out);
@@ -361,6 +364,34 @@ public final class SparkTrainJob {
         if (withCheckpoints.isEmpty() && fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
         }
+    }
+
+    /**
+     * The plan line: the largest keys with their rows and tokens, and which of them spill their windows to disk
+     * ({@code --spill-rows}).
+     */
+    static String largestKeys(List<TrainPlanner.KeySize> largest, long spillRows) {
+        List<String> parts = new ArrayList<>();
+        long spilling = 0;
+        for (TrainPlanner.KeySize k : largest) {
+            parts.add(k + (k.rows() > spillRows ? " spills" : ""));
+            spilling += k.rows() > spillRows ? 1 : 0;
+        }
+        return "largest key(s) " + String.join(", ", parts) + (spilling == 0 ? "; all in memory (--spill-rows "
+                + spillRows + ")" : "; over --spill-rows " + spillRows + " a key packs its windows on local disk");
+    }
+
+    /** The largest keys as the manifest lists them, largest first. */
+    static com.fasterxml.jackson.databind.node.ArrayNode largestKeysJson(List<TrainPlanner.KeySize> largest) {
+        com.fasterxml.jackson.databind.node.ArrayNode a = TrainingRecord.JSON.createArrayNode();
+        for (TrainPlanner.KeySize k : largest) {
+            ObjectNode o = a.addObject();
+            o.put("key", k.key());
+            o.put("adapter", k.adapter());
+            o.put("rows", k.rows());
+            o.put("tokens", k.tokens());
+        }
+        return a;
     }
 
     /** Rows to their adapter's partition (never to the driver): partition i holds the rows of plans[i]. */

@@ -24,11 +24,12 @@ public final class TrainingRecord {
     private TrainingRecord() {
     }
 
+    /** {@code windowsIn}: where the task kept the windows, {@code memory} or {@code spill file}. */
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint) throws IOException {
-        return toJson(job, plan, spec, data, shortRows, baseHeldOutLoss, result, attempt, started, fingerprint,
-                List.of());
+        return toJson(job, plan, spec, data, shortRows, windowsIn, baseHeldOutLoss, result, attempt, started,
+                fingerprint, List.of());
     }
 
     /**
@@ -36,7 +37,7 @@ public final class TrainingRecord {
      * of its fused run, written as {@code fused_with} when not empty.
      */
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint, List<String> fusedWith) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", FORMAT_VERSION);
@@ -77,6 +78,7 @@ public final class TrainingRecord {
         d.put("target_tokens", data.targetTokens());
         d.put("train_windows", data.train().size());
         d.put("held_out_windows", data.heldOut().size());
+        d.put("windows_in", windowsIn);
         if (!fusedWith.isEmpty()) {
             o.set("fused_with", JSON.valueToTree(fusedWith));
         }
