@@ -204,6 +204,19 @@ class FusedTrainTest {
     }
 
     @Test
+    void membersOverTheSpillThresholdStreamAndTrainAlone(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli(train(out, "--adapters-per-task", "3", "--spill-rows", "10")); // 16 rows each
+        assertEquals(0, run.status(), run.out() + run.err());
+        for (String name : KEYS) {
+            JsonNode t = training(out, name);
+            assertEquals("spill file", t.path("data").path("windows_in").asText(), t.toString());
+            assertTrue(t.path("fused_with").isMissingNode(), t.toString());
+            sameAsAlone(out, name);
+        }
+    }
+
+    @Test
     void anAdaptersPerTaskBelowOneIsOneErrorNamingTheOption(@TempDir Path tmp) {
         Path out = tmp.resolve("out");
         CliTest.Run zero = CliTest.cli(train(out, "--adapters-per-task", "0"));
