@@ -204,6 +204,21 @@ class FusedTrainTest {
     }
 
     @Test
+    void overAGpt2BaseTheAdaptersTrainOneByOneAndTheJobSaysWhy(@TempDir Path tmp) throws IOException {
+        Path gpt2 = tmp.resolve("gpt2");
+        Checkpoints.save(Checkpoints.random(new io.sparklora.model.Gpt2Config(256, 32, 1, 4, 64, 64, 1e-5, 0.2), 7),
+                gpt2);
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli(train(out, "--adapters-per-task", "3", "--model", gpt2.toString()));
+        assertEquals(0, run.status(), run.out() + run.err());
+        assertTrue(run.out().contains("--adapters-per-task 3: training the adapters one by one: fused training "
+                + "supports the LLaMA family, the base is gpt2"), run.out());
+        for (String name : KEYS) {
+            assertTrue(training(out, name).path("fused_with").isMissingNode(), name);
+        }
+    }
+
+    @Test
     void membersOverTheSpillThresholdStreamAndTrainAlone(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("out");
         CliTest.Run run = CliTest.cli(train(out, "--adapters-per-task", "3", "--spill-rows", "10")); // 16 rows each
