@@ -160,6 +160,12 @@ final class TrainCommand implements Callable<Integer> {
             + "(default: exact, rank = the path's ranks summed)")
     Integer pathRank;
 
+    @Option(names = "--adapters-per-task", description = "train up to K adapters of a task fused over one base, each "
+            + "frozen GEMM run once over their concatenated rows (LLaMA bases; not with checkpoints within the steps);"
+            + " results equal K = 1 (default: 4 when batch × seq <= 256, the base is LLaMA, --steps ends before the "
+            + "first --checkpoint-every and there are at least 4 adapters per core; else 1)")
+    Integer adaptersPerTask;
+
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
 
@@ -183,6 +189,10 @@ final class TrainCommand implements Callable<Integer> {
         if (tree != null && (full || search != null)) {
             throw new IllegalArgumentException("Invalid --tree " + tree + ": it trains LoRA nodes of one --rank, "
                     + "not with --full or --rank auto");
+        }
+        if (adaptersPerTask != null && adaptersPerTask > 1 && (full || tree != null || search != null)) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": it fuses the "
+                    + "LoRA adapters of a plain train, not with --full, --tree or --rank auto");
         }
         if (spillRows != null && (full || tree != null)) {
             throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": it applies to LoRA adapters, "
@@ -236,6 +246,6 @@ final class TrainCommand implements Callable<Integer> {
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
                 progressSeconds, ExistingPolicy.parse(existing),
-                spillRows != null ? spillRows : TrainJobSpec.DEFAULT_SPILL_ROWS);
+                spillRows != null ? spillRows : TrainJobSpec.DEFAULT_SPILL_ROWS, adaptersPerTask);
     }
 }

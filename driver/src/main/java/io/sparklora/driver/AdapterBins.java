@@ -20,6 +20,12 @@ import scala.Tuple2;
  * {@code max(2 · parallelism, ⌈adapters / }{@value #TARGET_PER_BIN}{@code ⌉)} bins, at most one per adapter, so a
  * job of a few adapters still runs one task per adapter and a large one keeps every core busy with bins of tens.
  * A retried task skips the adapters of its bin that an earlier attempt already committed.
+ *
+ * <p>With {@code --adapters-per-task K > 1} a bin's adapters train in fused groups of up to K consecutive ones
+ * ({@link AdapterTask#trainBin}), and a fused step costs about the same for every member whatever its row count;
+ * so there are {@code min(⌈n / K⌉, max(2 · parallelism, ⌈n / 64⌉))} bins, each filled to at most
+ * {@code ⌈n / bins⌉} adapters (the LPT order still balances their rows), which keeps enough tasks for the cores and
+ * bins whose sizes are multiples of K where n allows.
  */
 final class AdapterBins implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -35,24 +41,38 @@ final class AdapterBins implements Serializable {
 
     /** Packs {@code plans} (indexed 0…n-1 by {@link AdapterPlan#index}) by row count for {@code parallelism} cores. */
     static AdapterBins pack(List<AdapterPlan> plans, int parallelism) {
+        return pack(plans, parallelism, 1);
+    }
+
+    /** {@link #pack(List, int)} for tasks that train up to {@code adaptersPerTask} adapters fused. */
+    static AdapterBins pack(List<AdapterPlan> plans, int parallelism, int adaptersPerTask) {
         int n = plans.size();
         if (n == 0) {
             throw new IllegalArgumentException("Cannot pack adapters into tasks: there are none");
         }
-        int bins = Math.min(n, Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN));
+        if (adaptersPerTask < 1) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask
+                    + ": must be at least 1");
+        }
+        int spread = Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN);
+        int bins = Math.min(adaptersPerTask == 1 ? n : (n + adaptersPerTask - 1) / adaptersPerTask, spread);
+        int capacity = adaptersPerTask == 1 ? n : (n + bins - 1) / bins; // adapters a bin may hold
         List<AdapterPlan> bySize = new ArrayList<>(plans);
         bySize.sort(Comparator.comparingLong(AdapterPlan::rows).reversed().thenComparingInt(AdapterPlan::index));
         PriorityQueue<long[]> load = new PriorityQueue<>(Comparator.<long[]>comparingLong(b -> b[0])
-                .thenComparingLong(b -> b[1])); // {rows, bin}
+                .thenComparingLong(b -> b[1])); // {rows, bin, adapters}
         for (int b = 0; b < bins; b++) {
-            load.add(new long[] {0, b});
+            load.add(new long[] {0, b, 0});
         }
         int[] binOf = new int[n];
         for (AdapterPlan p : bySize) {
             long[] lightest = load.poll();
             binOf[p.index()] = (int) lightest[1];
             lightest[0] += Math.max(1, p.rows());
-            load.add(lightest);
+            lightest[2]++;
+            if (lightest[2] < capacity) { // a full bin takes no more
+                load.add(lightest);
+            }
         }
         return new AdapterBins(binOf, bins);
     }
@@ -61,15 +81,16 @@ final class AdapterBins implements Serializable {
      * The training stage: the rows shuffled to their adapter's bin and sorted by adapter, then by content
      * ({@link TrainRow#ORDER}: the order the packer needs), by Spark's external sort, which spills to the executor's
      * disk; so a task reads each adapter's rows already in packing order and can stream them ({@link AdapterTask}).
-     * Each task trains its bin; the outcomes, one per adapter.
+     * Each task trains its bin (a fused group's rows held together); the outcomes, one per adapter.
      */
     static List<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
-                                      int parallelism) {
-        AdapterBins bins = pack(plans, parallelism);
+                                      int parallelism, int adaptersPerTask) {
+        AdapterBins bins = pack(plans, parallelism, adaptersPerTask);
         return SparkTrainJob.keyedRows(data, plans).mapToPair(r -> new Tuple2<>(r, (Object) null))
                 .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
                 .setName("spark-lora: rows of " + plans.size() + " adapter(s) in " + bins.bins() + " task(s)")
-                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), keys(rows)), false)
+                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), keys(rows),
+                        adaptersPerTask), false)
                 .collect();
     }
 

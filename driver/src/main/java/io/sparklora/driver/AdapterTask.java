@@ -63,19 +63,27 @@ public final class AdapterTask implements Serializable {
     }
 
     /**
-     * Trains the adapters of one bin ({@link AdapterBins}) one after another, their rows sorted by adapter index; a
-     * killed task stops before its next adapter (and the trainer before its next step).
+     * Trains the adapters of one bin ({@link AdapterBins}), their rows sorted by adapter index: one after another, or
+     * with {@code adaptersPerTask > 1} in groups of up to that many consecutive ones, each trained fused
+     * ({@link FusedGroup}); a killed task stops before its next adapter or group (and the trainer before its next
+     * step).
      */
-    public Iterator<AdapterOutcome> trainBin(int[] adapters, Iterator<Tuple2<Integer, TrainRow>> rows)
-            throws IOException {
+    public Iterator<AdapterOutcome> trainBin(int[] adapters, Iterator<Tuple2<Integer, TrainRow>> rows,
+                                             int adaptersPerTask) throws IOException {
         AdapterBins.Rows<TrainRow> byAdapter = new AdapterBins.Rows<>(rows);
         TaskContext ctx = TaskContext.get();
         List<AdapterOutcome> out = new ArrayList<>(adapters.length);
-        for (int a : adapters) {
+        for (int g = 0; g < adapters.length; g += adaptersPerTask) {
             if (ctx != null && ctx.isInterrupted()) {
-                throw new org.apache.spark.TaskKilledException("killed before adapter " + job.plans().get(a).name());
+                throw new org.apache.spark.TaskKilledException("killed before adapter "
+                        + job.plans().get(adapters[g]).name());
             }
-            out.add(train(job.plans().get(a), byAdapter.of(a)));
+            int[] group = java.util.Arrays.copyOfRange(adapters, g, Math.min(adapters.length, g + adaptersPerTask));
+            if (group.length == 1) {
+                out.add(train(job.plans().get(group[0]), byAdapter.of(group[0])));
+            } else {
+                out.addAll(new FusedGroup(this).train(group, byAdapter));
+            }
         }
         return out.iterator();
     }
@@ -87,26 +95,61 @@ public final class AdapterTask implements Serializable {
      * read in every pass and deleted at the end; the windows, their split and so the adapter are the same bytes.
      */
     AdapterOutcome train(AdapterPlan plan, Iterator<TrainRow> rows) throws IOException {
-        TaskContext ctx = TaskContext.get();
-        int attempt = ctx == null ? 0 : ctx.attemptNumber();
-        // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
-        boolean firstAttempt = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
-        String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
-                : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
-        AdapterStore store = new AdapterStore(job.outUri(), conf.get());
-        Fingerprint fingerprint = job.fingerprintOf(plan);
-        if (store.isCommitted(plan.name(), fingerprint)) { // a speculative copy or an earlier attempt committed it
-            return committed(store, plan, Manifest.Status.EXISTING, 0, attempt);
+        Attempt attempt = Attempt.current();
+        AdapterStore store = store();
+        if (store.isCommitted(plan.name(), job.fingerprintOf(plan))) { // a speculative copy or an earlier attempt
+            return committed(store, plan, Manifest.Status.EXISTING, 0, attempt.number());
         }
+        return trainAlone(plan, rows, store, attempt);
+    }
+
+    /** This task's attempt: its number, whether it is the stage's first try, and the id of its temporary files. */
+    record Attempt(int number, boolean first, String id) {
+        static Attempt current() {
+            TaskContext ctx = TaskContext.get();
+            int attempt = ctx == null ? 0 : ctx.attemptNumber();
+            // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
+            boolean first = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
+            String id = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
+                    : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
+            return new Attempt(attempt, first, id);
+        }
+    }
+
+    TrainJobSpec job() {
+        return job;
+    }
+
+    AdapterStore store() throws IOException {
+        return new AdapterStore(job.outUri(), conf.get());
+    }
+
+    /** The executor's shared base model. */
+    BaseModel baseModel() throws IOException {
+        return base != null ? ExecutorModels.fromBroadcast(base) : ExecutorModels.fromPath(job.baseModelUri(), conf);
+    }
+
+    /** Whether {@code plan}'s windows are packed into a spill file as its rows stream in, not held in the heap. */
+    boolean spills(AdapterPlan plan) {
+        return plan.rows() > job.spillRows();
+    }
+
+    /** Trains one adapter not yet committed from its rows (in content order), and commits it. */
+    AdapterOutcome trainAlone(AdapterPlan plan, Iterator<TrainRow> rows, AdapterStore store, Attempt at)
+            throws IOException {
+        TaskContext ctx = TaskContext.get();
+        int attempt = at.number();
+        boolean firstAttempt = at.first();
+        String attemptId = at.id();
+        Fingerprint fingerprint = job.fingerprintOf(plan);
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
-        boolean spill = plan.rows() > job.spillRows();
+        boolean spill = spills(plan);
         List<TrainRow> drained = new ArrayList<>(); // a shuffle fetch failure here is transient: Spark retries
         if (!spill) {
             rows.forEachRemaining(drained::add);
         }
-        BaseModel model = base != null ? ExecutorModels.fromBroadcast(base)
-                : ExecutorModels.fromPath(job.baseModelUri(), conf);
+        BaseModel model = baseModel();
         Path checkpoints = new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
         LoraAdapter adapter;
         Packed packed;
@@ -173,8 +216,8 @@ public final class AdapterTask implements Serializable {
     }
 
     /** The outcome of a committed adapter, with its manifest entry read back from its marker and training.json. */
-    private static AdapterOutcome committed(AdapterStore store, AdapterPlan plan, String status, int resumed,
-                                            int attempt) throws IOException {
+    static AdapterOutcome committed(AdapterStore store, AdapterPlan plan, String status, int resumed,
+                                    int attempt) throws IOException {
         AdapterOutcome o = new AdapterOutcome(plan.name(), status, null, resumed, attempt);
         o.entry = CommittedEntry.toText(CommittedEntry.read(store, plan.name()));
         return o;

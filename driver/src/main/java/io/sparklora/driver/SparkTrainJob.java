@@ -188,7 +188,8 @@ public final class SparkTrainJob {
                 String stageFailure = null;
                 try {
                     for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
-                            new HadoopConf(conf)), sc.defaultParallelism())) {
+                            new HadoopConf(conf)), sc.defaultParallelism(), adaptersPerTask(r, config, template,
+                            toTrain.size(), sc.defaultParallelism(), out))) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
@@ -245,6 +246,58 @@ public final class SparkTrainJob {
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
                     manifest, outUri, seconds);
         }
+    }
+
+    /** Adapters per fused group under the default rule ({@link #defaultAdaptersPerTask}) when it fuses. */
+    static final int DEFAULT_FUSED = 4;
+
+    /**
+     * {@code --adapters-per-task} as this job uses it for {@code adapters} adapters on {@code parallelism} cores: the
+     * default rule's when not given; when given, 1, with the reason printed once, if no group could fuse (a base
+     * outside the LLaMA family, or {@code --steps} reaching {@code --checkpoint-every}: checkpoints are not written
+     * fused). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group by the task.
+     */
+    static int adaptersPerTask(TrainRequest r, ModelConfig config, TrainSpec template, int adapters, int parallelism,
+                               PrintStream out) {
+        if (r.adaptersPerTask() == null) {
+            int k = defaultAdaptersPerTask(config, template, adapters, parallelism);
+            if (k > 1) {
+                out.println("Adapters per task: up to " + k + " trained fused (the default for batch × seq "
+                        + template.batchSize() * template.seqLen() + " <= 256; --adapters-per-task 1 trains them "
+                        + "one by one)");
+            }
+            return k;
+        }
+        int k = r.adaptersPerTask();
+        if (k == 1) {
+            return 1;
+        }
+        String why = config.fold(llama -> null, gpt2 -> "fused training supports the LLaMA family, the base is "
+                + config.modelType());
+        if (why == null) {
+            why = FusedGroup.refusal(template, template.steps());
+        }
+        if (why == null) {
+            return k;
+        }
+        String line = "--adapters-per-task " + k + ": training the adapters one by one: " + why;
+        LOG.warn(line);
+        out.println(line);
+        return 1;
+    }
+
+    /**
+     * The default {@code --adapters-per-task}: {@value #DEFAULT_FUSED} in the small-batch regime where fusing pays
+     * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a
+     * LLaMA-family base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
+     * group per core (⌈adapters / K⌉ ≥ parallelism); else 1.
+     */
+    static int defaultAdaptersPerTask(ModelConfig config, TrainSpec template, int adapters, int parallelism) {
+        boolean llama = config.fold(l -> true, g -> false);
+        boolean smallBatch = (long) template.batchSize() * template.seqLen() <= 256;
+        boolean noCheckpointWithin = template.steps() > 0 && FusedGroup.refusal(template, template.steps()) == null;
+        boolean groupPerCore = (adapters + DEFAULT_FUSED - 1) / DEFAULT_FUSED >= Math.max(1, parallelism);
+        return llama && smallBatch && noCheckpointWithin && groupPerCore ? DEFAULT_FUSED : 1;
     }
 
     /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */

@@ -76,7 +76,7 @@ public final class SweepJob {
                 out.println("Sweep: the full fine-tuning corner");
                 SparkTrainJob.Summary s = FullTrainJob.run(spark, new TrainRequest(r.model(), r.data(), fullUri,
                         r.lora(), r.targets(), r.template(), r.baseOnExecutors(), r.progressSeconds(),
-                        r.existing(), r.spillRows()), out);
+                        r.existing(), r.spillRows(), 1), out);
                 points.addAll(fullPoints(s.manifest(), fullUri, conf));
             }
             lease.checkHeld();

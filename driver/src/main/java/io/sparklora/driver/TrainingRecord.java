@@ -28,6 +28,17 @@ public final class TrainingRecord {
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
                          String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint) throws IOException {
+        return toJson(job, plan, spec, data, shortRows, windowsIn, baseHeldOutLoss, result, attempt, started,
+                fingerprint, List.of());
+    }
+
+    /**
+     * The record of an adapter trained fused ({@code --adapters-per-task}): {@code fusedWith} names the other adapters
+     * of its fused run, written as {@code fused_with} when not empty.
+     */
+    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         io.sparklora.job.Fingerprint fingerprint, List<String> fusedWith) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", FORMAT_VERSION);
         o.put("adapter", plan.name());
@@ -68,6 +79,9 @@ public final class TrainingRecord {
         d.put("train_windows", data.train().size());
         d.put("held_out_windows", data.heldOut().size());
         d.put("windows_in", windowsIn);
+        if (!fusedWith.isEmpty()) {
+            o.set("fused_with", JSON.valueToTree(fusedWith));
+        }
         o.put("steps", result.steps());
         o.put("resumed_from_step", result.resumedFromStep());
         o.put("attempt", attempt);
