@@ -49,6 +49,10 @@ final class BenchManyCommand implements Callable<Integer> {
     @Option(names = "--master", defaultValue = "local[2]", description = "Spark master (default: ${DEFAULT-VALUE})")
     String master;
 
+    @Option(names = "--adapters-per-task", description = "train's --adapters-per-task (default: train's default "
+            + "rule, which fuses these small adapters in groups of 4 when there are enough of them)")
+    Integer adaptersPerTask;
+
     @Option(names = "--keep", description = "keep the temporary directory (model, data, outputs) and print its path")
     boolean keep;
 
@@ -91,7 +95,11 @@ final class BenchManyCommand implements Callable<Integer> {
     /** One {@code train} as the command runs it (quiet); seconds per stage and in all. */
     private Map<String, Double> trainOnce(SparkSessions.Session s, Path model, Path data, Path out) throws Exception {
         TrainCommand train = new TrainCommand();
-        new CommandLine(train).parseArgs(ManyAdaptersFixture.trainArgs(model, data, out));
+        List<String> args = new ArrayList<>(List.of(ManyAdaptersFixture.trainArgs(model, data, out)));
+        if (adaptersPerTask != null) {
+            args.addAll(List.of("--adapters-per-task", adaptersPerTask.toString()));
+        }
+        new CommandLine(train).parseArgs(args.toArray(String[]::new));
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         long c0 = cpuNanos();
         long t0 = System.nanoTime();
@@ -131,6 +139,7 @@ final class BenchManyCommand implements Callable<Integer> {
         o.put("small_keys", small);
         o.put("large_keys", large);
         o.put("runs", runs);
+        o.put("adapters_per_task", adaptersPerTask == null ? "train's default" : adaptersPerTask.toString());
         double tSmall = median(smallRuns, "total");
         double tLarge = median(largeRuns, "total");
         o.put("t_small_s", round(tSmall, 3));
