@@ -5,7 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The text of {@code report/index.html}: the summary table, the router's accuracy, the rank search and the plane, the
+ * The text of {@code report/index.html}: the summary table (adapters, or a {@code train --full} output's models with
+ * their parameters), the router's accuracy, the rank search and the plane, the
  * eval heat map, each adapter's loss curves. A sweep's output (a plane, no adapters of its own) shows the plane.
  */
 final class HtmlReport {
@@ -27,11 +28,10 @@ final class HtmlReport {
             return h.append(exploration).append(evalSection(eval, heatmap)).append("</body>\n</html>\n")
                     .toString();
         }
-        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
-                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
-                .append("<th>seconds</th></tr>\n");
+        h.append("<h2>").append(output.entries().heading()).append("</h2>\n<table id=\"summary\">\n")
+                .append(summaryHeader(output.entries(), "")).append("</tr>\n");
         for (AdapterSummary a : output.adapters()) {
-            h.append(summaryRow(a, "")).append("</tr>\n");
+            h.append(summaryRow(output.entries(), a, "")).append("</tr>\n");
         }
         h.append("</table>\n");
         h.append(RoutingSection.html(output.dir()));
@@ -61,11 +61,22 @@ final class HtmlReport {
         return h;
     }
 
+    /**
+     * The summary table's header row up to its last cell, {@code extra} headers ({@code <th>…</th>}) after the key;
+     * fine-tuned models have a parameters column (an adapter's size is in its rank and targets).
+     */
+    static String summaryHeader(TrainOutput.Entries entries, String extra) {
+        return "<tr><th>" + entries.noun() + "</th><th>key</th>" + extra + "<th>rows</th><th>steps</th>"
+                + (entries == TrainOutput.Entries.MODELS ? "<th>parameters</th>" : "") + "<th>train loss</th>"
+                + "<th>held-out loss</th><th>base held-out loss</th><th>seconds</th>";
+    }
+
     /** A summary table row up to its last cell, {@code extra} cells ({@code <td>…</td>}) after the adapter's. */
-    static String summaryRow(AdapterSummary a, String extra) {
+    static String summaryRow(TrainOutput.Entries entries, AdapterSummary a, String extra) {
         return "<tr><td><a href=\"#adapter-" + escape(a.name()) + "\">" + escape(a.name()) + "</a></td><td>"
                 + (a.sourceKey() == null ? "" : escape(a.sourceKey())) + "</td>" + extra + num(a.rows())
-                + num(a.steps()) + num(a.trainLoss(), 4) + num(a.heldOutLoss(), 4) + num(a.baseHeldOutLoss(), 4)
+                + num(a.steps()) + (entries == TrainOutput.Entries.MODELS ? num(a.parameters()) : "")
+                + num(a.trainLoss(), 4) + num(a.heldOutLoss(), 4) + num(a.baseHeldOutLoss(), 4)
                 + num(a.seconds(), 1);
     }
 
