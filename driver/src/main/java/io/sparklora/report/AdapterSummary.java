@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One row of the report's summary table with the adapter's (or fully fine-tuned model's) loss curves: the manifest's entry completed by its
- * training record.
+ * One row of the report's summary table with the adapter's (or fully fine-tuned model's) loss curves: the manifest's
+ * entry completed by its training record.
  *
  * @param name           adapter name (as in the manifest)
  * @param sourceKey      the key value or shard the adapter was trained on, or null when the manifest does not say

@@ -19,11 +19,12 @@ final class HtmlReport {
      * @param eval       the eval matrix, or null
      * @param heatmap    the heat map PNG file name, or null
      * @param exploration the rank search and plane sections (HTML, empty when the output has neither)
+     * @param location   where the output is, as the user named it (an hdfs:// URI, not the local staging copy)
      * @param generated  a line saying when and by what the report was made
      */
     static String render(TrainOutput output, Map<String, String> curves, EvalMatrix eval, String heatmap,
-                         String exploration, String generated) {
-        StringBuilder h = head(output, generated);
+                         String exploration, String location, String generated) {
+        StringBuilder h = head(location, generated);
         if (output.adapters().isEmpty() && output.plane() != null) { // a sweep: its points are the plane's
             return h.append(exploration).append(evalSection(eval, heatmap)).append("</body>\n</html>\n")
                     .toString();
@@ -46,7 +47,7 @@ final class HtmlReport {
     }
 
     /** The page up to its first section: title, styles, the output and when it was made. */
-    static StringBuilder head(TrainOutput output, String generated) {
+    static StringBuilder head(String location, String generated) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<title>spark-lora report</title>\n<style>\n")
@@ -56,7 +57,7 @@ final class HtmlReport {
                 .append("td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
                 .append("th{background:#eee}\nimg{max-width:100%;border:1px solid #ddd}\n")
                 .append("</style>\n</head>\n<body>\n<h1>spark-lora report</h1>\n")
-                .append("<p>Output: <code>").append(escape(output.dir().toString())).append("</code>. ")
+                .append("<p>Output: <code>").append(escape(location)).append("</code>. ")
                 .append(escape(generated)).append("</p>\n");
         return h;
     }

@@ -20,10 +20,11 @@ final class OverviewPage {
      * @param curves  adapter name → loss-curve PNG
      * @param gains   the overview chart's file, or null when no adapter has a gain
      * @param exploration the rank search and plane sections (HTML, possibly empty)
+     * @param location    where the output is, as the user named it
      */
     static String render(TrainOutput output, Map<String, String> shown, Map<String, String> curves, String gains,
-                         EvalMatrix eval, String heatmap, String exploration, String generated) {
-        StringBuilder h = HtmlReport.head(output, generated);
+                         EvalMatrix eval, String heatmap, String exploration, String location, String generated) {
+        StringBuilder h = HtmlReport.head(location, generated);
         double[] g = output.adapters().stream().mapToDouble(GainsChart::gain).filter(v -> !Double.isNaN(v)).sorted()
                 .toArray();
         long improved = Arrays.stream(g).filter(v -> v > 0).count();

@@ -94,7 +94,7 @@ public final class Reports {
                 download(fs, previous, copy, outUri);
                 eval = EvalMatrix.read(copy);
             }
-            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval);
+            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval, outUri);
             fs.delete(remoteReport, true);
             for (String file : w.files()) {
                 try (InputStream in = Files.newInputStream(w.dir().resolve(file));

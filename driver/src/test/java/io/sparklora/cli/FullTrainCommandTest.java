@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code train --full} on Spark {@code local[2]} with Kryo registration required, over the tiny LLaMA of
  * {@link TrainCommandTest} and two keys: a fine-tuned HF checkpoint per key, every weight changed, a lower held-out
- * loss than the base on its own key, a report naming each model with its manifest numbers ({@link FullTrainReportCheck}),
- * and {@code extract} at full rank of one of them gives back its linear weights.
+ * loss than the base on its own key, a report naming each model with its manifest numbers
+ * ({@link FullTrainReportCheck}), and {@code extract} at full rank of one of them gives back its linear weights.
  */
 class FullTrainCommandTest {
     static SparkSession spark;

@@ -77,7 +77,9 @@ class FullTrainHdfsTest {
             CliTest.Run onFile = CliTest.cli("report", "--out", local.toUri().toString());
             assertEquals(0, onFile.status(), onFile.err());
             String page = FullTrainReportCheck.check(local);
-            assertEquals(comparable(page), comparable(Files.readString(fromHdfs.resolve("index.html"))));
+            String hdfsPage = Files.readString(fromHdfs.resolve("index.html"));
+            assertTrue(hdfsPage.contains("Output: <code>" + out + "</code>"), "the page names the HDFS output");
+            assertEquals(comparable(page), comparable(hdfsPage));
             assertEquals(files(local.resolve("report")), files(fromHdfs));
             for (String f : files(fromHdfs)) {
                 if (f.endsWith(".png")) {
@@ -88,7 +90,7 @@ class FullTrainHdfsTest {
         }
     }
 
-    /** The page without the output's location (HDFS: the local staging directory) and the time it was made. */
+    /** The page without the output's location and the time it was made. */
     private static String comparable(String html) {
         return FullTrainCommandTest.withoutGenerated(html).replaceAll("Output: <code>[^<]*</code>", "Output:");
     }
