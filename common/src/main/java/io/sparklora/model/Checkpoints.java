@@ -60,8 +60,22 @@ public final class Checkpoints {
         return new BaseModel(config, readWeights(config, src));
     }
 
+    /** What a caller builds from a model's config and its open weights ({@link #load(Path, WeightsReader)}). */
+    @FunctionalInterface
+    public interface WeightsReader<T> {
+        T read(ModelConfig config, TensorSource src) throws IOException;
+    }
+
     /** Loads config and weights, converting every tensor to float32 and keys to the canonical ones. */
     public static BaseModel load(Path dir) throws IOException {
+        return load(dir, Checkpoints::load);
+    }
+
+    /**
+     * Reads config.json and opens {@code model.safetensors} (or the shards behind the index) of {@code dir} for
+     * {@code reader}, closing them afterwards.
+     */
+    public static <T> T load(Path dir, WeightsReader<T> reader) throws IOException {
         ModelConfig config = readConfig(dir);
         Path single = dir.resolve(SAFETENSORS);
         Path index = dir.resolve(SAFETENSORS_INDEX);
@@ -77,12 +91,33 @@ public final class Checkpoints {
                     + SAFETENSORS_INDEX + hint);
         }
         try (src) {
-            return new BaseModel(config, readWeights(config, src));
+            return reader.read(config, src);
         }
     }
 
     /** Matches the source's keys to {@code config.weightShapes()}, checking names and shapes before reading. */
     static Map<String, Tensor> readWeights(ModelConfig config, TensorSource src) throws IOException {
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : storedKeys(config, src).entrySet()) {
+            weights.put(e.getKey(), src.read(e.getValue()));
+        }
+        return weights;
+    }
+
+    /**
+     * The weights as {@link #readWeights} checks and names them, as float32 heap arrays (canonical key → row-major
+     * values, shapes as {@code config.weightShapes()}), with no off-heap tensor: for the driver's broadcast copy.
+     */
+    public static Map<String, float[]> readHeapWeights(ModelConfig config, TensorSource src) throws IOException {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : storedKeys(config, src).entrySet()) {
+            weights.put(e.getKey(), src.readFloats(e.getValue()));
+        }
+        return weights;
+    }
+
+    /** Canonical key → key in the source, in {@code config.weightShapes()} order, every name and shape checked. */
+    private static Map<String, String> storedKeys(ModelConfig config, TensorSource src) throws IOException {
         Map<String, int[]> expected = config.weightShapes();
         Map<String, String> storedKey = new LinkedHashMap<>(); // canonical -> key in the file
         for (String stored : src.names()) {
@@ -107,15 +142,15 @@ public final class Checkpoints {
                         + Arrays.toString(info.shape()) + ", config.json implies " + Arrays.toString(shape));
             }
         }
-        Map<String, Tensor> weights = new LinkedHashMap<>();
+        Map<String, String> ordered = new LinkedHashMap<>();
         for (String key : expected.keySet()) {
             String stored = storedKey.get(key);
             if (stored == null) {
                 throw new IOException("Cannot load model " + src.name() + ": missing tensor '" + key + "'");
             }
-            weights.put(key, src.read(stored));
+            ordered.put(key, stored);
         }
-        return weights;
+        return ordered;
     }
 
     /** The canonical key of a stored key, or null for tensors that are not weights of the model (ignored). */

@@ -98,7 +98,15 @@ public final class PeftAdapters {
      * the file. Keys that still carry PEFT's adapter name ({@code .lora_A.default.weight}) are accepted.
      */
     public static LoraAdapter read(Path dir, ModelConfig base) throws IOException {
-        String cannot = "Cannot read adapter " + dir + ": ";
+        return read(dir, dir.toString(), base);
+    }
+
+    /**
+     * As {@link #read(Path, ModelConfig)}, naming the adapter {@code where} in errors: the URI it was fetched from when
+     * {@code dir} is a local copy of a remote one.
+     */
+    public static LoraAdapter read(Path dir, String where, ModelConfig base) throws IOException {
+        String cannot = "Cannot read adapter " + where + ": ";
         Path weights = dir.resolve(WEIGHTS_FILE);
         Path configFile = dir.resolve(PeftAdapterConfig.FILE);
         if (!Files.isRegularFile(weights)) {

@@ -86,7 +86,19 @@ public final class SafeTensorsReader implements TensorSource {
     public Tensor read(String name) throws IOException {
         TensorInfo info = require(name);
         Tensor out = Tensor.zeros(info.shape());
-        readChunks(info, (chunk, count, first) -> Conversions.toFloats(info.dtype(), chunk, count, out.data(), first));
+        readChunks(info, ByteBuffer::allocateDirect,
+                (chunk, count, first) -> Conversions.toFloats(info.dtype(), chunk, count, out.data(), first));
+        return out;
+    }
+
+    @Override
+    public float[] readFloats(String name) throws IOException {
+        TensorInfo info = require(name);
+        float[] out = new float[Tensor.checkedSize(info.shape())];
+        java.nio.FloatBuffer dst = java.nio.FloatBuffer.wrap(out);
+        // a heap chunk: nothing of this read stays off-heap
+        readChunks(info, ByteBuffer::allocate,
+                (chunk, count, first) -> Conversions.toFloats(info.dtype(), chunk, count, dst, first));
         return out;
     }
 
@@ -98,7 +110,8 @@ public final class SafeTensorsReader implements TensorSource {
                     + ", not an integer type");
         }
         long[] out = new long[Math.toIntExact(info.numel())];
-        readChunks(info, (chunk, count, first) -> Conversions.toLongs(info.dtype(), chunk, count, out, first));
+        readChunks(info, ByteBuffer::allocateDirect,
+                (chunk, count, first) -> Conversions.toLongs(info.dtype(), chunk, count, out, first));
         return out;
     }
 
@@ -115,13 +128,14 @@ public final class SafeTensorsReader implements TensorSource {
     }
 
     /** Streams the tensor's bytes through one direct buffer of at most CHUNK_BYTES. */
-    private void readChunks(TensorInfo info, ChunkSink sink) throws IOException {
+    private void readChunks(TensorInfo info, java.util.function.IntFunction<ByteBuffer> allocate, ChunkSink sink)
+            throws IOException {
         long total = info.byteLength();
         if (total == 0) {
             return;
         }
         int elementBytes = info.dtype().byteSize();
-        ByteBuffer chunk = ByteBuffer.allocateDirect((int) Math.min(total, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer chunk = allocate.apply((int) Math.min(total, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
         for (long done = 0; done < total; ) {
             int n = (int) Math.min(total - done, chunk.capacity());
             chunk.clear().limit(n);

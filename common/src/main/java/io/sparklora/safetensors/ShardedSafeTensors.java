@@ -175,6 +175,11 @@ public final class ShardedSafeTensors implements TensorSource {
     }
 
     @Override
+    public float[] readFloats(String tensor) throws IOException {
+        return shard(tensor).readFloats(tensor);
+    }
+
+    @Override
     public long[] readLongs(String tensor) throws IOException {
         return shard(tensor).readLongs(tensor);
     }

@@ -23,6 +23,12 @@ public interface TensorSource extends Closeable {
     /** The tensor's values as float32, converted from any float or integer dtype; fails naming an absent name. */
     Tensor read(String name) throws IOException;
 
+    /**
+     * The tensor's values as float32 in a heap array (no off-heap copy), converted as {@link #read} converts them;
+     * fails naming an absent name.
+     */
+    float[] readFloats(String name) throws IOException;
+
     /** The values of an integer (or BOOL) tensor, exactly; fails for float dtypes. U64 values above 2⁶³ wrap. */
     long[] readLongs(String name) throws IOException;
 }

@@ -27,7 +27,7 @@ public final class Hashing {
      */
     public static String sha256(Path fileOrDir) throws IOException {
         if (!Files.isDirectory(fileOrDir)) {
-            MessageDigest md = newDigest();
+            MessageDigest md = newSha256();
             try (InputStream in = Files.newInputStream(fileOrDir)) {
                 digest(md, in);
             }
@@ -60,7 +60,7 @@ public final class Hashing {
     public static String sha256(List<NamedFile> files) throws IOException {
         List<NamedFile> sorted = new ArrayList<>(files);
         sorted.sort(Comparator.comparing(NamedFile::name));
-        MessageDigest md = newDigest();
+        MessageDigest md = newSha256();
         for (NamedFile f : sorted) {
             md.update(f.name().getBytes(StandardCharsets.UTF_8));
             md.update((byte) 0);
@@ -85,7 +85,7 @@ public final class Hashing {
 
     /** SHA-256 of {@code bytes}, lowercase hex. */
     public static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(newDigest().digest(bytes));
+        return HexFormat.of().formatHex(newSha256().digest(bytes));
     }
 
     private static void digest(MessageDigest md, InputStream in) throws IOException {
@@ -95,7 +95,8 @@ public final class Hashing {
         }
     }
 
-    private static MessageDigest newDigest() {
+    /** A fresh SHA-256 digest, for callers that hash while they read or write. */
+    public static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -18,12 +18,17 @@ public final class Utf8 {
 
     /** The text of {@code file}; "Cannot {@code action} FILE: not valid UTF-8" when it is not UTF-8. */
     public static String readFile(Path file, String action) throws IOException {
+        return decode(Files.readAllBytes(file), file.toString(), action);
+    }
+
+    /** {@code bytes} as text; "Cannot {@code action} {@code where}: not valid UTF-8" when they are not UTF-8. */
+    public static String decode(byte[] bytes, String where, String action) throws IOException {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+                    .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new IOException("Cannot " + action + " " + file + ": not valid UTF-8", e);
+            throw new IOException("Cannot " + action + " " + where + ": not valid UTF-8", e);
         }
     }
 }

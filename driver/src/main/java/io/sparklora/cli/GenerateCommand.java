@@ -1,9 +1,10 @@
 package io.sparklora.cli;
 
+import io.sparklora.driver.AdapterFiles;
+import io.sparklora.driver.ModelStore;
 import io.sparklora.driver.SparkGenerateJob;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.generate.Sampling;
-import io.sparklora.infer.EosTokens;
 import io.sparklora.infer.Generation;
 import io.sparklora.infer.InferenceAdapter;
 import io.sparklora.infer.KvDecoder;
@@ -11,17 +12,14 @@ import io.sparklora.infer.Segment;
 import io.sparklora.infer.StopStrings;
 import io.sparklora.infer.TextStream;
 import io.sparklora.model.BaseModel;
-import io.sparklora.model.Checkpoints;
-import io.sparklora.peft.PeftAdapters;
 import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
-import io.sparklora.tokenizer.Tokenizers;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,11 +42,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt-column", description = "with --data: the column holding each row's prompt")
     String promptColumn;
 
-    @Option(names = "--model", required = true, description = "base model directory; with --data any Hadoop URI")
+    @Option(names = "--model", required = true, description = "base model directory: a local path or any Hadoop URI")
     String model;
 
-    @Option(names = "--adapter", description = "PEFT adapter directory")
-    Path adapter;
+    @Option(names = "--adapter", description = "PEFT adapter directory: a local path or any Hadoop URI")
+    String adapter;
 
     @Option(names = "--prompt", description = "text to continue (without --data)")
     String prompt;
@@ -91,18 +89,19 @@ final class GenerateCommand implements Callable<Integer> {
         if (promptColumn != null) {
             throw dataset.usage("Invalid --prompt-column: it applies only with --data");
         }
-        Path model = Path.of(this.model);
+        Configuration conf = LocalHadoopConf.create();
         StopStrings stops = new StopStrings(stop);
-        BaseModel base = Checkpoints.load(model);
+        LocalModels.Loaded loaded = LocalModels.load(model, conf);
+        BaseModel base = loaded.base();
         InferenceAdapter lora = adapter == null ? null
-                : new InferenceAdapter(adapter.getFileName().toString(), PeftAdapters.read(adapter, base.config()),
-                        base.config());
-        Tokenizer tokenizer = Tokenizers.forModel(model, base.config().vocabSize());
+                : new InferenceAdapter(new org.apache.hadoop.fs.Path(adapter).getName(),
+                        AdapterFiles.read(adapter, conf, base.config()), base.config());
+        Tokenizer tokenizer = loaded.tokenizer();
         int[] promptIds = EncodedRow.prompt(tokenizer, prompt); // with the BOS where the tokenizer adds one
         int context = base.config().maxPositions();
         KvDecoder decoder = KvDecoder.create(base, context, Math.max(1, Math.min(promptIds.length, context)));
         Generation generation = new Generation(decoder.newCache(), lora, promptIds, sampling,
-                EosTokens.read(model, base.config().vocabSize(), tokenizer), Segment.Logits.LAST);
+                ModelStore.eosIds(loaded.info(), conf), Segment.Logits.LAST);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         TextStream text = new TextStream(tokenizer, stops);
         generation.runAlone(decoder, id -> {

@@ -2,6 +2,7 @@ package io.sparklora.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.driver.ModelStore;
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.LossPoint;
 import io.sparklora.job.PackedData;
@@ -12,17 +13,16 @@ import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.storage.AtomicFiles;
 import io.sparklora.tokenizer.Tokenizer;
-import io.sparklora.tokenizer.Tokenizers;
 import io.sparklora.util.Hashing;
 import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,11 +37,13 @@ import picocli.CommandLine.Option;
 final class PretrainCommand implements Callable<Integer> {
     static final String TRAINING_JSON = "training.json";
 
-    @Option(names = "--model", required = true, description = "starting model directory (e.g. from init-model)")
-    Path model;
+    @Option(names = "--model", required = true, description = "starting model directory (e.g. from init-model): a local"
+            + " path or any Hadoop URI")
+    String model;
 
-    @Option(names = "--data", required = true, description = "training data: a UTF-8 text file or a JSON-lines file")
-    Path data;
+    @Option(names = "--data", required = true, description = "training data: a UTF-8 text file or a JSON-lines file,"
+            + " a local path or any Hadoop URI")
+    String data;
 
     @Option(names = "--format", description = "text (the whole file is one document) or jsonl (one JSON object per"
             + " line); default: jsonl for .jsonl/.json files, else text")
@@ -95,23 +97,27 @@ final class PretrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--out", required = true, description = "output directory (must not exist or be empty)")
-    Path out;
+    @Option(names = "--out", required = true, description = "output directory, a local path or any Hadoop URI (must"
+            + " not exist or be empty; written whole or not at all)")
+    String out;
 
     @Override
     public Integer call() throws Exception {
         Instant started = Instant.now();
+        Configuration conf = LocalHadoopConf.create();
         LocalRows.Format fmt = LocalRows.formatOf(data, format);
-        List<Map<String, Object>> rows = LocalRows.read(data, fmt);
-        BaseModel base = Checkpoints.load(model);
-        String modelSha = Hashing.sha256(model);
+        byte[] dataBytes = UriFiles.read(data, conf, "data");
+        List<Map<String, Object>> rows = LocalRows.parse(dataBytes, data, fmt);
+        LocalModels.Loaded loaded = LocalModels.load(model, conf);
+        BaseModel base = loaded.base();
+        String modelSha = ModelStore.sha256(model, conf);
         int maxSeq = base.config().maxPositions();
         int seqLen = seq != null ? seq : Math.min(128, maxSeq);
         if (seqLen < 2 || seqLen > maxSeq) {
             throw new IllegalArgumentException("Invalid --seq " + seqLen + ": must be between 2 and the model's max"
                     + " positions " + maxSeq);
         }
-        Tokenizer tokenizer = Tokenizers.forModel(model, base.config().vocabSize());
+        Tokenizer tokenizer = loaded.tokenizer();
         PackedData packed = new WindowPacker(tokenizer, seqLen)
                 .packRows("pretrain", rows.iterator(), textColumn, heldOut, seed);
         TrainSpec.Builder b = TrainSpec.fullWeights("pretrain").batchSize(batch).seqLen(seqLen).learningRate(lr)
@@ -130,10 +136,11 @@ final class PretrainCommand implements Callable<Integer> {
                 packed.heldOut().size(), seqLen, total, batch);
         double initialHeldOut = packed.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
         TrainResult result = trainer.run();
-        ObjectNode record = record(spec, packed, fmt, modelSha, initialHeldOut, result, started);
-        OutputDirs.writeAtomically(out, "model", dir -> {
+        ObjectNode record = record(spec, packed, fmt, modelSha, Hashing.sha256(dataBytes), initialHeldOut, result,
+                started);
+        StoreOutputDirs.writeAtomically(out, conf, "model", dir -> {
             Checkpoints.save(base, dir);
-            Tokenizers.copyFiles(model, dir); // tokenizer.json and tokenizer_config.json: its BOS/EOS
+            ModelStore.copyTokenizerFiles(model, conf, dir); // tokenizer.json and tokenizer_config.json: its BOS/EOS
             AtomicFiles.write(dir.resolve(TRAINING_JSON), (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
         });
@@ -148,7 +155,7 @@ final class PretrainCommand implements Callable<Integer> {
      * as [step, loss, lr]) so the same tools read both; {@code base_held_out_loss} is the starting model's.
      */
     private ObjectNode record(TrainSpec spec, PackedData packed, LocalRows.Format fmt, String modelSha,
-                              double initialHeldOut, TrainResult result, Instant started) throws IOException {
+                              String dataSha, double initialHeldOut, TrainResult result, Instant started) throws IOException {
         ObjectNode root = StrictJson.MAPPER.createObjectNode();
         root.put("format_version", 1);
         root.put("command", "pretrain");
@@ -156,11 +163,11 @@ final class PretrainCommand implements Callable<Integer> {
         versions.put("spark_lora", Versions.sparkLora());
         versions.put("java", System.getProperty("java.version"));
         ObjectNode base = root.putObject("base_model");
-        base.put("path", model.toString());
+        base.put("path", model);
         base.put("sha256", modelSha);
         ObjectNode input = root.putObject("data_source");
-        input.put("path", data.toString());
-        input.put("sha256", Hashing.sha256(data));
+        input.put("path", data);
+        input.put("sha256", dataSha);
         input.put("format", fmt.name());
         input.put("text_column", textColumn);
         root.put("seed", spec.seed());

@@ -6,14 +6,11 @@ import io.sparklora.eval.ScoreResult;
 import io.sparklora.eval.Scorer;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.CausalLm;
-import io.sparklora.model.Checkpoints;
 import io.sparklora.tokenizer.ByteTokenizer;
 import io.sparklora.tokenizer.Tokenizer;
-import io.sparklora.tokenizer.Tokenizers;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,15 +32,16 @@ final class ScoreCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE})")
     String textColumn;
 
-    @Option(names = "--model", required = true, description = "base model directory (config.json + model.safetensors);"
-            + " with --data any Hadoop URI")
+    @Option(names = "--model", required = true, description = "base model directory (config.json + model.safetensors):"
+            + " a local path or any Hadoop URI")
     String model;
 
-    @Option(names = "--adapter", description = "PEFT adapter directory (adapter_config.json + adapter_model.safetensors)")
-    Path adapter;
+    @Option(names = "--adapter", description = "PEFT adapter directory (adapter_config.json + adapter_model.safetensors):"
+            + " a local path or any Hadoop URI")
+    String adapter;
 
-    @Option(names = "--text-file", description = "UTF-8 text to score (without --data)")
-    Path textFile;
+    @Option(names = "--text-file", description = "UTF-8 text to score (without --data): a local path or any Hadoop URI")
+    String textFile;
 
     @Option(names = "--seq", description = "window length in tokens (default: 128, or the model's max positions if"
             + " smaller)")
@@ -62,30 +60,28 @@ final class ScoreCommand implements Callable<Integer> {
             }
             return 0;
         }
-        Path model = Path.of(this.model);
-        if (!Files.isRegularFile(textFile)) {
-            throw new IOException("Cannot read text file " + textFile + ": no such file");
-        }
-        BaseModel base = Checkpoints.load(model);
+        Configuration conf = LocalHadoopConf.create();
+        byte[] text = UriFiles.read(textFile, conf, "text file");
+        LocalModels.Loaded loaded = LocalModels.load(model, conf);
+        BaseModel base = loaded.base();
         int maxSeq = base.config().maxPositions();
         int seq = this.seq != null ? this.seq : Math.min(Scorer.DEFAULT_SEQ_LEN, maxSeq);
         if (seq < 2 || seq > maxSeq) {
             throw new IllegalArgumentException("Invalid --seq " + seq + ": must be between 2 and the model's "
                     + "max positions " + base.config().maxPositions());
         }
-        CausalLm lm = LocalModels.withOptionalAdapter(base, adapter);
-        int[] tokens = tokenize(model, textFile, base.config().vocabSize());
-        ScoreResult result = new Scorer(seq).score(lm, tokens, textFile.toString());
+        CausalLm lm = LocalModels.withOptionalAdapter(base, adapter, conf);
+        int[] tokens = tokenize(loaded.tokenizer(), text, textFile);
+        ScoreResult result = new Scorer(seq).score(lm, tokens, textFile);
         System.out.println(result.toJson());
         return 0;
     }
 
     /** The file's UTF-8 bytes as ids for byte-level models; the model's tokenizer.json otherwise. */
-    private static int[] tokenize(Path modelDir, Path file, int vocab) throws IOException {
-        Tokenizer tokenizer = Tokenizers.forModel(modelDir, vocab);
+    private static int[] tokenize(Tokenizer tokenizer, byte[] text, String where) throws IOException {
         if (tokenizer instanceof ByteTokenizer bytes) {
-            return bytes.encodeBytes(Files.readAllBytes(file));
+            return bytes.encodeBytes(text);
         }
-        return tokenizer.encode(io.sparklora.util.Utf8.readFile(file, "read text file"));
+        return tokenizer.encode(io.sparklora.util.Utf8.decode(text, where, "read text file"));
     }
 }

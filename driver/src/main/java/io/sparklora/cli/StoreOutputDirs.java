@@ -1,6 +1,6 @@
 package io.sparklora.cli;
 
-import io.sparklora.storage.ObjectStores;
+import io.sparklora.storage.HadoopStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -8,16 +8,14 @@ import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
  * {@link OutputDirs} for an output on any Hadoop file system ({@code file://}, {@code hdfs://}, {@code s3a://}): the
  * local writers of the formats (PEFT adapters, HF checkpoints) write into a local temporary directory, which is then
  * published whole. Local outputs go through {@link OutputDirs} (a rename); on HDFS the files are uploaded into a hidden
- * sibling and renamed into place; on object stores, which cannot rename (see {@link ObjectStores}), they are put at
+ * sibling and renamed into place; on object stores, which cannot rename (see {@link HadoopStorage}), they are put at
  * their final keys with the files a loader opens first ({@link #OPENED_FIRST}) last, so a present config means the
  * weights beside it are complete, and a failed upload deletes what it put.
  */
@@ -46,7 +44,7 @@ final class StoreOutputDirs {
         try {
             writer.write(local);
             List<java.nio.file.Path> files = uploadOrder(local);
-            if (ObjectStores.isObjectStore(fs.getScheme())) {
+            if (HadoopStorage.isObjectStore(fs.getScheme())) {
                 putInPlace(fs, target, local, files, cannot);
             } else {
                 renameIntoPlace(fs, conf, target, local, files, cannot);
@@ -64,7 +62,7 @@ final class StoreOutputDirs {
             if (fs.exists(target)) {
                 fs.delete(target, false); // the empty directory checked above
             }
-            FileContext.getFileContext(target.toUri(), conf).rename(tmp, target, Options.Rename.NONE);
+            HadoopStorage.renameDirectory(fs, tmp, target);
         } catch (IOException | RuntimeException e) {
             fs.delete(tmp, true);
             throw new IOException(cannot + e.getMessage(), e);

@@ -65,6 +65,10 @@ final class SweepCommand implements Callable<Integer> {
                         + "give every point of the plane");
             }
         }
+        if (train.adaptersPerTask != null) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + train.adaptersPerTask + " with sweep: "
+                    + "the sweep trains each point's adapters one by one");
+        }
         if (!(tolerance >= 0) || !Double.isFinite(tolerance)) {
             throw new IllegalArgumentException("Invalid --tolerance " + tolerance + ": must be >= 0");
         }

@@ -7,6 +7,7 @@ import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.SparkTreeJob;
 import io.sparklora.driver.TreeFiles;
+import io.sparklora.driver.TrainJobSpec;
 import io.sparklora.driver.TrainRequest;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -142,6 +143,11 @@ final class TrainCommand implements Callable<Integer> {
             + " model, settings, data) differs: retrain (replace it), keep, or fail the job (default: ${DEFAULT-VALUE})")
     String existing;
 
+    @Option(names = "--spill-rows", description = "a key of more rows than this packs its training windows into a "
+            + "file on the executor's local disk, read in every pass, instead of the task's heap (default: "
+            + TrainJobSpec.DEFAULT_SPILL_ROWS + "); LoRA adapters only, not --full or --tree")
+    Long spillRows;
+
     @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
             + "models/<name>/ (HF checkpoints); refused up front when it cannot fit the executor memory")
     boolean full;
@@ -153,6 +159,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--path-rank", description = "with --tree: compress each leaf path to this rank by truncated SVD "
             + "(default: exact, rank = the path's ranks summed)")
     Integer pathRank;
+
+    @Option(names = "--adapters-per-task", description = "train up to K adapters of a task fused over one base, each "
+            + "frozen GEMM run once over their concatenated rows (LLaMA bases; not with checkpoints within the steps);"
+            + " results equal K = 1 (default: 4 when batch × seq <= 256, the base is LLaMA, --steps ends before the "
+            + "first --checkpoint-every and there are at least 4 adapters per core; else 1)")
+    Integer adaptersPerTask;
 
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")
     String out;
@@ -177,6 +189,14 @@ final class TrainCommand implements Callable<Integer> {
         if (tree != null && (full || search != null)) {
             throw new IllegalArgumentException("Invalid --tree " + tree + ": it trains LoRA nodes of one --rank, "
                     + "not with --full or --rank auto");
+        }
+        if (adaptersPerTask != null && adaptersPerTask > 1 && (full || tree != null || search != null)) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": it fuses the "
+                    + "LoRA adapters of a plain train, not with --full, --tree or --rank auto");
+        }
+        if (spillRows != null && (full || tree != null)) {
+            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": it applies to LoRA adapters, "
+                    + "not to --full or --tree, which keep each key's windows in the heap");
         }
         if (full) {
             return FullTrainOptions.run(spec, request, master);
@@ -225,6 +245,7 @@ final class TrainCommand implements Callable<Integer> {
             spec.steps(length.steps);
         }
         return new TrainRequest(model, dataOptions, out, lora, targetList, spec.build(), baseOnExecutors,
-                progressSeconds, ExistingPolicy.parse(existing));
+                progressSeconds, ExistingPolicy.parse(existing),
+                spillRows != null ? spillRows : TrainJobSpec.DEFAULT_SPILL_ROWS, adaptersPerTask);
     }
 }

@@ -15,11 +15,17 @@ import scala.Tuple2;
  * Which Spark task of the training stage trains which adapters. A task costs its launch, its shuffle fetch and its
  * result on top of the adapter's own work, which for thousands of tiny adapters is most of the job; so adapters are
  * packed into bins by size and each task trains its bin's adapters one after another over the executor's one base,
- * their rows arriving sorted by adapter. Longest first onto the least loaded bin (LPT scheduling, Graham 1969): an
- * adapter as large as a bin's share gets a task of its own, small ones share one. There are
+ * their rows arriving sorted by adapter and content. Longest first onto the least loaded bin (LPT scheduling, Graham
+ * 1969): an adapter as large as a bin's share gets a task of its own, small ones share one. There are
  * {@code max(2 · parallelism, ⌈adapters / }{@value #TARGET_PER_BIN}{@code ⌉)} bins, at most one per adapter, so a
  * job of a few adapters still runs one task per adapter and a large one keeps every core busy with bins of tens.
  * A retried task skips the adapters of its bin that an earlier attempt already committed.
+ *
+ * <p>With {@code --adapters-per-task K > 1} a bin's adapters train in fused groups of up to K consecutive ones
+ * ({@link AdapterTask#trainBin}), and a fused step costs about the same for every member whatever its row count;
+ * so there are {@code min(⌈n / K⌉, max(2 · parallelism, ⌈n / 64⌉))} bins, each filled to at most
+ * {@code ⌈n / bins⌉} adapters (the LPT order still balances their rows), which keeps enough tasks for the cores and
+ * bins whose sizes are multiples of K where n allows.
  */
 final class AdapterBins implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -35,38 +41,83 @@ final class AdapterBins implements Serializable {
 
     /** Packs {@code plans} (indexed 0…n-1 by {@link AdapterPlan#index}) by row count for {@code parallelism} cores. */
     static AdapterBins pack(List<AdapterPlan> plans, int parallelism) {
+        return pack(plans, parallelism, 1);
+    }
+
+    /** {@link #pack(List, int)} for tasks that train up to {@code adaptersPerTask} adapters fused. */
+    static AdapterBins pack(List<AdapterPlan> plans, int parallelism, int adaptersPerTask) {
         int n = plans.size();
         if (n == 0) {
             throw new IllegalArgumentException("Cannot pack adapters into tasks: there are none");
         }
-        int bins = Math.min(n, Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN));
+        if (adaptersPerTask < 1) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask
+                    + ": must be at least 1");
+        }
+        int spread = Math.max(2 * Math.max(1, parallelism), (n + TARGET_PER_BIN - 1) / TARGET_PER_BIN);
+        int bins = Math.min(adaptersPerTask == 1 ? n : (n + adaptersPerTask - 1) / adaptersPerTask, spread);
+        int capacity = adaptersPerTask == 1 ? n : (n + bins - 1) / bins; // adapters a bin may hold
         List<AdapterPlan> bySize = new ArrayList<>(plans);
         bySize.sort(Comparator.comparingLong(AdapterPlan::rows).reversed().thenComparingInt(AdapterPlan::index));
         PriorityQueue<long[]> load = new PriorityQueue<>(Comparator.<long[]>comparingLong(b -> b[0])
-                .thenComparingLong(b -> b[1])); // {rows, bin}
+                .thenComparingLong(b -> b[1])); // {rows, bin, adapters}
         for (int b = 0; b < bins; b++) {
-            load.add(new long[] {0, b});
+            load.add(new long[] {0, b, 0});
         }
         int[] binOf = new int[n];
         for (AdapterPlan p : bySize) {
             long[] lightest = load.poll();
             binOf[p.index()] = (int) lightest[1];
             lightest[0] += Math.max(1, p.rows());
-            load.add(lightest);
+            lightest[2]++;
+            if (lightest[2] < capacity) { // a full bin takes no more
+                load.add(lightest);
+            }
         }
         return new AdapterBins(binOf, bins);
     }
 
     /**
-     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter (Spark spills the sort, so
-     * no task holds more than one adapter's rows), each task training its bin; the outcomes, one per adapter.
+     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter, then by content
+     * ({@link TrainRow#ORDER}: the order the packer needs), by Spark's external sort, which spills to the executor's
+     * disk; so a task reads each adapter's rows already in packing order and can stream them ({@link AdapterTask}).
+     * Each task trains its bin (a fused group's rows held together); the outcomes, one per adapter.
      */
     static List<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
-                                      int parallelism) {
-        AdapterBins bins = pack(plans, parallelism);
-        return SparkTrainJob.keyedRows(data, plans).repartitionAndSortWithinPartitions(bins.partitioner())
+                                      int parallelism, int adaptersPerTask) {
+        AdapterBins bins = pack(plans, parallelism, adaptersPerTask);
+        return SparkTrainJob.keyedRows(data, plans).mapToPair(r -> new Tuple2<>(r, (Object) null))
+                .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
                 .setName("spark-lora: rows of " + plans.size() + " adapter(s) in " + bins.bins() + " task(s)")
-                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), rows), false).collect();
+                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), keys(rows),
+                        adaptersPerTask), false)
+                .collect();
+    }
+
+    /** The sort keys of the shuffled pairs, which are the (adapter, row) pairs themselves. */
+    private static Iterator<Tuple2<Integer, TrainRow>> keys(Iterator<Tuple2<Tuple2<Integer, TrainRow>, Object>> rows) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public Tuple2<Integer, TrainRow> next() {
+                return rows.next()._1();
+            }
+        };
+    }
+
+    /** Adapter index, then {@link TrainRow#ORDER}: the order rows reach a training task in. */
+    static final class ContentOrder implements Comparator<Tuple2<Integer, TrainRow>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Integer, TrainRow> a, Tuple2<Integer, TrainRow> b) {
+            int c = Integer.compare(a._1(), b._1());
+            return c != 0 ? c : TrainRow.ORDER.compare(a._2(), b._2());
+        }
     }
 
     int bins() {
@@ -135,8 +186,8 @@ final class AdapterBins implements Serializable {
         }
 
         @Override
-        public int getPartition(Object key) {
-            return bins.binOf[(Integer) key];
+        public int getPartition(Object key) { // an adapter index, or an (adapter index, row) pair
+            return bins.binOf[key instanceof Tuple2<?, ?> t ? (Integer) t._1() : (Integer) key];
         }
 
         @Override

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import io.sparklora.storage.ObjectStores;
+import io.sparklora.storage.HadoopStorage;
 import java.util.ArrayList;
 import java.util.Iterator;
 import org.apache.hadoop.fs.Path;
@@ -83,7 +83,7 @@ public final class AdapterListing {
      */
     private static RemoteIterator<? extends FileStatus> filesBelow(FileSystem fs, AdapterStore store,
                                                                    FileStatus[] top) throws IOException {
-        if (ObjectStores.isObjectStore(fs.getUri().getScheme())) {
+        if (HadoopStorage.isObjectStore(fs.getUri().getScheme())) {
             return fs.listFiles(store.adaptersDir(), true);
         }
         List<FileStatus> out = new ArrayList<>();

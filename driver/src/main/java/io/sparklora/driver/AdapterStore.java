@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.peft.PeftAdapters;
-import io.sparklora.storage.ObjectStores;
+import io.sparklora.storage.HadoopStorage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,10 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -34,7 +32,7 @@ import org.apache.hadoop.fs.Path;
  * <p>On stores with atomic rename (HDFS, local): the attempt writes {@code adapters/_tmp-<name>-<attempt>/}, marker
  * last, and renames it to {@code adapters/<name>} with a rename that fails when the target exists; an older adapter of
  * another fingerprint is first moved aside to {@code _replaced-<name>-<attempt>} and deleted after. On object stores
- * (see {@link ObjectStores}) a rename is a copy, so the attempt removes the old marker first (the adapter is then
+ * (see {@link HadoopStorage}) a rename is a copy, so the attempt removes the old marker first (the adapter is then
  * uncommitted, never half-new), writes {@value #WRITING} (so the directory is known to be ours), the files at their
  * final keys, removes {@value #WRITING} and writes the marker last. A late or duplicate attempt that finds the marker of its own fingerprint changes
  * nothing.
@@ -57,7 +55,6 @@ public final class AdapterStore {
 
     private final FileSystem fs;
     private final Path adapters; // <out>/adapters (or <out>/paths)
-    private final Configuration conf;
 
     public AdapterStore(String outUri, Configuration conf) throws IOException {
         this(outUri, "adapters", conf);
@@ -68,7 +65,6 @@ public final class AdapterStore {
         Path out = new Path(outUri);
         this.fs = out.getFileSystem(conf);
         this.adapters = fs.makeQualified(new Path(out, dirName));
-        this.conf = conf;
     }
 
     /** What an adapter's directory holds. */
@@ -183,7 +179,7 @@ public final class AdapterStore {
         byte[] marker = markerJson(name, fingerprint, files);
         Path target = dir(name);
         refuseForeign(name);
-        if (ObjectStores.isObjectStore(fs.getUri().getScheme())) {
+        if (HadoopStorage.isObjectStore(fs)) {
             fs.delete(new Path(target, MARKER), false);
             writeFile(new Path(target, WRITING), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             writeAll(target, files, trainingJson, marker);
@@ -200,14 +196,12 @@ public final class AdapterStore {
             }
             if (fs.exists(target)) {
                 refuseForeign(name);
-                rename(target, aside);
             }
             try {
-                rename(tmp, target);
+                HadoopStorage.replaceDirectory(fs, tmp, target, aside);
             } catch (FileAlreadyExistsException e) { // another attempt renamed first; same fingerprint, same bytes
                 return false;
             }
-            fs.delete(aside, true);
             return true;
         } finally {
             fs.delete(tmp, true);
@@ -219,18 +213,6 @@ public final class AdapterStore {
             throw new IOException("Cannot commit adapter " + name + " to " + dir(name) + ": it holds files spark-lora "
                     + "did not write");
         }
-    }
-
-    private void rename(Path from, Path to) throws IOException {
-        if (isLocal()) { // FileContext's local rename starts a readlink process per path it checks
-            try {
-                java.nio.file.Files.move(local(from), local(to), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-                throw new FileAlreadyExistsException(to + " exists"); // rename(2) refuses a non-empty target
-            }
-            return;
-        }
-        FileContext.getFileContext(to.toUri(), conf).rename(from, to, Options.Rename.NONE);
     }
 
     /** The PEFT files of the adapter, by name, in the order PEFT's writer produces them. */
@@ -296,7 +278,7 @@ public final class AdapterStore {
             if (b == null) {
                 throw new IOException("Cannot commit adapter " + name + ": the PEFT writer produced no " + file);
             }
-            sha.put(file, Fingerprint.sha256(b));
+            sha.put(file, HadoopStorage.sha256(b));
         }
         return TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
@@ -307,11 +289,11 @@ public final class AdapterStore {
      * {@code chmod} process, one per file — most of the cost of committing a tiny adapter.
      */
     private boolean isLocal() {
-        return "file".equals(fs.getUri().getScheme());
+        return HadoopStorage.isLocal(fs);
     }
 
-    private static java.nio.file.Path local(Path p) {
-        return java.nio.file.Path.of(p.toUri());
+    private java.nio.file.Path local(Path p) {
+        return HadoopStorage.local(fs, p);
     }
 
     private void writeFile(Path file, byte[] bytes) throws IOException {

@@ -58,53 +58,116 @@ public final class AdapterTask implements Serializable {
     public Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
         List<TrainRow> own = new ArrayList<>();
         rows.forEachRemaining(t -> own.add(t._2()));
+        own.sort(TrainRow.ORDER); // these stages shuffle without sorting: the order train() streams in
         return List.of(train(job.plans().get(index), own.iterator())).iterator();
     }
 
     /**
-     * Trains the adapters of one bin ({@link AdapterBins}) one after another, their rows sorted by adapter index; a
-     * killed task stops before its next adapter (and the trainer before its next step).
+     * Trains the adapters of one bin ({@link AdapterBins}), their rows sorted by adapter index: one after another, or
+     * with {@code adaptersPerTask > 1} in groups of up to that many consecutive ones, each trained fused
+     * ({@link FusedGroup}); a killed task stops before its next adapter or group (and the trainer before its next
+     * step).
      */
-    public Iterator<AdapterOutcome> trainBin(int[] adapters, Iterator<Tuple2<Integer, TrainRow>> rows)
-            throws IOException {
+    public Iterator<AdapterOutcome> trainBin(int[] adapters, Iterator<Tuple2<Integer, TrainRow>> rows,
+                                             int adaptersPerTask) throws IOException {
         AdapterBins.Rows<TrainRow> byAdapter = new AdapterBins.Rows<>(rows);
         TaskContext ctx = TaskContext.get();
         List<AdapterOutcome> out = new ArrayList<>(adapters.length);
-        for (int a : adapters) {
+        for (int g = 0; g < adapters.length; g += adaptersPerTask) {
             if (ctx != null && ctx.isInterrupted()) {
-                throw new org.apache.spark.TaskKilledException("killed before adapter " + job.plans().get(a).name());
+                throw new org.apache.spark.TaskKilledException("killed before adapter "
+                        + job.plans().get(adapters[g]).name());
             }
-            out.add(train(job.plans().get(a), byAdapter.of(a)));
+            int[] group = java.util.Arrays.copyOfRange(adapters, g, Math.min(adapters.length, g + adaptersPerTask));
+            if (group.length == 1) {
+                out.add(train(job.plans().get(group[0]), byAdapter.of(group[0])));
+            } else {
+                out.addAll(new FusedGroup(this).train(group, byAdapter));
+            }
         }
         return out.iterator();
     }
 
-    /** Trains and commits one adapter from its rows; its outcome carries its manifest entry once committed. */
+    /**
+     * Trains and commits one adapter from its rows, which arrive in content order ({@link TrainRow#ORDER}); its
+     * outcome carries its manifest entry once committed. An adapter of more rows than the job's spill threshold
+     * ({@link TrainJobSpec#spillRows}) is packed as its rows arrive into a window file on the executor's local disk,
+     * read in every pass and deleted at the end; the windows, their split and so the adapter are the same bytes.
+     */
     AdapterOutcome train(AdapterPlan plan, Iterator<TrainRow> rows) throws IOException {
-        TaskContext ctx = TaskContext.get();
-        int attempt = ctx == null ? 0 : ctx.attemptNumber();
-        // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
-        boolean firstAttempt = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
-        String attemptId = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
-                : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
-        AdapterStore store = new AdapterStore(job.outUri(), conf.get());
-        Fingerprint fingerprint = job.fingerprintOf(plan);
-        if (store.isCommitted(plan.name(), fingerprint)) { // a speculative copy or an earlier attempt committed it
-            return committed(store, plan, Manifest.Status.EXISTING, 0, attempt);
+        Attempt attempt = Attempt.current();
+        AdapterStore store = store();
+        if (store.isCommitted(plan.name(), job.fingerprintOf(plan))) { // a speculative copy or an earlier attempt
+            return committed(store, plan, Manifest.Status.EXISTING, 0, attempt.number());
         }
+        return trainAlone(plan, rows, store, attempt);
+    }
+
+    /** This task's attempt: its number, whether it is the stage's first try, and the id of its temporary files. */
+    record Attempt(int number, boolean first, String id) {
+        static Attempt current() {
+            TaskContext ctx = TaskContext.get();
+            int attempt = ctx == null ? 0 : ctx.attemptNumber();
+            // A lost executor's shuffle output makes Spark re-run the stage, whose tasks count attempts from 0 again.
+            boolean first = ctx == null || (attempt == 0 && ctx.stageAttemptNumber() == 0);
+            String id = ctx == null ? "local" + java.util.UUID.randomUUID().toString().replace("-", "")
+                    : ctx.stageId() + "." + ctx.partitionId() + "." + attempt + "." + ctx.taskAttemptId();
+            return new Attempt(attempt, first, id);
+        }
+    }
+
+    TrainJobSpec job() {
+        return job;
+    }
+
+    AdapterStore store() throws IOException {
+        return new AdapterStore(job.outUri(), conf.get());
+    }
+
+    /** The executor's shared base model. */
+    BaseModel baseModel() throws IOException {
+        return base != null ? ExecutorModels.fromBroadcast(base) : ExecutorModels.fromPath(job.baseModelUri(), conf);
+    }
+
+    /** Whether {@code plan}'s windows are packed into a spill file as its rows stream in, not held in the heap. */
+    boolean spills(AdapterPlan plan) {
+        return plan.rows() > job.spillRows();
+    }
+
+    /** Trains one adapter not yet committed from its rows (in content order), and commits it. */
+    AdapterOutcome trainAlone(AdapterPlan plan, Iterator<TrainRow> rows, AdapterStore store, Attempt at)
+            throws IOException {
+        TaskContext ctx = TaskContext.get();
+        int attempt = at.number();
+        boolean firstAttempt = at.first();
+        String attemptId = at.id();
+        Fingerprint fingerprint = job.fingerprintOf(plan);
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
+        boolean spill = spills(plan);
         List<TrainRow> drained = new ArrayList<>(); // a shuffle fetch failure here is transient: Spark retries
-        rows.forEachRemaining(drained::add);
-        BaseModel model = base != null ? ExecutorModels.fromBroadcast(base)
-                : ExecutorModels.fromPath(job.baseModelUri(), conf);
+        if (!spill) {
+            rows.forEachRemaining(drained::add);
+        }
+        BaseModel model = baseModel();
         Path checkpoints = new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
         LoraAdapter adapter;
         Packed packed;
         TrainResult result;
         double baseHeldOut;
+        java.nio.file.Path spillFile = null;
+        WindowPacker.SpilledWindows spilled = null;
         try {
-            packed = pack(job.tokenizer().get(), spec, drained.iterator());
+            if (spill) {
+                spillFile = spillFile();
+                LOG.info("Adapter {}: {} rows, over --spill-rows {}: packing its windows into {}", plan.name(),
+                        plan.rows(), job.spillRows(), spillFile);
+                Spilled s = packSpilled(job.tokenizer().get(), spec, plan.name(), rows, spillFile);
+                spilled = s.windows();
+                packed = s.packed();
+            } else {
+                packed = pack(job.tokenizer().get(), spec, drained.iterator());
+            }
             adapter = LoraAdapter.initialize(spec.lora(), model.config());
             AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, packed.data())
                     .identifiedBy(fingerprint.combined())
@@ -137,17 +200,24 @@ public final class AdapterTask implements Serializable {
             // same way. Report it, leave nothing of it, and let the other adapters commit.
             store.fs().delete(checkpoints, true);
             return new AdapterOutcome(plan.name(), Manifest.Status.FAILED, e.getMessage(), 0, attempt);
+        } finally {
+            if (spilled != null) {
+                spilled.close();
+            }
+            if (spillFile != null) {
+                java.nio.file.Files.deleteIfExists(spillFile);
+            }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
-                attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(),
+                spill ? "spill file" : "memory", baseHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return committed(store, plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                 result.resumedFromStep(), attempt);
     }
 
     /** The outcome of a committed adapter, with its manifest entry read back from its marker and training.json. */
-    private static AdapterOutcome committed(AdapterStore store, AdapterPlan plan, String status, int resumed,
-                                            int attempt) throws IOException {
+    static AdapterOutcome committed(AdapterStore store, AdapterPlan plan, String status, int resumed,
+                                    int attempt) throws IOException {
         AdapterOutcome o = new AdapterOutcome(plan.name(), status, null, resumed, attempt);
         o.entry = CommittedEntry.toText(CommittedEntry.read(store, plan.name()));
         return o;
@@ -164,6 +234,79 @@ public final class AdapterTask implements Serializable {
 
     /** An adapter's windows and the number of rows dropped for being shorter than two tokens. */
     record Packed(PackedData data, long tooShort) {
+    }
+
+    /** Packed windows read from a spill file, and that open file. */
+    record Spilled(Packed packed, WindowPacker.SpilledWindows windows) {
+    }
+
+    /**
+     * A new file for spilled windows: one of the executor's temporary block files (in its {@code blockmgr-*}
+     * directories under {@code spark.local.dir} or the cluster manager's local dirs, which Spark removes with the
+     * executor, as it does its own sort spills), or in {@code java.io.tmpdir} outside Spark.
+     */
+    static java.nio.file.Path spillFile() throws IOException {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        if (env != null) {
+            return env.blockManager().diskBlockManager().createTempLocalBlock()._2().toPath();
+        }
+        return java.nio.file.Files.createTempFile(SPILL_PREFIX, ".bin");
+    }
+
+    /** The name of a spill file outside Spark starts with this. */
+    static final String SPILL_PREFIX = "spark-lora-windows-";
+
+    /**
+     * {@link #pack} for rows that arrive already in content order, streamed: each row is encoded and packed as it
+     * arrives and its windows go to {@code file}; the heap never holds more than one row and one window (then one int
+     * per window for the held-out split). Rows out of order are a bug of the caller and fail the attempt, as does
+     * an error reading them (the shuffle's: transient, unlike the adapter's own data errors). A killed task stops
+     * while reading them: Spark's shuffle iterator checks the kill flag.
+     */
+    static Spilled packSpilled(Tokenizer tokenizer, TrainSpec spec, String adapter, Iterator<TrainRow> rows,
+                               java.nio.file.Path file) throws IOException {
+        long[] tooShort = {0};
+        Iterator<EncodedRow> encoded = new Iterator<>() {
+            private TrainRow previous;
+            private EncodedRow next;
+
+            @Override
+            public boolean hasNext() {
+                while (next == null) {
+                    TrainRow r;
+                    try {
+                        if (!rows.hasNext()) {
+                            break;
+                        }
+                        r = rows.next();
+                    } catch (IllegalArgumentException | IllegalStateException e) { // not this adapter's data
+                        throw new java.io.UncheckedIOException(new IOException("Cannot read the rows of adapter "
+                                + adapter + ": " + e.getMessage(), e));
+                    }
+                    if (previous != null && TrainRow.ORDER.compare(previous, r) > 0) {
+                        throw new UnsupportedOperationException("Cannot stream the rows of adapter " + adapter
+                                + ": they arrived out of content order");
+                    }
+                    previous = r;
+                    next = r.encoded(tokenizer);
+                    tooShort[0] += next == null ? 1 : 0;
+                }
+                return next != null;
+            }
+
+            @Override
+            public EncodedRow next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                EncodedRow e = next;
+                next = null;
+                return e;
+            }
+        };
+        WindowPacker.SpilledWindows windows = new WindowPacker(tokenizer, spec.seqLen()).packEncodedSpilled(
+                spec.adapterName(), encoded, spec.heldOutFraction(), spec.seed(), file);
+        return new Spilled(new Packed(windows.data(), tooShort[0]), windows);
     }
 
     /**

@@ -19,6 +19,10 @@ import java.util.Map;
  * the shape and the float32 values as plain arrays. Off-heap tensors do not serialize; plain arrays do, and Kryo
  * writes them in bulk ({@link KryoSerializer}). Executors turn it back into a {@link BaseModel} once
  * ({@link ExecutorModels}).
+ *
+ * <p>On the driver it is read straight from the checkpoint ({@link #read}): the weights go from the file into these
+ * arrays, with no {@link BaseModel} (off-heap) beside them, so the driver holds one copy of the base (plus what Spark's
+ * broadcast keeps of it).
  */
 public final class BroadcastModel implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -34,14 +38,38 @@ public final class BroadcastModel implements Serializable {
         this.values = values;
     }
 
-    /** Copies the model's tensors onto the heap. */
-    public static BroadcastModel of(BaseModel model) {
-        String json;
+    /** The base model at {@code uri} (any Hadoop file system), read into heap arrays only, checked as a load is. */
+    public static BroadcastModel read(String uri, org.apache.hadoop.conf.Configuration conf)
+            throws java.io.IOException {
+        return ModelStore.load(uri, conf, (config, src) -> {
+            Map<String, int[]> shapes = config.weightShapes();
+            Map<String, float[]> weights = Checkpoints.readHeapWeights(config, src);
+            int n = weights.size();
+            String[] keys = new String[n];
+            int[][] keyShapes = new int[n][];
+            float[][] values = new float[n][];
+            int i = 0;
+            for (Map.Entry<String, float[]> e : weights.entrySet()) {
+                keys[i] = e.getKey();
+                keyShapes[i] = shapes.get(e.getKey()).clone();
+                values[i] = e.getValue();
+                i++;
+            }
+            return new BroadcastModel(configJson(config), keys, keyShapes, values);
+        });
+    }
+
+    private static String configJson(ModelConfig config) {
         try {
-            json = StrictJson.MAPPER.writeValueAsString(model.config().toHfConfig());
+            return StrictJson.MAPPER.writeValueAsString(config.toHfConfig());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("Cannot broadcast base model: its config does not serialize", e);
         }
+    }
+
+    /** Copies the model's tensors onto the heap (for a model built in memory; from a file, {@link #read}). */
+    public static BroadcastModel of(BaseModel model) {
+        String json = configJson(model.config());
         int n = model.weights().size();
         String[] keys = new String[n];
         int[][] shapes = new int[n][];

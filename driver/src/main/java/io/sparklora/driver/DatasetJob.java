@@ -96,7 +96,7 @@ final class DatasetJob {
         if (router != null) {
             NgramRouter.read(router, o.adaptersUri() + "/" + NgramRouter.FILE); // a bad file fails here, once
         }
-        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.read(model.uri(), conf));
         return new RoutedRows(base, o.adaptersUri(), names, router, model.tokenizer(), new HadoopConf(conf));
     }
 

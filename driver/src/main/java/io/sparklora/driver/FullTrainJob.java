@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainMode;
 import io.sparklora.job.TrainSpec;
-import io.sparklora.model.BaseModel;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,7 +66,7 @@ public final class FullTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.of(spark), SparkTrainJob.versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), SparkTrainJob.versions(spark), r.spillRows());
             TunedModelStore store = new TunedModelStore(outUri, conf);
             Map<String, Manifest.Status> status = new LinkedHashMap<>();
             Map<String, Fingerprint> planned = new LinkedHashMap<>();
@@ -119,11 +118,11 @@ public final class FullTrainJob {
                                    List<AdapterPlan> toTrain, TunedModelStore store, Map<String, Fingerprint> planned,
                                    Map<String, Manifest.Status> status) throws IOException {
         TrainJobSpec stage = new TrainJobSpec(job.template(), toTrain, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), job.hooks(), job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), job.hooks(), job.versions(),
+                job.spillRows());
         Broadcast<BroadcastModel> broadcast = null;
         if (!r.baseOnExecutors()) {
-            BaseModel base = ModelStore.load(job.baseModelUri(), sc.hadoopConfiguration());
-            broadcast = sc.broadcast(BroadcastModel.of(base));
+            broadcast = sc.broadcast(BroadcastModel.read(job.baseModelUri(), sc.hadoopConfiguration()));
         }
         TrainSpec t = job.template();
         sc.setJobDescription("spark-lora: fully fine-tune " + toTrain.size() + " model(s) (" + (t.steps() > 0

@@ -96,8 +96,8 @@ final class FullTrainTask implements Serializable {
             store.fs().delete(checkpoints, true); // every attempt would fail the same way
             return outcome(plan, Manifest.Status.FAILED, e.getMessage(), attempt);
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), baseHeldOut, result,
-                attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), "memory",
+                baseHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, model, job.tokenizer(), training, fingerprint);
         store.fs().delete(checkpoints, true); // committed: nothing left to resume
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null, attempt);

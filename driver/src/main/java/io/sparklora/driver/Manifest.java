@@ -5,15 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -223,21 +220,23 @@ public final class Manifest {
     }
 
     static void writeAtomically(FileSystem fs, Configuration conf, Path file, byte[] bytes) throws IOException {
-        if (io.sparklora.storage.ObjectStores.isObjectStore(fs.getUri().getScheme())) {
-            try (OutputStream out = fs.create(file, true)) { // one PUT: atomic on object stores
-                out.write(bytes);
-            }
-            return;
-        }
-        Path tmp = new Path(file.getParent(), "_" + file.getName() + ".tmp-" + java.util.UUID.randomUUID());
-        try (OutputStream out = fs.create(tmp, false)) {
-            out.write(bytes);
-        }
-        FileContext.getFileContext(file.toUri(), conf).rename(tmp, file, Options.Rename.OVERWRITE);
+        io.sparklora.storage.HadoopStorage.writeFile(fs, file, bytes);
     }
 
     static String sha256(byte[] bytes) {
         return io.sparklora.util.Hashing.sha256(bytes);
+    }
+
+    /** A manifest.json's content, parsed and its format_version checked, naming {@code where} when it is not ours. */
+    static JsonNode parse(byte[] bytes, String where) throws IOException {
+        JsonNode n;
+        try {
+            n = TrainingRecord.JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
+        return n;
     }
 
     static byte[] read(FileSystem fs, Path file) throws IOException {

@@ -1,9 +1,11 @@
 package io.sparklora.driver;
 
-import io.sparklora.job.HadoopByteSource;
+import io.sparklora.infer.EosTokens;
+import io.sparklora.storage.HadoopByteSource;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
 import io.sparklora.tokenizer.HfTokenizer;
+import io.sparklora.tokenizer.Tokenizers;
 import io.sparklora.model.ModelConfig;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.ShardedSafeTensors;
@@ -12,6 +14,8 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -78,10 +82,15 @@ public final class ModelStore {
 
     /** Loads config and weights, one safetensors file or shards behind an index, from any Hadoop file system. */
     public static BaseModel load(String uri, Configuration conf) throws IOException {
+        return load(uri, conf, Checkpoints::load);
+    }
+
+    /** Opens config and weights as {@link #load(String, Configuration)} does, for {@code reader}; closes them after. */
+    public static <T> T load(String uri, Configuration conf, Checkpoints.WeightsReader<T> reader) throws IOException {
         Path dir = new Path(uri);
         FileSystem fs = dir.getFileSystem(conf);
         if (fs.getScheme().equals("file")) {
-            return Checkpoints.load(java.nio.file.Path.of(fs.makeQualified(dir).toUri()));
+            return Checkpoints.load(java.nio.file.Path.of(fs.makeQualified(dir).toUri()), reader);
         }
         String qualified = fs.makeQualified(dir).toString();
         ModelConfig config = Checkpoints.parseConfig(readString(fs, new Path(dir, Checkpoints.CONFIG)),
@@ -90,7 +99,7 @@ public final class ModelStore {
         Path index = new Path(dir, Checkpoints.SAFETENSORS_INDEX);
         if (fs.exists(weights)) {
             try (SafeTensorsReader src = SafeTensorsReader.open(HadoopByteSource.open(fs, weights))) {
-                return Checkpoints.load(config, src);
+                return reader.read(config, src);
             }
         }
         if (!fs.exists(index)) {
@@ -103,7 +112,7 @@ public final class ModelStore {
                     Path shard = new Path(dir, file);
                     return fs.exists(shard) ? SafeTensorsReader.open(HadoopByteSource.open(fs, shard)) : null;
                 })) {
-            return Checkpoints.load(config, src);
+            return reader.read(config, src);
         }
     }
 
@@ -121,6 +130,51 @@ public final class ModelStore {
             files.add(new Hashing.NamedFile(rel, st.getLen(), () -> fs.open(p)));
         }
         return Hashing.sha256(files);
+    }
+
+    /**
+     * The checkpoint's EOS ids and the tokenizer's ({@link EosTokens}): {@code generation_config.json} and
+     * {@code config.json} fetched from the model's file system.
+     */
+    public static int[] eosIds(ModelInfo model, Configuration conf) throws IOException {
+        java.nio.file.Path local = Files.createTempDirectory("spark-lora-eos");
+        try {
+            copyPresent(model.uri(), conf, List.of("generation_config.json", Checkpoints.CONFIG), local);
+            return EosTokens.read(local, model.config().vocabSize(), model.tokenizer().get());
+        } finally {
+            deleteFlat(local);
+        }
+    }
+
+    /**
+     * Copies the tokenizer files ({@link Tokenizers#FILES}) present in the model at {@code uri} into {@code to}, so a
+     * checkpoint derived from that model (merged, pretrained) tokenizes as it does.
+     */
+    public static void copyTokenizerFiles(String uri, Configuration conf, java.nio.file.Path to) throws IOException {
+        copyPresent(uri, conf, Tokenizers.FILES, to);
+    }
+
+    private static void copyPresent(String uri, Configuration conf, List<String> names, java.nio.file.Path to)
+            throws IOException {
+        Path dir = new Path(uri);
+        FileSystem fs = dir.getFileSystem(conf);
+        for (String f : names) {
+            Path src = new Path(dir, f);
+            if (fs.exists(src)) {
+                try (InputStream in = fs.open(src)) {
+                    Files.copy(in, to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    private static void deleteFlat(java.nio.file.Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (java.nio.file.Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     static String readString(FileSystem fs, Path file) throws IOException {

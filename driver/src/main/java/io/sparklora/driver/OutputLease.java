@@ -2,20 +2,15 @@ package io.sparklora.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparklora.storage.ObjectStores;
+import io.sparklora.storage.HadoopStorage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
@@ -123,38 +118,26 @@ final class OutputLease implements AutoCloseable {
     private boolean tryCreate() throws IOException {
         byte[] bytes = content();
         fs.mkdirs(file.getParent());
-        if (fs.getScheme().equals("file")) {
-            try {
-                Files.write(java.nio.file.Path.of(fs.makeQualified(file).toUri()), bytes, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE);
-                return true;
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                return false;
-            }
-        }
-        if (ObjectStores.isObjectStore(fs.getScheme())) {
-            if (fs.exists(file)) {
-                return false;
-            }
-            write(bytes);
-            try {
-                Thread.sleep(SETTLE_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while taking the lease " + file, e);
-            }
-            JsonNode h = readHolder();
-            return h != null && token.equals(h.path("token").asText());
-        }
-        try (OutputStream o = fs.create(file, false)) { // HDFS: the NameNode refuses a second create
-            o.write(bytes);
-            return true;
-        } catch (FileAlreadyExistsException e) {
+        try {
+            HadoopStorage.createNew(fs, file, bytes);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
             return false;
         }
+        if (!HadoopStorage.isObjectStore(fs)) {
+            return true; // CREATE_NEW locally, the NameNode's create-without-overwrite on HDFS
+        }
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while taking the lease " + file, e);
+        }
+        JsonNode h = readHolder();
+        return h != null && token.equals(h.path("token").asText());
     }
 
-    private void renew() {
+    /** One renewal; package-private so a test can drive renewals faster than the schedule. */
+    void renew() {
         try {
             JsonNode h = readHolder();
             if (h == null || !token.equals(h.path("token").asText())) {
@@ -163,14 +146,9 @@ final class OutputLease implements AutoCloseable {
                 renewer.shutdown();
                 return;
             }
-            if (fs.getScheme().equals("file")) {
-                java.nio.file.Path target = java.nio.file.Path.of(fs.makeQualified(file).toUri());
-                java.nio.file.Path tmp = target.resolveSibling("_lease.json.tmp-" + token);
-                Files.write(tmp, content());
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                write(content());
-            }
+            // A temporary file renamed over the lease (one PUT on object stores): an overwriting create would leave
+            // the lease absent, or empty, for a moment in which a second job could take it.
+            HadoopStorage.writeFile(fs, file, content());
         } catch (IOException | RuntimeException e) {
             LOG.warn("Cannot renew the lease {}: {}", file, e.getMessage());
         }
@@ -197,12 +175,6 @@ final class OutputLease implements AutoCloseable {
             }
         } catch (IOException e) {
             LOG.warn("Cannot release the lease {}: {}", file, e.getMessage());
-        }
-    }
-
-    private void write(byte[] bytes) throws IOException {
-        try (OutputStream o = fs.create(file, true)) {
-            o.write(bytes);
         }
     }
 

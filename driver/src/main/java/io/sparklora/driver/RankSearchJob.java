@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -56,7 +55,7 @@ public final class RankSearchJob {
             String baseSha = ModelStore.sha256(model.uri(), conf);
             SparkTrainJob.markOutput(FileSystem.get(new Path(outUri).toUri(), conf), outUri);
             Broadcast<BroadcastModel> broadcast = r.baseOnExecutors() ? null
-                    : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+                    : sc.broadcast(BroadcastModel.read(model.uri(), conf));
             Map<String, List<RankSearch.Trial>> trials = new LinkedHashMap<>();
             Map<String, String> failures = new LinkedHashMap<>();
             plan.adapters().forEach(p -> trials.put(p.name(), new ArrayList<>()));
@@ -170,7 +169,7 @@ public final class RankSearchJob {
                                       SparkSession spark) {
         return new TrainJobSpec(TrainJobSpecs.withLora(template, lora.withRank(rank)), plans, roundUri(outUri, rank),
                 model.uri(), baseSha, model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
-                SparkTrainJob.versions(spark));
+                SparkTrainJob.versions(spark), r.spillRows());
     }
 
     static String roundUri(String outUri, int rank) {

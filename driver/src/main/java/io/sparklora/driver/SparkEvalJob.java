@@ -47,7 +47,7 @@ public final class SparkEvalJob {
             throw new IllegalArgumentException("Cannot evaluate adapters " + adaptersUri + ": no " + Manifest.FILE
                     + " (is it the --out of a finished train?)");
         }
-        JsonNode manifest = TrainingRecord.JSON.readTree(Manifest.read(fs, manifestPath));
+        JsonNode manifest = Manifest.parse(Manifest.read(fs, manifestPath), manifestPath.toString());
         JsonNode job = manifest.path("job");
         ModelStore.ModelInfo model = ModelStore.describe(modelUri, conf);
         DataOptions data = Manifest.dataOptions(job, dataPath, partitionBy);
@@ -73,7 +73,7 @@ public final class SparkEvalJob {
         EvalPairs chosen = new EvalPairs(EvalPairs.Mode.parse(pairs, names.size()), adapterKeys, plan.adapters(), sample,
                 data.seed());
         out.println("Evaluating " + chosen);
-        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+        Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.read(model.uri(), conf));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
                 + " partition(s)");
         EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, chosen, model.tokenizer(),

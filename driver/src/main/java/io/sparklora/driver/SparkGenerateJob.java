@@ -1,7 +1,6 @@
 package io.sparklora.driver;
 
 import io.sparklora.generate.Sampling;
-import io.sparklora.infer.EosTokens;
 import io.sparklora.infer.Generation;
 import io.sparklora.infer.KvDecoder;
 import io.sparklora.infer.Segment;
@@ -11,13 +10,9 @@ import io.sparklora.tokenizer.EncodedRow;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
-import java.nio.file.Files;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -47,34 +42,12 @@ public final class SparkGenerateJob {
         DatasetJob job = new DatasetJob(spark, new DatasetJob.Options("generate", model, adapters, data, dataFormat,
                 adapterColumn, promptColumn, out, outFormat), List.of(ADDED.fieldNames()));
         new StopStrings(stop); // checks them here, once
-        int[] eos = eosIds(job.model, job.sc.hadoopConfiguration());
+        int[] eos = ModelStore.eosIds(job.model, job.sc.hadoopConfiguration());
         RoutedRows routing = job.prepare();
         job.sc.setJobDescription("spark-lora generate: prompts of " + data + " under their adapter");
         Task task = new Task(routing, job.adapterColumn, job.inputColumn, sampling, stop, eos);
         job.write(job.rows.javaRDD().mapPartitions(task::call), ADDED);
         log.println("Wrote " + out);
-    }
-
-    /** The checkpoint's EOS ids and the tokenizer's ({@link EosTokens}), read on the driver from any file system. */
-    static int[] eosIds(ModelStore.ModelInfo model, Configuration conf) throws IOException {
-        java.nio.file.Path local = Files.createTempDirectory("spark-lora-eos");
-        try {
-            Path dir = new Path(model.uri());
-            FileSystem fs = dir.getFileSystem(conf);
-            for (String f : new String[] {"generation_config.json", "config.json"}) {
-                if (fs.exists(new Path(dir, f))) {
-                    fs.copyToLocalFile(false, new Path(dir, f), new Path(local.resolve(f).toUri()), true);
-                }
-            }
-            return EosTokens.read(local, model.config().vocabSize(), model.tokenizer().get());
-        } finally {
-            try (var files = Files.list(local)) {
-                for (java.nio.file.Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(local);
-        }
     }
 
     /** One partition of rows; one decoder per task, reused for every row. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -101,8 +100,7 @@ public final class SparkTrainJob {
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.of(spark),
-                    versions(spark));
+                    r.progressSeconds(), TestHooks.of(spark), versions(spark), r.spillRows());
 
             // 3. What each adapter needs: compare what is on --out with this run's fingerprints.
             AdapterStore store = new AdapterStore(outUri, conf);
@@ -169,17 +167,19 @@ public final class SparkTrainJob {
             });
             out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                     + (plan.adapters().size() - toTrain.size()) + " already complete");
+            String largest = largestKeys(plan.largest(), job.spillRows());
+            LOG.info("Plan: {}", largest);
+            out.println("Plan: " + largest);
 
             markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
             Map<String, String> entries = new HashMap<>(); // committed adapters' manifest entries, from their tasks
             if (!toTrain.isEmpty()) {
                 TrainJobSpec stage = new TrainJobSpec(template, toTrain, outUri, baseUri, baseSha, model.tokenizer(),
-                        job.progressSeconds(), job.hooks(), job.versions());
+                        job.progressSeconds(), job.hooks(), job.versions(), job.spillRows());
                 Broadcast<BroadcastModel> broadcast = null;
                 if (!r.baseOnExecutors()) {
-                    BaseModel base = ModelStore.load(baseUri, conf);
-                    broadcast = sc.broadcast(BroadcastModel.of(base));
+                    broadcast = sc.broadcast(BroadcastModel.read(baseUri, conf)); // one copy on the driver
                 }
                 sc.setJobDescription("spark-lora: train " + toTrain.size() + " LoRA adapter(s) (rank " + lora.rank()
                         + ", " + (template.steps() > 0 ? template.steps() + " steps" : template.epochs() + " epochs")
@@ -188,7 +188,8 @@ public final class SparkTrainJob {
                 String stageFailure = null;
                 try {
                     for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
-                            new HadoopConf(conf)), sc.defaultParallelism())) {
+                            new HadoopConf(conf)), sc.defaultParallelism(), adaptersPerTask(r, config, template,
+                            toTrain.size(), sc.defaultParallelism(), out))) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
@@ -226,7 +227,10 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha),
+            ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
+            jobJson.put("spill_rows", job.spillRows());
+            jobJson.set("largest_keys", largestKeysJson(plan.largest()));
+            ObjectNode manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
             printTable(manifest, out);
@@ -242,6 +246,58 @@ public final class SparkTrainJob {
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
                     manifest, outUri, seconds);
         }
+    }
+
+    /** Adapters per fused group under the default rule ({@link #defaultAdaptersPerTask}) when it fuses. */
+    static final int DEFAULT_FUSED = 4;
+
+    /**
+     * {@code --adapters-per-task} as this job uses it for {@code adapters} adapters on {@code parallelism} cores: the
+     * default rule's when not given; when given, 1, with the reason printed once, if no group could fuse (a base
+     * outside the LLaMA family, or {@code --steps} reaching {@code --checkpoint-every}: checkpoints are not written
+     * fused). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group by the task.
+     */
+    static int adaptersPerTask(TrainRequest r, ModelConfig config, TrainSpec template, int adapters, int parallelism,
+                               PrintStream out) {
+        if (r.adaptersPerTask() == null) {
+            int k = defaultAdaptersPerTask(config, template, adapters, parallelism);
+            if (k > 1) {
+                out.println("Adapters per task: up to " + k + " trained fused (the default for batch × seq "
+                        + template.batchSize() * template.seqLen() + " <= 256; --adapters-per-task 1 trains them "
+                        + "one by one)");
+            }
+            return k;
+        }
+        int k = r.adaptersPerTask();
+        if (k == 1) {
+            return 1;
+        }
+        String why = config.fold(llama -> null, gpt2 -> "fused training supports the LLaMA family, the base is "
+                + config.modelType());
+        if (why == null) {
+            why = FusedGroup.refusal(template, template.steps());
+        }
+        if (why == null) {
+            return k;
+        }
+        String line = "--adapters-per-task " + k + ": training the adapters one by one: " + why;
+        LOG.warn(line);
+        out.println(line);
+        return 1;
+    }
+
+    /**
+     * The default {@code --adapters-per-task}: {@value #DEFAULT_FUSED} in the small-batch regime where fusing pays
+     * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a
+     * LLaMA-family base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
+     * group per core (⌈adapters / K⌉ ≥ parallelism); else 1.
+     */
+    static int defaultAdaptersPerTask(ModelConfig config, TrainSpec template, int adapters, int parallelism) {
+        boolean llama = config.fold(l -> true, g -> false);
+        boolean smallBatch = (long) template.batchSize() * template.seqLen() <= 256;
+        boolean noCheckpointWithin = template.steps() > 0 && FusedGroup.refusal(template, template.steps()) == null;
+        boolean groupPerCore = (adapters + DEFAULT_FUSED - 1) / DEFAULT_FUSED >= Math.max(1, parallelism);
+        return llama && smallBatch && noCheckpointWithin && groupPerCore ? DEFAULT_FUSED : 1;
     }
 
     /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */
@@ -308,6 +364,34 @@ public final class SparkTrainJob {
         if (withCheckpoints.isEmpty() && fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
         }
+    }
+
+    /**
+     * The plan line: the largest keys with their rows and tokens, and which of them spill their windows to disk
+     * ({@code --spill-rows}).
+     */
+    static String largestKeys(List<TrainPlanner.KeySize> largest, long spillRows) {
+        List<String> parts = new ArrayList<>();
+        long spilling = 0;
+        for (TrainPlanner.KeySize k : largest) {
+            parts.add(k + (k.rows() > spillRows ? " spills" : ""));
+            spilling += k.rows() > spillRows ? 1 : 0;
+        }
+        return "largest key(s) " + String.join(", ", parts) + (spilling == 0 ? "; all in memory (--spill-rows "
+                + spillRows + ")" : "; over --spill-rows " + spillRows + " a key packs its windows on local disk");
+    }
+
+    /** The largest keys as the manifest lists them, largest first. */
+    static com.fasterxml.jackson.databind.node.ArrayNode largestKeysJson(List<TrainPlanner.KeySize> largest) {
+        com.fasterxml.jackson.databind.node.ArrayNode a = TrainingRecord.JSON.createArrayNode();
+        for (TrainPlanner.KeySize k : largest) {
+            ObjectNode o = a.addObject();
+            o.put("key", k.key());
+            o.put("adapter", k.adapter());
+            o.put("rows", k.rows());
+            o.put("tokens", k.tokens());
+        }
+        return a;
     }
 
     /** Rows to their adapter's partition (never to the driver): partition i holds the rows of plans[i]. */

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
-import io.sparklora.model.BaseModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -67,7 +66,7 @@ public final class SparkTreeJob {
             TreePlan plan = new TreePlan(tree, perKey, r.data().path());
             String baseSha = ModelStore.sha256(model.uri(), conf);
             TrainJobSpec job = new TrainJobSpec(template, List.of(), outUri, model.uri(), baseSha, model.tokenizer(),
-                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark));
+                    r.progressSeconds(), TestHooks.NONE, SparkTrainJob.versions(spark), r.spillRows());
             AdapterStore store = new AdapterStore(outUri, conf);
             TreeDecisions d = new TreeDecisions(plan, job, store, r.existing(),
                     Manifest.previousFailures(store.fs(), outUri));
@@ -90,7 +89,7 @@ public final class SparkTreeJob {
             Map<String, Manifest.Status> status = new LinkedHashMap<>(d.status);
             if (!d.reasons.isEmpty()) {
                 Broadcast<BroadcastModel> broadcast = r.baseOnExecutors() ? null
-                        : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf)));
+                        : sc.broadcast(BroadcastModel.read(model.uri(), conf));
                 List<AdapterPlan> keyPlans = plan.perKeyPlans();
                 JavaPairRDD<Integer, TrainRow> byKey = SparkTrainJob.rowsByPlan(data, keyPlans)
                         .persist(StorageLevel.MEMORY_AND_DISK());
@@ -160,7 +159,8 @@ public final class SparkTreeJob {
                     .add(p.index()));
         }
         TrainJobSpec spec = new TrainJobSpec(job.template(), stage, job.outUri(), job.baseModelUri(),
-                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions());
+                job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions(),
+                job.spillRows());
         TreeTask task = template.forStage(spec);
         sc.setJobDescription("spark-lora: tree level " + level + ": train " + stage.size() + " node(s) "
                 + stage.stream().map(AdapterPlan::name).toList());

@@ -65,7 +65,7 @@ public final class SweepJob {
                 jobs.add(jobAt(r, model, baseSha, p, indexed, outUri, spark));
             }
             trainAll(sc, data, indexed, jobs, r.baseOnExecutors() ? null
-                    : sc.broadcast(BroadcastModel.of(ModelStore.load(model.uri(), conf))));
+                    : sc.broadcast(BroadcastModel.read(model.uri(), conf)));
             for (int i = 0; i < lora.size(); i++) {
                 points.addAll(loraPoints(lora.get(i), jobs.get(i), indexed, model, r.lora(), conf, out));
             }
@@ -76,7 +76,7 @@ public final class SweepJob {
                 out.println("Sweep: the full fine-tuning corner");
                 SparkTrainJob.Summary s = FullTrainJob.run(spark, new TrainRequest(r.model(), r.data(), fullUri,
                         r.lora(), r.targets(), r.template(), r.baseOnExecutors(), r.progressSeconds(),
-                        r.existing()), out);
+                        r.existing(), r.spillRows(), 1), out);
                 points.addAll(fullPoints(s.manifest(), fullUri, conf));
             }
             lease.checkHeld();
@@ -167,6 +167,6 @@ public final class SweepJob {
         TrainSpec spec = TrainJobSpecs.withLora(r.template(), lora);
         return new TrainJobSpec(spec, plans, outUri + "/" + POINTS + "/" + point.id(), model.uri(), baseSha,
                 model.tokenizer(), r.progressSeconds(), TestHooks.NONE,
-                SparkTrainJob.versions(spark));
+                SparkTrainJob.versions(spark), r.spillRows());
     }
 }

@@ -19,13 +19,20 @@ import java.util.List;
  * @param progressSeconds seconds between two progress lines of one adapter
  * @param hooks         fault-injection hooks for tests ({@link TestHooks#NONE} normally)
  * @param versions      spark-lora, Spark and Java versions for training.json
+ * @param spillRows     an adapter of more rows than this packs its windows into a file on the executor's local disk
+ *                      instead of the heap ({@code --spill-rows}; {@link #DEFAULT_SPILL_ROWS} normally)
  */
 public record TrainJobSpec(TrainSpec template, List<AdapterPlan> plans, String outUri, String baseModelUri,
                            String baseModelSha256, TokenizerSpec tokenizer, double progressSeconds, TestHooks hooks,
-                           List<String> versions) implements Serializable {
+                           List<String> versions, long spillRows) implements Serializable {
     private static final long serialVersionUID = 1L;
+    /** Rows above which an adapter's windows are spilled to disk: far above the demo's and small jobs' keys. */
+    public static final long DEFAULT_SPILL_ROWS = 1_000_000;
 
     public TrainJobSpec {
+        if (spillRows < 1) {
+            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": must be >= 1");
+        }
         plans = List.copyOf(plans);
         versions = List.copyOf(versions);
     }

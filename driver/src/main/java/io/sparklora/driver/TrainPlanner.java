@@ -27,8 +27,22 @@ final class TrainPlanner {
     private TrainPlanner() {
     }
 
-    /** The adapters to train, in key order, and the keys that get none. */
-    record Plan(List<AdapterPlan> adapters, List<Manifest.Skipped> skipped) {
+    /**
+     * The adapters to train, in key order, the keys that get none, and the largest planned keys (at most
+     * {@value #LARGEST}, largest first): what decides a task's memory and whether a key spills.
+     */
+    record Plan(List<AdapterPlan> adapters, List<Manifest.Skipped> skipped, List<KeySize> largest) {
+    }
+
+    /** How many of the largest keys the plan reports. */
+    static final int LARGEST = 5;
+
+    /** A planned key's size: its rows and the tokens of its usable rows. */
+    record KeySize(String key, String adapter, long rows, long tokens) {
+        @Override
+        public String toString() {
+            return key + " (" + rows + " rows, " + tokens + " tokens)";
+        }
     }
 
     /** How the trainer cuts a key's tokens into windows (what decides whether a key is large enough). */
@@ -98,12 +112,16 @@ final class TrainPlanner {
         }
         Map<String, String> names = o.shards() > 0 ? shardNames(keys, o.shards()) : AdapterNames.of(keys);
         List<AdapterPlan> plans = new ArrayList<>();
+        List<KeySize> sizes = new ArrayList<>();
         for (String k : keys) {
             long[] c = byKey.get(k);
+            sizes.add(new KeySize(k, names.get(k), c[ROWS], c[TOKENS]));
             long[] words = java.util.Arrays.copyOfRange(c, WORDS, WORDS + DataDigest.WORDS);
             plans.add(new AdapterPlan(names.get(k), k, plans.size(), c[ROWS], DataDigest.of(c[ROWS], words)));
         }
-        return new Plan(plans, skipped);
+        sizes.sort(java.util.Comparator.comparingLong(KeySize::rows).thenComparingLong(KeySize::tokens).reversed()
+                .thenComparing(KeySize::adapter));
+        return new Plan(plans, skipped, List.copyOf(sizes.subList(0, Math.min(LARGEST, sizes.size()))));
     }
 
     /** One aggregation: original key (null for the null key) → {rows, usable rows, usable tokens, word sums…}. */

@@ -18,11 +18,20 @@ import java.util.List;
  * @param baseOnExecutors  executors read the base model from {@code model} instead of a broadcast
  * @param progressSeconds  seconds between progress lines of one adapter
  * @param existing         what to do with committed adapters of another fingerprint
+ * @param spillRows        an adapter of more rows packs its windows into a local file instead of the heap
+ *                         ({@link TrainJobSpec#spillRows})
+ * @param adaptersPerTask  {@code --adapters-per-task}: adapters of one task trained fused, in groups of at most this
+ *                         many (1: one after another); null: the planner's default
+ *                         ({@link SparkTrainJob#defaultAdaptersPerTask})
  */
 public record TrainRequest(String model, DataOptions data, String out, LoraConfig lora, List<String> targets,
                            TrainSpec template, boolean baseOnExecutors, double progressSeconds,
-                           ExistingPolicy existing) {
+                           ExistingPolicy existing, long spillRows, Integer adaptersPerTask) {
     public TrainRequest {
+        if (adaptersPerTask != null && adaptersPerTask < 1) {
+            throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask
+                    + ": must be at least 1 (1 trains a task's adapters one after another)");
+        }
         if (model == null || out == null) {
             throw new IllegalArgumentException("Invalid train request: --model and --out are required");
         }

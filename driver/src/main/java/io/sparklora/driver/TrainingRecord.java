@@ -24,9 +24,21 @@ public final class TrainingRecord {
     private TrainingRecord() {
     }
 
+    /** {@code windowsIn}: where the task kept the windows, {@code memory} or {@code spill file}. */
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint) throws IOException {
+        return toJson(job, plan, spec, data, shortRows, windowsIn, baseHeldOutLoss, result, attempt, started,
+                fingerprint, List.of());
+    }
+
+    /**
+     * The record of an adapter trained fused ({@code --adapters-per-task}): {@code fusedWith} names the other adapters
+     * of its fused run, written as {@code fused_with} when not empty.
+     */
+    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
+                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+                         io.sparklora.job.Fingerprint fingerprint, List<String> fusedWith) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("format_version", FORMAT_VERSION);
         o.put("adapter", plan.name());
@@ -66,6 +78,10 @@ public final class TrainingRecord {
         d.put("target_tokens", data.targetTokens());
         d.put("train_windows", data.train().size());
         d.put("held_out_windows", data.heldOut().size());
+        d.put("windows_in", windowsIn);
+        if (!fusedWith.isEmpty()) {
+            o.set("fused_with", JSON.valueToTree(fusedWith));
+        }
         o.put("steps", result.steps());
         o.put("resumed_from_step", result.resumedFromStep());
         o.put("attempt", attempt);
@@ -125,9 +141,7 @@ public final class TrainingRecord {
         } catch (IOException e) {
             throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
         }
-        if (n == null || n.path("format_version").asInt(-1) != FORMAT_VERSION) {
-            throw new IOException("Cannot read " + where + ": format_version is not " + FORMAT_VERSION);
-        }
+        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
         return n;
     }
 }

@@ -98,8 +98,8 @@ final class TreeTask implements Serializable {
             store.fs().delete(checkpoints, true);
             return outcome(plan, Manifest.Status.FAILED, e.getMessage(), 0, attempt);
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), parentHeldOut,
-                result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), "memory",
+                parentHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null,
                 result.resumedFromStep(), attempt);

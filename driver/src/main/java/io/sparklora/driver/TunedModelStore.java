@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
-import io.sparklora.storage.ObjectStores;
+import io.sparklora.storage.HadoopStorage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,9 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -34,13 +32,11 @@ final class TunedModelStore {
 
     private final FileSystem fs;
     private final Path models; // <out>/models
-    private final Configuration conf;
 
     TunedModelStore(String outUri, Configuration conf) throws IOException {
         Path out = new Path(outUri);
         this.fs = out.getFileSystem(conf);
         this.models = fs.makeQualified(new Path(out, DIR));
-        this.conf = conf;
     }
 
     Path dir(String name) {
@@ -87,7 +83,7 @@ final class TunedModelStore {
             }
             byte[] marker = markerJson(name, fingerprint, sha);
             Path target = dir(name);
-            if (ObjectStores.isObjectStore(fs.getScheme())) {
+            if (HadoopStorage.isObjectStore(fs.getScheme())) {
                 fs.delete(new Path(target, AdapterStore.MARKER), false);
                 upload(local, target, marker);
                 return true;
@@ -99,15 +95,11 @@ final class TunedModelStore {
                 if (isCommitted(name, fingerprint)) {
                     return false;
                 }
-                if (fs.exists(target)) {
-                    rename(target, aside);
-                }
                 try {
-                    rename(tmp, target);
+                    HadoopStorage.replaceDirectory(fs, tmp, target, aside);
                 } catch (FileAlreadyExistsException e) { // a sibling attempt renamed first: same fingerprint
                     return false;
                 }
-                fs.delete(aside, true);
                 return true;
             } finally {
                 fs.delete(tmp, true);
@@ -133,10 +125,6 @@ final class TunedModelStore {
         try (OutputStream o = fs.create(new Path(dir, AdapterStore.MARKER), true)) {
             o.write(marker);
         }
-    }
-
-    private void rename(Path from, Path to) throws IOException {
-        FileContext.getFileContext(to.toUri(), conf).rename(from, to, Options.Rename.NONE);
     }
 
     private static byte[] markerJson(String name, Fingerprint f, Map<String, String> sha) throws IOException {

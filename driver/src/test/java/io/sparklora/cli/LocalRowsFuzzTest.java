@@ -36,7 +36,8 @@ class LocalRowsFuzzTest {
     }
 
     private void pack(Path file) throws IOException {
-        List<Map<String, Object>> rows = LocalRows.read(file, LocalRows.Format.jsonl);
+        List<Map<String, Object>> rows = LocalRows.parse(Files.readAllBytes(file), file.toString(),
+                LocalRows.Format.jsonl);
         new WindowPacker(new ByteTokenizer(), 16).packRows(file.toString(), rows.iterator(), "text", 0.25, 3);
     }
 

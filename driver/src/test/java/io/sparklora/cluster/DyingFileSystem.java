@@ -23,6 +23,7 @@ import org.apache.hadoop.util.Progressable;
  * by {@link #installed}; one test at a time arms it (the count is static, shared by every instance).
  */
 public final class DyingFileSystem extends FilterFileSystem {
+    private Configuration dyingConf;
     static final String DELEGATE = "test.dying.delegate";
     private static final AtomicInteger CHANGES = new AtomicInteger();
     private static final java.util.List<String> MADE = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -71,7 +72,17 @@ public final class DyingFileSystem extends FilterFileSystem {
                 FileSystem.class);
         real.unset("fs." + name.getScheme() + ".impl.disable.cache");
         this.fs = FileSystem.get(name, real);
+        this.dyingConf = conf;
         super.initialize(name, conf);
+    }
+
+    /**
+     * The configuration this file system was made with (FilterFileSystem would answer the real one's), as any
+     * FileSystem does: a {@code FileContext} built from it (HadoopStorage's renames) renames through this class too.
+     */
+    @Override
+    public Configuration getConf() {
+        return dyingConf != null ? dyingConf : super.getConf();
     }
 
     @Override

@@ -69,6 +69,29 @@ class AdapterBinsTest {
     }
 
     @Test
+    void fusedTasksGetCeilNOverKBinsButStillEnoughTasksForTheCores() {
+        long[] six = {40, 3, 9, 1, 25, 7}; // unequal sizes: bins still hold three each, not by rows
+        AdapterBins bins = AdapterBins.pack(plans(six), 2, 3);
+        assertEquals(2, bins.bins()); // min(⌈6 / 3⌉, max(2 · 2, ⌈6 / 64⌉))
+        assertEquals(3, bins.adaptersOf(0).length);
+        assertEquals(3, bins.adaptersOf(1).length);
+
+        long[] rows = new long[2000];
+        Random r = new Random(5);
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = 1 + r.nextInt(30);
+        }
+        assertEquals(32, AdapterBins.pack(plans(rows), 2, 4).bins()); // min(500, max(4, ⌈2000 / 64⌉))
+        AdapterBins wide = AdapterBins.pack(plans(rows), 2, 100);
+        assertEquals(20, wide.bins()); // min(⌈2000 / 100⌉, 32)
+        for (int b = 0; b < wide.bins(); b++) {
+            assertEquals(100, wide.adaptersOf(b).length, "bin " + b); // ⌈n / bins⌉ each: whole groups of K
+        }
+        assertEquals(8, AdapterBins.pack(plans(java.util.Arrays.copyOf(rows, 100)), 4, 4).bins()); // min(25, 8)
+        assertEquals(AdapterBins.pack(plans(rows), 2).bins(), AdapterBins.pack(plans(rows), 2, 1).bins());
+    }
+
+    @Test
     void rowsSortedByAdapterSplitPerAdapterAndUnreadRowsAreSkipped() {
         List<Tuple2<Integer, String>> sorted = List.of(new Tuple2<>(1, "a"), new Tuple2<>(1, "b"),
                 new Tuple2<>(4, "c"), new Tuple2<>(7, "d"), new Tuple2<>(7, "e"));

@@ -155,6 +155,7 @@ public final class AdapterTrainer {
         int step = 0;
         if (checkpoint != null) {
             Optional<TrainerState> saved = io(() -> checkpoint.loadLatest());
+            checkpoint.notices().forEach(progress::onNotice);
             String mismatch = saved.map(this::mismatch).orElse(null);
             if (mismatch != null) {
                 progress.onNotice("Discarding checkpoint of adapter " + spec.adapterName() + " at "

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
+import io.sparklora.storage.HadoopByteSource;
+import io.sparklora.storage.HadoopStorage;
 import io.sparklora.tensor.Tensor;
+import io.sparklora.util.FormatVersion;
 import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +17,6 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -24,6 +26,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -59,6 +62,7 @@ public final class TrainerCheckpoint {
     private final FileSystem fs;
     private final Path dir;
     private final String owner; // the attempt whose temporary directories this instance may delete
+    private final List<String> notices = new ArrayList<>(); // what loadLatest passed over and kept, to be told
 
     public TrainerCheckpoint(FileSystem fs, Path dir, String owner) {
         if (owner == null || !owner.matches("[A-Za-z0-9.]+")) {
@@ -112,10 +116,11 @@ public final class TrainerCheckpoint {
             try (OutputStream out = fs.create(new Path(tmp, STATE), false)) {
                 out.write(state);
             }
-            if (fs.exists(target)) {
+            try {
+                // Hadoop's rename(a, b) onto an existing directory b would move a inside b: this one refuses instead
+                HadoopStorage.renameDirectory(fs, tmp, target);
+            } catch (FileAlreadyExistsException e) {
                 fs.delete(tmp, true); // another attempt committed this step's (identical) state first
-            } else if (!fs.rename(tmp, target)) {
-                throw new IOException("rename of " + tmp + " to " + target + " failed");
             }
         } catch (IOException e) {
             fs.delete(tmp, true);
@@ -150,9 +155,16 @@ public final class TrainerCheckpoint {
             if (s.isPresent()) {
                 return s;
             }
-            fs.delete(p, true);
+            if (!writtenByALaterVersion(p)) {
+                fs.delete(p, true);
+            }
         }
         return Optional.empty();
+    }
+
+    /** What {@link #loadLatest} passed over without deleting it (a later version's checkpoint), one line each. */
+    public List<String> notices() {
+        return List.copyOf(notices);
     }
 
     /** Deletes every complete checkpoint (one this run cannot resume) and this owner's temporary directories. */
@@ -186,6 +198,15 @@ public final class TrainerCheckpoint {
         }
     }
 
+    /** Whether {@code stepDir}'s state.json names a format_version newer than this spark-lora reads. */
+    private boolean writtenByALaterVersion(Path stepDir) {
+        try (InputStream in = fs.open(new Path(stepDir, STATE))) {
+            return FormatVersion.newer(StrictJson.MAPPER.readTree(in), FORMAT_VERSION);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The state in {@code stepDir}, or empty when it is incomplete or not ours (see the class comment). */
     private Optional<TrainerState> tryLoad(Path stepDir) throws IOException {
         Path statePath = new Path(stepDir, STATE);
@@ -199,8 +220,12 @@ public final class TrainerCheckpoint {
         } catch (IOException e) {
             return Optional.empty(); // truncated JSON, or a repeated key
         }
-        JsonNode version = root == null ? null : root.get("format_version");
-        if (version == null || !version.isInt() || version.intValue() != FORMAT_VERSION) {
+        if (FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, not resumed
+            notices.add("Passed over a checkpoint: " + FormatVersion.refusal(root, statePath.toString(),
+                    FORMAT_VERSION) + "; it is kept, and not resumed");
+            return Optional.empty();
+        }
+        if (!FormatVersion.understood(root, FORMAT_VERSION)) {
             return Optional.empty();
         }
         long bytes = root.path("tensors_bytes").asLong(-1);
@@ -218,22 +243,11 @@ public final class TrainerCheckpoint {
     }
 
     private String sha256Of(Path file) throws IOException {
-        MessageDigest sha = sha256();
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = fs.open(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                sha.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        return HadoopStorage.sha256(fs, file);
     }
 
     private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return HadoopStorage.newSha256();
     }
 
     private static ObjectNode stateJson(TrainerState s, long tensorBytes, String sha) {

@@ -4,12 +4,17 @@ import io.sparklora.model.Batch;
 import io.sparklora.tokenizer.EncodedRow;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.util.SplitMix64;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * Tokenizes rows (or takes rows tokenized elsewhere, {@link EncodedRow}: with the tokenizer's BOS and EOS) and packs
@@ -117,60 +122,138 @@ public final class WindowPacker {
 
     /** Packs rows tokenized elsewhere (once per row, on the executor that read them); see the class comment. */
     public PackedData packEncoded(String adapterName, Iterator<EncodedRow> rows, double heldOutFraction, long seed) {
+        checkFraction(heldOutFraction);
+        List<Window> windows = new ArrayList<>();
+        Counts c = packInto(adapterName, rows, windows::add);
+        boolean[] held = heldOut(adapterName, windows.size(), heldOutFraction, seed);
+        List<Window> train = new ArrayList<>(windows.size());
+        List<Window> heldOut = new ArrayList<>();
+        for (int i = 0; i < windows.size(); i++) {
+            (held[i] ? heldOut : train).add(windows.get(i));
+        }
+        return new PackedData(train, heldOut, c.rows, c.tokens, c.targetTokens);
+    }
+
+    /**
+     * The same windows and split as {@link #packEncoded}, but each window is written to {@code file} as it fills
+     * instead of being kept: the heap holds one window and, afterwards, one int per window (the split's indices).
+     * The result's windows are read from the file on every pass; close it, then delete the file, when done.
+     */
+    public SpilledWindows packEncodedSpilled(String adapterName, Iterator<EncodedRow> rows, double heldOutFraction,
+                                             long seed, Path file) throws IOException {
+        checkFraction(heldOutFraction);
+        Counts c;
+        try (WindowFile.Writer out = WindowFile.create(file, seqLen)) {
+            c = packInto(adapterName, rows, w -> {
+                try {
+                    out.append(w);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        WindowFile windows = WindowFile.open(file);
+        try {
+            boolean[] held = heldOut(adapterName, windows.count(), heldOutFraction, seed);
+            int heldCount = 0;
+            for (boolean h : held) {
+                heldCount += h ? 1 : 0;
+            }
+            int[] train = new int[held.length - heldCount];
+            int[] heldOut = new int[heldCount];
+            for (int i = 0, t = 0, h = 0; i < held.length; i++) {
+                if (held[i]) {
+                    heldOut[h++] = i;
+                } else {
+                    train[t++] = i;
+                }
+            }
+            return new SpilledWindows(new PackedData(windows.view(train), windows.view(heldOut), c.rows, c.tokens,
+                    c.targetTokens), windows);
+        } catch (RuntimeException e) {
+            windows.close();
+            throw e;
+        }
+    }
+
+    /** Windows packed into a file, and the open file they are read from. */
+    public record SpilledWindows(PackedData data, WindowFile file) implements Closeable {
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+    }
+
+    private static void checkFraction(double heldOutFraction) {
         if (!(heldOutFraction >= 0 && heldOutFraction < 1)) {
             throw new IllegalArgumentException("Invalid heldOutFraction " + heldOutFraction + ": must be in [0, 1)");
         }
-        IntList inputs = new IntList();
-        IntList targets = new IntList();
+    }
+
+    private record Counts(long rows, long tokens, long targetTokens) {
+    }
+
+    /**
+     * Concatenates the rows' tokens and hands each full window to {@code sink} as it fills (the last one padded);
+     * windows with no target are dropped. One window of state, whatever the number of rows.
+     */
+    private Counts packInto(String adapterName, Iterator<EncodedRow> rows, Consumer<Window> sink) {
+        int[] in = new int[seqLen];
+        int[] tg = new int[seqLen];
+        int fill = 0; // positions of in/tg taken
+        int count = 0; // of them, positions that carry loss
         long rowCount = 0;
+        long tokenCount = 0;
+        long targetTokens = 0;
+        long windows = 0;
         while (rows.hasNext()) {
             EncodedRow r = rows.next();
             rowCount++;
             int[] tokens = r.tokens();
             int lossFrom = r.lossFrom();
+            tokenCount += tokens.length;
             for (int i = 0; i < tokens.length; i++) {
-                inputs.add(tokens[i]);
-                targets.add(i + 1 < tokens.length && i + 1 >= lossFrom ? tokens[i + 1] : Batch.IGNORE);
+                in[fill] = tokens[i];
+                tg[fill] = i + 1 < tokens.length && i + 1 >= lossFrom ? tokens[i + 1] : Batch.IGNORE;
+                count += tg[fill] != Batch.IGNORE ? 1 : 0;
+                if (++fill == seqLen) {
+                    if (count > 0) {
+                        sink.accept(new Window(in.clone(), tg.clone()));
+                        targetTokens += count;
+                        windows++;
+                    }
+                    fill = 0;
+                    count = 0;
+                }
             }
         }
         if (rowCount == 0) {
             throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": the data has no rows");
         }
-        List<Window> windows = new ArrayList<>();
-        long targetTokens = 0;
-        for (int start = 0; start < inputs.size(); start += seqLen) {
-            int[] in = new int[seqLen];
-            int[] tg = new int[seqLen];
-            Arrays.fill(tg, Batch.IGNORE);
-            int n = Math.min(seqLen, inputs.size() - start);
-            int count = 0;
-            for (int i = 0; i < n; i++) {
-                in[i] = inputs.get(start + i);
-                tg[i] = targets.get(start + i);
-                count += tg[i] != Batch.IGNORE ? 1 : 0;
-            }
-            if (count > 0) {
-                windows.add(new Window(in, tg));
-                targetTokens += count;
-            }
+        if (fill > 0 && count > 0) { // the last window, padded with id 0 and IGNORE
+            Arrays.fill(in, fill, seqLen, 0);
+            Arrays.fill(tg, fill, seqLen, Batch.IGNORE);
+            sink.accept(new Window(in.clone(), tg.clone()));
+            targetTokens += count;
+            windows++;
         }
-        if (windows.isEmpty()) {
+        if (windows == 0) {
             throw new IllegalArgumentException("Cannot train adapter " + adapterName
                     + ": no position carries loss (every row is prompt only)");
         }
-        return split(adapterName, windows, rowCount, inputs.size(), targetTokens, heldOutFraction, seed);
+        return new Counts(rowCount, tokenCount, targetTokens);
     }
 
-    private PackedData split(String adapterName, List<Window> windows, long rows, long tokens, long targetTokens,
-                             double fraction, long seed) {
-        int n = windows.size();
+    /** Which windows are held out: the first {@code held} entries of a seeded Fisher–Yates shuffle of the indices. */
+    private boolean[] heldOut(String adapterName, int n, double fraction, long seed) {
         int held = fraction > 0 ? (int) Math.max(1, Math.round(n * fraction)) : 0;
         if (n - held < 1) {
             throw new IllegalArgumentException("Cannot train adapter " + adapterName + ": the data fills " + n
                     + (n == 1 ? " window" : " windows") + " of " + seqLen + " tokens; holding out " + held
                     + " leaves none to train on (use more data, a shorter seqLen, or heldOutFraction 0)");
         }
-        // The first `held` entries of a seeded Fisher–Yates shuffle of the window indices are held out.
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) {
             idx[i] = i;
@@ -186,32 +269,6 @@ public final class WindowPacker {
         for (int i = 0; i < held; i++) {
             isHeld[idx[i]] = true;
         }
-        List<Window> train = new ArrayList<>(n - held);
-        List<Window> heldOut = new ArrayList<>(held);
-        for (int i = 0; i < n; i++) {
-            (isHeld[i] ? heldOut : train).add(windows.get(i));
-        }
-        return new PackedData(train, heldOut, rows, tokens, targetTokens);
-    }
-
-    /** A growable int array (token streams are too long for List&lt;Integer&gt;). */
-    private static final class IntList {
-        private int[] a = new int[1024];
-        private int size;
-
-        void add(int v) {
-            if (size == a.length) {
-                a = Arrays.copyOf(a, a.length * 2);
-            }
-            a[size++] = v;
-        }
-
-        int get(int i) {
-            return a[i];
-        }
-
-        int size() {
-            return size;
-        }
+        return isHeld;
     }
 }

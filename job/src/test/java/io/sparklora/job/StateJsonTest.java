@@ -56,4 +56,24 @@ class StateJsonTest {
     void parametersMustBeDistinctNames() throws IOException {
         assertEquals("'parameters' holds 7, not a distinct name", refusal("[ \"a\" ]", "[ 7 ]"));
     }
+
+    /** A checkpoint of a later spark-lora is refused naming its state.json and the versions read, and kept. */
+    @Test
+    void aHigherFormatVersionIsNotResumedAndKept() throws IOException {
+        Path dir = tmp.resolve("newer");
+        TrainerCheckpoint store = TrainerCheckpoint.at(dir.toUri(), new Configuration(), "t");
+        Tensor a = Tensor.of(new float[] {1f, 2f}, 1, 2);
+        store.save(new TrainerState("ad", 2, 10, "f", 2L, 7L, new BatchStream.Position(0, 1, 3L), Map.of("a", a),
+                Map.of("a", a), Map.of("a", a), List.of(new LossPoint(1, 2.0, 1e-3)), List.of()));
+        Path state = dir.resolve("step-00000002").resolve(TrainerCheckpoint.STATE);
+        String json = Files.readString(state);
+        assertEquals(1, json.split("\"format_version\" : 1,", -1).length - 1, json);
+        Files.writeString(state, json.replace("\"format_version\" : 1,", "\"format_version\" : 2,"));
+        Files.deleteIfExists(state.resolveSibling(".state.json.crc"));
+        assertEquals(java.util.Optional.empty(), store.loadLatest(), "a later version's checkpoint is not resumed");
+        assertEquals(List.of("Passed over a checkpoint: Cannot read " + new org.apache.hadoop.fs.Path(state.toUri())
+                + ": format_version 2 is newer than this spark-lora knows (written by a later version?); this "
+                + "spark-lora reads format_version 1; it is kept, and not resumed"), store.notices());
+        assertEquals(true, Files.exists(state), "a later version's checkpoint is not deleted");
+    }
 }

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 public final class AdapterCatalog {
     public static final String CONFIG_JSON = "adapter_config.json";
     static final String MANIFEST = "manifest.json";
+    /** The newest manifest.json format this reader understands (the driver's {@code Manifest.FORMAT_VERSION}). */
+    static final int MANIFEST_FORMAT_VERSION = 1;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern PATH = Pattern.compile("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+");
     private static final Set<String> SERVABLE = Set.of("trained", "existing");
@@ -51,6 +53,10 @@ public final class AdapterCatalog {
                 m = new ObjectMapper().readTree(manifest);
             } catch (IOException e) {
                 throw new IOException("Cannot read " + storage.name() + "/" + MANIFEST + ": not valid JSON", e);
+            }
+            if (io.sparklora.util.FormatVersion.newer(m, MANIFEST_FORMAT_VERSION)) { // a later spark-lora's output
+                throw new IOException(io.sparklora.util.FormatVersion.refusal(m, storage.name() + "/" + MANIFEST,
+                        MANIFEST_FORMAT_VERSION));
             }
             // a tree output offers its leaves' flattened paths under the leaf names, not the nodes' own deltas
             for (JsonNode a : m.has("paths") ? m.path("paths") : m.path("adapters")) {

@@ -1,6 +1,5 @@
-package io.sparklora.job;
+package io.sparklora.storage;
 
-import io.sparklora.storage.ByteSource;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

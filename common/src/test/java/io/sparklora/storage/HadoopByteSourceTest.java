@@ -1,4 +1,4 @@
-package io.sparklora.job;
+package io.sparklora.storage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,0 +1,26 @@
+package io.sparklora.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** serve refuses the manifest.json of a later spark-lora instead of guessing at its fields. */
+class AdapterCatalogFormatVersionTest {
+    @Test
+    void aManifestOfAHigherFormatVersionIsRefusedNamingTheFile(@TempDir Path out) throws IOException {
+        Files.writeString(out.resolve("manifest.json"), "{\"format_version\": 2, \"adapters\": []}");
+        LocalAdapterStorage storage = new LocalAdapterStorage(out);
+        IOException e = assertThrows(IOException.class, () -> new AdapterCatalog(storage));
+        assertEquals(io.sparklora.util.FormatVersion.refusal(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("{\"format_version\": 2}"), storage.name() + "/manifest.json", 1), e.getMessage());
+        assertEquals(true, e.getMessage().contains("format_version 2") && e.getMessage().contains("reads "
+                + "format_version 1") && e.getMessage().contains("manifest.json"), e.getMessage());
+        Files.writeString(out.resolve("manifest.json"), "{\"format_version\": 1, \"adapters\": []}");
+        assertEquals(0, new AdapterCatalog(storage).adapters().size());
+    }
+}
