@@ -4,13 +4,14 @@ import io.sparklora.driver.FullTrainJob;
 import io.sparklora.driver.SparkSessions;
 import io.sparklora.driver.SparkTrainJob;
 import io.sparklora.driver.TrainRequest;
+import io.sparklora.report.Reports;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
  * {@code train --full}: refuses the options that only mean something for LoRA (never silently ignored), then runs
- * {@link FullTrainJob}.
+ * {@link FullTrainJob} and renders the output's report (each model's loss curves, held-out loss, seconds, parameters).
  */
 final class FullTrainOptions {
     /** Options of {@code train} that have no meaning for full fine-tuning. */
@@ -34,6 +35,7 @@ final class FullTrainOptions {
             System.out.println("Trained " + summary.trained() + " model(s); " + summary.existing()
                     + " already complete; " + summary.failed() + " failed; " + summary.skipped()
                     + " key(s) skipped. Manifest: " + summary.outUri() + "/manifest.json");
+            Reports.render(summary.outUri(), null, s.spark().sparkContext().hadoopConfiguration(), System.out);
             return summary.failed() > 0 ? TrainCommand.SOME_FAILED : 0;
         }
     }

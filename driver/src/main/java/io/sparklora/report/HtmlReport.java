@@ -5,7 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The text of {@code report/index.html}: the summary table, the router's accuracy, the rank search and the plane, the
+ * The text of {@code report/index.html}: the summary table (adapters, or a {@code train --full} output's models with
+ * their parameters), the router's accuracy, the rank search and the plane, the
  * eval heat map, each adapter's loss curves. A sweep's output (a plane, no adapters of its own) shows the plane.
  */
 final class HtmlReport {
@@ -18,20 +19,20 @@ final class HtmlReport {
      * @param eval       the eval matrix, or null
      * @param heatmap    the heat map PNG file name, or null
      * @param exploration the rank search and plane sections (HTML, empty when the output has neither)
+     * @param location   where the output is, as the user named it (an hdfs:// URI, not the local staging copy)
      * @param generated  a line saying when and by what the report was made
      */
     static String render(TrainOutput output, Map<String, String> curves, EvalMatrix eval, String heatmap,
-                         String exploration, String generated) {
-        StringBuilder h = head(output, generated);
+                         String exploration, String location, String generated) {
+        StringBuilder h = head(location, generated);
         if (output.adapters().isEmpty() && output.plane() != null) { // a sweep: its points are the plane's
             return h.append(exploration).append(evalSection(eval, heatmap)).append("</body>\n</html>\n")
                     .toString();
         }
-        h.append("<h2>Adapters</h2>\n<table id=\"summary\">\n<tr><th>adapter</th><th>key</th><th>rows</th>")
-                .append("<th>steps</th><th>train loss</th><th>held-out loss</th><th>base held-out loss</th>")
-                .append("<th>seconds</th></tr>\n");
+        h.append("<h2>").append(output.entries().heading()).append("</h2>\n<table id=\"summary\">\n")
+                .append(summaryHeader(output.entries(), "")).append("</tr>\n");
         for (AdapterSummary a : output.adapters()) {
-            h.append(summaryRow(a, "")).append("</tr>\n");
+            h.append(summaryRow(output.entries(), a, "")).append("</tr>\n");
         }
         h.append("</table>\n");
         h.append(RoutingSection.html(output.dir()));
@@ -46,7 +47,7 @@ final class HtmlReport {
     }
 
     /** The page up to its first section: title, styles, the output and when it was made. */
-    static StringBuilder head(TrainOutput output, String generated) {
+    static StringBuilder head(String location, String generated) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<title>spark-lora report</title>\n<style>\n")
@@ -56,16 +57,27 @@ final class HtmlReport {
                 .append("td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
                 .append("th{background:#eee}\nimg{max-width:100%;border:1px solid #ddd}\n")
                 .append("</style>\n</head>\n<body>\n<h1>spark-lora report</h1>\n")
-                .append("<p>Output: <code>").append(escape(output.dir().toString())).append("</code>. ")
+                .append("<p>Output: <code>").append(escape(location)).append("</code>. ")
                 .append(escape(generated)).append("</p>\n");
         return h;
     }
 
+    /**
+     * The summary table's header row up to its last cell, {@code extra} headers ({@code <th>…</th>}) after the key;
+     * fine-tuned models have a parameters column (an adapter's size is in its rank and targets).
+     */
+    static String summaryHeader(TrainOutput.Entries entries, String extra) {
+        return "<tr><th>" + entries.noun() + "</th><th>key</th>" + extra + "<th>rows</th><th>steps</th>"
+                + (entries == TrainOutput.Entries.MODELS ? "<th>parameters</th>" : "") + "<th>train loss</th>"
+                + "<th>held-out loss</th><th>base held-out loss</th><th>seconds</th>";
+    }
+
     /** A summary table row up to its last cell, {@code extra} cells ({@code <td>…</td>}) after the adapter's. */
-    static String summaryRow(AdapterSummary a, String extra) {
+    static String summaryRow(TrainOutput.Entries entries, AdapterSummary a, String extra) {
         return "<tr><td><a href=\"#adapter-" + escape(a.name()) + "\">" + escape(a.name()) + "</a></td><td>"
                 + (a.sourceKey() == null ? "" : escape(a.sourceKey())) + "</td>" + extra + num(a.rows())
-                + num(a.steps()) + num(a.trainLoss(), 4) + num(a.heldOutLoss(), 4) + num(a.baseHeldOutLoss(), 4)
+                + num(a.steps()) + (entries == TrainOutput.Entries.MODELS ? num(a.parameters()) : "")
+                + num(a.trainLoss(), 4) + num(a.heldOutLoss(), 4) + num(a.baseHeldOutLoss(), 4)
                 + num(a.seconds(), 1);
     }
 

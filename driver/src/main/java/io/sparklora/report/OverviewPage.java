@@ -20,14 +20,16 @@ final class OverviewPage {
      * @param curves  adapter name → loss-curve PNG
      * @param gains   the overview chart's file, or null when no adapter has a gain
      * @param exploration the rank search and plane sections (HTML, possibly empty)
+     * @param location    where the output is, as the user named it
      */
     static String render(TrainOutput output, Map<String, String> shown, Map<String, String> curves, String gains,
-                         EvalMatrix eval, String heatmap, String exploration, String generated) {
-        StringBuilder h = HtmlReport.head(output, generated);
+                         EvalMatrix eval, String heatmap, String exploration, String location, String generated) {
+        StringBuilder h = HtmlReport.head(location, generated);
         double[] g = output.adapters().stream().mapToDouble(GainsChart::gain).filter(v -> !Double.isNaN(v)).sorted()
                 .toArray();
         long improved = Arrays.stream(g).filter(v -> v > 0).count();
-        h.append("<h2>Adapters</h2>\n<p id=\"overview\">").append(output.adapters().size()).append(" adapters; ");
+        h.append("<h2>").append(output.entries().heading()).append("</h2>\n<p id=\"overview\">")
+                .append(output.adapters().size()).append(" ").append(output.entries().noun()).append("s; ");
         if (g.length > 0) {
             h.append(improved).append(" of ").append(g.length).append(" with a held-out loss improved on the base ")
                     .append("model (median gain ").append(String.format(Locale.ROOT, "%.4f", median(g)))
@@ -43,15 +45,15 @@ final class OverviewPage {
             h.append("<img src=\"").append(HtmlReport.escape(gains)).append("\" alt=\"held-out gain of every ")
                     .append("adapter, best to worst\">\n");
         }
-        h.append("<h2>Selected adapters</h2>\n<p>The ").append(CurveSelection.EXTREMES).append(" best and ")
+        h.append("<h2>Selected ").append(output.entries().noun()).append("s</h2>\n<p>The ")
+                .append(CurveSelection.EXTREMES).append(" best and ")
                 .append(CurveSelection.EXTREMES).append(" worst by held-out gain and ").append(CurveSelection.SAMPLED)
-                .append(" spread evenly over the manifest.</p>\n<table id=\"summary\">\n<tr><th>adapter</th>")
-                .append("<th>key</th><th>shown as</th><th>rows</th><th>steps</th><th>train loss</th>")
-                .append("<th>held-out loss</th><th>base held-out loss</th><th>seconds</th><th>gain</th></tr>\n");
+                .append(" spread evenly over the manifest.</p>\n<table id=\"summary\">\n")
+                .append(HtmlReport.summaryHeader(output.entries(), "<th>shown as</th>")).append("<th>gain</th></tr>\n");
         for (AdapterSummary a : output.adapters()) {
             String why = shown.get(a.name());
             if (why != null) {
-                h.append(HtmlReport.summaryRow(a, "<td>" + HtmlReport.escape(why) + "</td>"))
+                h.append(HtmlReport.summaryRow(output.entries(), a, "<td>" + HtmlReport.escape(why) + "</td>"))
                         .append(HtmlReport.num(GainsChart.gain(a), 4)).append("</tr>\n");
             }
         }

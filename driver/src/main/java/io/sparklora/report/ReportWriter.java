@@ -59,6 +59,14 @@ public final class ReportWriter {
      * @param eval   the eval matrix, or null for none
      */
     public static Written write(TrainOutput output, EvalMatrix eval) throws IOException {
+        return write(output, eval, output.dir().toString());
+    }
+
+    /**
+     * Renders the report of a local copy of an output, the page naming the output by {@code location} (the URI a
+     * staged render of an {@code hdfs://} or {@code s3a://} output came from).
+     */
+    public static Written write(TrainOutput output, EvalMatrix eval, String location) throws IOException {
         Charts.headless();
         Path target = output.dir().resolve(DIR);
         Path tmp = output.dir().resolve("." + DIR + ".tmp-" + UUID.randomUUID());
@@ -114,9 +122,10 @@ public final class ReportWriter {
                     files.add(GAINS);
                 }
                 html = OverviewPage.render(drawn, shown, curves, gains, eval, heatmap, exploration.toString(),
-                        generated);
+                        location, generated);
             } else {
-                html = HtmlReport.render(output, curves, eval, heatmap, exploration.toString(), generated);
+                html = HtmlReport.render(output, curves, eval, heatmap, exploration.toString(), location,
+                        generated);
             }
             Files.writeString(tmp.resolve(INDEX), html, StandardCharsets.UTF_8);
             files.add(0, INDEX);

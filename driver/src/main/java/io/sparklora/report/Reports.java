@@ -19,7 +19,8 @@ import org.apache.hadoop.fs.FileSystem;
  * output is rendered in place ({@link ReportWriter}); for {@code hdfs://}, {@code s3a://} and the like, the manifest
  * and training records are staged in a local temporary directory, rendered there, and the report's files uploaded to
  * {@code <out>/report/} (each file written whole; the old report's files are replaced). Without an eval matrix, the
- * one the previous report showed is kept. A {@code sweep}'s output is rendered from its {@code plane.json}.
+ * one the previous report showed is kept. A {@code train --full} output's entries are its {@code models}. A
+ * {@code sweep}'s output is rendered from its {@code plane.json}.
  */
 public final class Reports {
     private Reports() {
@@ -60,9 +61,12 @@ public final class Reports {
             }
             org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(out, TrainOutput.MANIFEST);
             JsonNode adapters = StrictJson.MAPPER.createArrayNode();
+            String field = TrainOutput.Entries.ADAPTERS.field();
             if (!sweep || fs.exists(manifest)) { // a sweep's output has only plane.json
                 download(fs, manifest, stage.resolve(TrainOutput.MANIFEST), outUri);
-                adapters = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile()).path("adapters");
+                JsonNode m = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile());
+                field = TrainOutput.Entries.of(m).field(); // train --full: its models
+                adapters = m.path(field);
             }
             // a large output's report reads the records of the few adapters it draws, not one per adapter
             java.util.Set<String> needed = adapters.size() > ReportWriter.CURVES_FOR_ALL
@@ -72,7 +76,7 @@ public final class Reports {
                         || needed != null && !needed.contains(a.path("name").asText())) {
                     continue;
                 }
-                String rel = a.path("path").asText("adapters/" + a.path("name").asText());
+                String rel = a.path("path").asText(field + "/" + a.path("name").asText());
                 Path dest = stage.resolve(rel).normalize();
                 if (!dest.startsWith(stage)) {
                     continue; // TrainOutput.read refuses it with the message naming the manifest
@@ -90,7 +94,7 @@ public final class Reports {
                 download(fs, previous, copy, outUri);
                 eval = EvalMatrix.read(copy);
             }
-            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval);
+            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval, outUri);
             fs.delete(remoteReport, true);
             for (String file : w.files()) {
                 try (InputStream in = Files.newInputStream(w.dir().resolve(file));

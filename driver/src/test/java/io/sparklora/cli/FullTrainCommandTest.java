@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code train --full} on Spark {@code local[2]} with Kryo registration required, over the tiny LLaMA of
  * {@link TrainCommandTest} and two keys: a fine-tuned HF checkpoint per key, every weight changed, a lower held-out
- * loss than the base on its own key, and {@code extract} at full rank of one of them gives back its linear weights.
+ * loss than the base on its own key, a report naming each model with its manifest numbers
+ * ({@link FullTrainReportCheck}), and {@code extract} at full rank of one of them gives back its linear weights.
  */
 class FullTrainCommandTest {
     static SparkSession spark;
@@ -107,6 +108,14 @@ class FullTrainCommandTest {
             assertEquals("full_weights", t.path("mode").asText());
             assertTrue(t.path("lora").isNull());
         }
+        // the report: a row per model with the manifest's held-out loss, seconds and parameters, and its loss curves;
+        // `report` renders the same page again from the output
+        assertTrue(run.out().contains("Report: " + out.toAbsolutePath().resolve("report/index.html")), run.out());
+        String page = FullTrainReportCheck.check(out);
+        CliTest.Run report = CliTest.cli("report", "--out", out.toString());
+        assertEquals(0, report.status(), report.err());
+        assertEquals(withoutGenerated(page), withoutGenerated(FullTrainReportCheck.check(out)));
+
         // own held-out data, measured outside training: score the held-out-free text of each key
         Path catText = tmp.resolve("cat.txt");
         Files.writeString(catText, TrainCommandTest.SENTENCES[0].repeat(6));
@@ -130,6 +139,11 @@ class FullTrainCommandTest {
                     < 1e-4, l.path());
         }
         assertEquals(0, rerun(out), "a re-run trains nothing");
+    }
+
+    /** The page without its "Generated <time> by ..." sentence. */
+    static String withoutGenerated(String html) {
+        return html.replaceAll("Generated [^<]*\\.</p>", "</p>");
     }
 
     private int rerun(Path out) {

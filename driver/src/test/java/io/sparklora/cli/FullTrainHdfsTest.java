@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train --full} with base, data and output on a real HDFS (MiniDFSCluster): each model is committed by rename
- * with its marker, listed in the manifest with the SHA-256 of the weights on HDFS, and loads back.
+ * with its marker, listed in the manifest with the SHA-256 of the weights on HDFS, and loads back; {@code report} on
+ * the HDFS output renders the page ({@link FullTrainReportCheck}) and PNGs a report of the same output on file:// has.
  */
 @Tag("slow")
 class FullTrainHdfsTest {
@@ -65,6 +66,39 @@ class FullTrainHdfsTest {
                 assertEquals(List.of("cat", "market"), names.map(p -> p.getFileName().toString()).sorted().toList(),
                         "no temporary commit directories left");
             }
+
+            // `report` from the HDFS output writes the page and charts a report of the same output on file:// has
+            CliTest.Run report = CliTest.cli("report", "--out", out);
+            assertEquals(0, report.status(), report.err());
+            assertTrue(report.out().contains("Report: " + out + "/report/index.html"), report.out());
+            Path fromHdfs = tmp.resolve("report-from-hdfs");
+            fs.copyToLocalFile(new org.apache.hadoop.fs.Path(out + "/report"),
+                    new org.apache.hadoop.fs.Path(fromHdfs.toUri()));
+            CliTest.Run onFile = CliTest.cli("report", "--out", local.toUri().toString());
+            assertEquals(0, onFile.status(), onFile.err());
+            String page = FullTrainReportCheck.check(local);
+            String hdfsPage = Files.readString(fromHdfs.resolve("index.html"));
+            assertTrue(hdfsPage.contains("Output: <code>" + out + "</code>"), "the page names the HDFS output");
+            assertEquals(comparable(page), comparable(hdfsPage));
+            assertEquals(files(local.resolve("report")), files(fromHdfs));
+            for (String f : files(fromHdfs)) {
+                if (f.endsWith(".png")) {
+                    assertTrue(java.util.Arrays.equals(Files.readAllBytes(local.resolve("report").resolve(f)),
+                            Files.readAllBytes(fromHdfs.resolve(f))), f);
+                }
+            }
+        }
+    }
+
+    /** The page without the output's location and the time it was made. */
+    private static String comparable(String html) {
+        return FullTrainCommandTest.withoutGenerated(html).replaceAll("Output: <code>[^<]*</code>", "Output:");
+    }
+
+    /** The names of the report's files, without the .crc files Hadoop's local copy adds. */
+    private static List<String> files(Path dir) throws java.io.IOException {
+        try (var list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).sorted().toList();
         }
     }
 }
