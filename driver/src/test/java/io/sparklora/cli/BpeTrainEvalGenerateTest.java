@@ -44,13 +44,7 @@ class BpeTrainEvalGenerateTest {
 
     @BeforeAll
     static void start() throws IOException {
-        spark = SparkSession.builder().master("local[2]").appName("BpeTrainEvalGenerateTest")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
-                .config("spark.kryo.registrationRequired", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "2")
-                .getOrCreate();
+        spark = KryoLocalSpark.start("local[2]", "BpeTrainEvalGenerateTest", 2);
         LlamaConfig qwen3 = new LlamaConfig(LlamaFamily.QWEN3, 151669, 64, 128, 1, 4, 2, 16, 128, 1e-6, 1e6, false,
                 false, true, 0.2, RopeScaling.NONE, 0);
         model = shared.resolve("qwen3-tiny");

@@ -41,11 +41,7 @@ class RoutedDatasetTest {
 
     @BeforeAll
     static void start() throws IOException {
-        spark = SparkSession.builder().master("local[2]").appName("RoutedDatasetTest")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
-                .config("spark.kryo.registrationRequired", "true")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate();
+        spark = KryoLocalSpark.start("local[2]", "RoutedDatasetTest", 2);
         model = shared.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
         List<Map<String, Object>> rows = new ArrayList<>();

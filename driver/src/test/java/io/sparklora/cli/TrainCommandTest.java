@@ -48,13 +48,7 @@ class TrainCommandTest {
 
     @BeforeAll
     static void start() throws IOException {
-        spark = SparkSession.builder().master("local[2,4]").appName("TrainCommandTest")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
-                .config("spark.kryo.registrationRequired", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .getOrCreate();
+        spark = KryoLocalSpark.start("local[2,4]", "TrainCommandTest", 4);
         model = shared.resolve("model");
         Checkpoints.save(Checkpoints.random(TINY, 7), model);
         data = shared.resolve("data.jsonl");

@@ -39,13 +39,7 @@ class TrainRerunTest {
 
     /** A Spark session, two tiny models and a three-key data file under {@code dir} (for other test classes too). */
     static void setUp(Path dir) throws IOException {
-        spark = SparkSession.builder().master("local[2,4]").appName("TrainRerunTest")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "io.sparklora.driver.SparkLoraKryo")
-                .config("spark.kryo.registrationRequired", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .getOrCreate();
+        spark = KryoLocalSpark.start("local[2,4]", "TrainRerunTest", 4);
         model = dir.resolve("model");
         Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
         otherModel = dir.resolve("other-model");
