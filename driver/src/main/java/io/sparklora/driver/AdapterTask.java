@@ -2,8 +2,6 @@ package io.sparklora.driver;
 
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.Fingerprint;
-import io.sparklora.job.StepReport;
-import io.sparklora.job.TrainProgress;
 import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
@@ -176,20 +174,9 @@ public final class AdapterTask implements Serializable {
                 trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
             }
             baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
-            ProgressLog log = new ProgressLog(job.progressSeconds());
             List<io.sparklora.tensor.Tensor> trained = TestHooks.weightsOf(adapter);
-            trainer.onProgress(new TrainProgress() {
-                @Override
-                public void onStep(StepReport report) {
-                    log.onStep(report);
-                    job.hooks().afterStep(plan.name(), report.step(), firstAttempt, trained);
-                }
-
-                @Override
-                public void onNotice(String message) {
-                    log.onNotice(message);
-                }
-            });
+            trainer.onProgress(new ProgressLog(job.progressSeconds())
+                    .withHooks(job.hooks(), plan.name(), firstAttempt, trained));
             result = trainer.run();
         } catch (TrainingStoppedException e) {
             // Spark logs a killed task's end without its exception: say here where this attempt stopped.

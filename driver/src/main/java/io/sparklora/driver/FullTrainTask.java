@@ -2,8 +2,6 @@ package io.sparklora.driver;
 
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.Fingerprint;
-import io.sparklora.job.StepReport;
-import io.sparklora.job.TrainProgress;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainerCheckpoint;
 import io.sparklora.job.TrainSpec;
@@ -77,20 +75,9 @@ final class FullTrainTask implements Serializable {
                 trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
             }
             baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // before step 1
-            ProgressLog log = new ProgressLog(job.progressSeconds());
             Collection<Tensor> weights = model.weights().values(); // the tensors the trainer updates in place
-            trainer.onProgress(new TrainProgress() {
-                @Override
-                public void onStep(StepReport report) {
-                    log.onStep(report);
-                    job.hooks().afterStep(plan.name(), report.step(), firstAttempt, weights);
-                }
-
-                @Override
-                public void onNotice(String message) {
-                    log.onNotice(message);
-                }
-            });
+            trainer.onProgress(new ProgressLog(job.progressSeconds())
+                    .withHooks(job.hooks(), plan.name(), firstAttempt, weights));
             result = trainer.run();
         } catch (IllegalArgumentException | IllegalStateException e) {
             store.fs().delete(checkpoints, true); // every attempt would fail the same way

@@ -34,6 +34,27 @@ final class ProgressLog implements TrainProgress {
         LOG.warn(message);
     }
 
+    /**
+     * What a train task listens with: this log, and after each step the job's test hooks for {@code adapter} (a no-op
+     * outside tests) over {@code weights}, the tensors the trainer updates in place.
+     */
+    TrainProgress withHooks(TestHooks hooks, String adapter, boolean firstAttempt,
+            Iterable<io.sparklora.tensor.Tensor> weights) {
+        ProgressLog log = this;
+        return new TrainProgress() {
+            @Override
+            public void onStep(StepReport report) {
+                log.onStep(report);
+                hooks.afterStep(adapter, report.step(), firstAttempt, weights);
+            }
+
+            @Override
+            public void onNotice(String message) {
+                log.onNotice(message);
+            }
+        };
+    }
+
     static String line(StepReport r) {
         StringBuilder sb = new StringBuilder();
         sb.append("adapter ").append(r.adapterName()).append(": step ").append(r.step()).append('/')
