@@ -107,24 +107,33 @@ public final class Manifest {
     record PreviousFailure(String fingerprint, String reason) {
     }
 
-    /** The deterministic failures recorded in {@code <out>/manifest.json}, by adapter name; empty without one. */
-    static Map<String, PreviousFailure> previousFailures(FileSystem fs, String outUri) {
+    /**
+     * The deterministic failures recorded in {@code <out>/manifest.json}, by adapter name; empty without one, or when
+     * it cannot be read (every adapter is then decided from its directory and the manifest rewritten). A manifest of a
+     * later spark-lora (a newer format_version) is refused: this run would rewrite it in an older format.
+     */
+    static Map<String, PreviousFailure> previousFailures(FileSystem fs, String outUri) throws IOException {
         Map<String, PreviousFailure> out = new java.util.HashMap<>();
+        Path file = new Path(outUri, FILE);
+        JsonNode m;
         try {
-            Path file = new Path(outUri, FILE);
             if (!fs.exists(file)) {
                 return out;
             }
-            JsonNode m = TrainingRecord.JSON.readTree(read(fs, file));
-            for (JsonNode a : m.path("adapters")) {
-                if (Status.FAILED.equals(a.path("status").asText()) && Status.DETERMINISTIC.equals(
-                        a.path("failure").asText()) && a.path("fingerprint").path("combined").isTextual()) {
-                    out.put(a.path("name").asText(), new PreviousFailure(a.path("fingerprint").path("combined")
-                            .asText(), a.path("reason").asText()));
-                }
-            }
+            m = TrainingRecord.JSON.readTree(read(fs, file));
         } catch (IOException | RuntimeException e) {
-            // an unreadable previous manifest: every adapter is decided from its directory, the manifest rewritten
+            return out;
+        }
+        if (io.sparklora.util.FormatVersion.newer(m, FORMAT_VERSION)) {
+            throw new IOException(io.sparklora.util.FormatVersion.refusal(m, file.toString(), FORMAT_VERSION)
+                    + "; train into another --out, or with that version");
+        }
+        for (JsonNode a : m.path("adapters")) {
+            if (Status.FAILED.equals(a.path("status").asText()) && Status.DETERMINISTIC.equals(
+                    a.path("failure").asText()) && a.path("fingerprint").path("combined").isTextual()) {
+                out.put(a.path("name").asText(), new PreviousFailure(a.path("fingerprint").path("combined")
+                        .asText(), a.path("reason").asText()));
+            }
         }
         return out;
     }

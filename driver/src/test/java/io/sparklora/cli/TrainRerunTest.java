@@ -237,4 +237,29 @@ class TrainRerunTest {
                 + "--out", refused.err().strip());
         assertEquals("a user's notes", Files.readString(ours.resolve("adapters/cat/README.md")));
     }
+
+    @Test
+    void aLaterVersionsManifestIsRefusedBeforeTrainingAndLeftAsItIs(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("out");
+        ok(train(out, data, "--steps", "2"));
+        Path manifest = out.resolve("manifest.json");
+        String newer = Files.readString(manifest).replace("\"format_version\" : 1,", "\"format_version\" : 2,");
+        Files.writeString(manifest, newer);
+        Files.deleteIfExists(out.resolve(".manifest.json.crc"));
+        byte[] cat = Files.readAllBytes(out.resolve("adapters/cat/adapter_model.safetensors"));
+
+        CliTest.Run refused = CliTest.cli(train(out, data, "--steps", "3")); // would retrain every adapter
+        assertEquals(1, refused.status(), refused.out() + refused.err());
+        assertEquals("Error: Cannot read " + new org.apache.hadoop.fs.Path(out.resolve("manifest.json").toUri())
+                + ": format_version 2 is newer than this spark-lora knows (written by a later version?); this "
+                + "spark-lora reads format_version 1; train into another --out, or with that version",
+                refused.err().strip());
+        assertEquals(newer, Files.readString(manifest));
+        assertTrue(java.util.Arrays.equals(cat,
+                Files.readAllBytes(out.resolve("adapters/cat/adapter_model.safetensors"))), "cat untouched");
+
+        // The refusal released the output: with the manifest back at version 1 the same command runs.
+        Files.writeString(manifest, newer.replace("\"format_version\" : 2,", "\"format_version\" : 1,"));
+        ok(train(out, data, "--steps", "3"));
+    }
 }
