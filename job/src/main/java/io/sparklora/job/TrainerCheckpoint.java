@@ -116,11 +116,20 @@ public final class TrainerCheckpoint {
             try (OutputStream out = fs.create(new Path(tmp, STATE), false)) {
                 out.write(state);
             }
-            try {
-                // Hadoop's rename(a, b) onto an existing directory b would move a inside b: this one refuses instead
-                HadoopStorage.renameDirectory(fs, tmp, target);
-            } catch (FileAlreadyExistsException e) {
-                fs.delete(tmp, true); // another attempt committed this step's (identical) state first
+            if (HadoopStorage.isObjectStore(fs)) {
+                // A rename is a copy here: a copy cut short is never loaded (tryLoad checks the size and sha256)
+                if (fs.exists(target)) {
+                    fs.delete(tmp, true); // another attempt committed this step's (identical) state first
+                } else if (!fs.rename(tmp, target)) {
+                    throw new IOException("rename of " + tmp + " to " + target + " failed");
+                }
+            } else {
+                try {
+                    // Hadoop's rename(a, b) onto an existing directory b would move a inside b: this one refuses
+                    HadoopStorage.renameDirectory(fs, tmp, target);
+                } catch (FileAlreadyExistsException e) {
+                    fs.delete(tmp, true); // another attempt committed this step's (identical) state first
+                }
             }
         } catch (IOException e) {
             fs.delete(tmp, true);
