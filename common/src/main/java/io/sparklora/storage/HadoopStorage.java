@@ -1,12 +1,10 @@
 package io.sparklora.storage;
 
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -82,8 +80,8 @@ public final class HadoopStorage {
     /**
      * Writes what {@code content} produces to {@code file} so that readers see the old content or the whole new one,
      * never a part, and a {@code content} that throws leaves the old file (or none) and no temporary behind. On rename
-     * stores the bytes stream into a temporary sibling ({@code _<name>.tmp-<uuid>}) renamed over the target; on object
-     * stores they are collected in memory and sent in one PUT (a stream closed after a failure would upload its part).
+     * stores the bytes stream into a temporary sibling renamed over the target ({@link AtomicFiles#write} on a local
+     * disk); on object stores they are collected in memory and sent in one PUT (a stream closed after a failure would upload its part).
      */
     public static void writeFile(FileSystem fs, Path file, AtomicFiles.Content content) throws IOException {
         if (isObjectStore(fs)) {
@@ -94,27 +92,13 @@ public final class HadoopStorage {
             }
             return;
         }
-        Path tmp = new Path(file.getParent(), "_" + file.getName() + ".tmp-" + UUID.randomUUID());
         if (isLocal(fs)) {
-            java.nio.file.Path t = local(fs, tmp);
             java.nio.file.Path target = local(fs, file);
-            try {
-                Files.createDirectories(target.getParent());
-                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(t,
-                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
-                        1 << 16)) {
-                    content.writeTo(out);
-                }
-                try {
-                    Files.move(t, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(t, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(t);
-            }
+            Files.createDirectories(target.getParent());
+            AtomicFiles.write(target, content);
             return;
         }
+        Path tmp = new Path(file.getParent(), "_" + file.getName() + ".tmp-" + UUID.randomUUID());
         try {
             try (OutputStream out = fs.create(tmp, false)) {
                 content.writeTo(out);
