@@ -8,10 +8,10 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The part of a committed adapter's manifest entry that its files decide: rank, alpha, targets, rows, steps, final
- * losses and seconds from its training.json, the fingerprint and the SHA-256 of its identity files from its commit
- * marker (hashed once, at commit, from the bytes written). The task that commits an adapter reads it back and returns
- * it with its outcome, so the driver writes the manifest of thousands of adapters without a read per adapter; an
- * adapter committed by an earlier run is read by the driver with the same method.
+ * losses, seconds and trainable parameters from its training.json, the fingerprint and the SHA-256 of its identity
+ * files from its commit marker (hashed once, at commit, from the bytes written). The task that commits an adapter
+ * reads it back and returns it with its outcome, so the driver writes the manifest of thousands of adapters without a
+ * read per adapter; an adapter committed by an earlier run is read by the driver with the same method.
  */
 final class CommittedEntry {
     private CommittedEntry() {
@@ -39,7 +39,7 @@ final class CommittedEntry {
         return a;
     }
 
-    /** Rows, steps, final losses and seconds of a training record, as the manifest lists them. */
+    /** Rows, steps, final losses, seconds and trainable parameters of a training record, as the manifest lists them. */
     static void putOutcome(ObjectNode a, JsonNode t) {
         a.set("rows", t.path("data").path("rows"));
         a.set("rows_too_short", t.path("data").path("rows_too_short"));
@@ -48,6 +48,9 @@ final class CommittedEntry {
         a.set("final_held_out_loss", t.path("final_held_out_loss"));
         a.set("base_held_out_loss", t.path("base_held_out_loss"));
         a.set("seconds", t.path("timings").path("total_seconds"));
+        if (t.has("trainable_params")) { // records written before it was recorded have none
+            a.set("trainable_params", t.path("trainable_params"));
+        }
     }
 
     /** The entry as the text a task returns. */

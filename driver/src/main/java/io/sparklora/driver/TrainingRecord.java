@@ -60,6 +60,7 @@ public final class TrainingRecord {
         o.set("train_spec", JSON.valueToTree(specFields(spec)));
         LoraConfig lora = spec.lora();
         o.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT)); // lora, or full_weights (train --full)
+        o.put("trainable_params", trainableParams(result));
         if (lora == null) {
             o.putNull("lora");
         } else {
@@ -99,6 +100,19 @@ public final class TrainingRecord {
         o.put("started_at", started.toString());
         o.put("finished_at", Instant.now().toString());
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
+    }
+
+    /**
+     * The elements of the tensors the run trained: for LoRA every A (rank×in) and B (out×rank), so the sum of
+     * rank·(in + out) over the adapted modules as {@code plane.json} counts them
+     * ({@link SweepGrid#trainableParameters}); for {@code train --full} every weight of the model.
+     */
+    static long trainableParams(TrainResult result) {
+        long n = 0;
+        for (io.sparklora.tensor.Tensor t : result.parameters().values()) {
+            n += t.size();
+        }
+        return n;
     }
 
     private static java.util.Map<String, Object> specFields(TrainSpec s) {

@@ -16,8 +16,9 @@ import java.util.Objects;
  * @param heldOutLoss    final held-out loss (NaN when nothing was held out)
  * @param baseHeldOutLoss the base model's loss on the adapter's held-out rows (NaN when unknown)
  * @param seconds        training wall-clock seconds (NaN when unknown)
- * @param parameters     weights trained, or -1 when the manifest does not say (a {@code train --full} model's entry
- *                       does)
+ * @param parameters     weights trained, or -1 when the manifest does not say: a {@code train --full} model's
+ *                       {@code parameters} (every weight), an adapter's {@code trainable_params} (its A and B
+ *                       elements, as {@code plane.json} counts them)
  * @param trainHistory   training loss per step
  * @param heldOutHistory held-out loss per evaluation
  */

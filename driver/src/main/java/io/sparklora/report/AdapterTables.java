@@ -12,14 +12,17 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The full per-adapter table of a report as {@value #CSV} and {@value #JSON} (name, key, rows, steps, train loss,
- * held-out loss, base held-out loss, gain, seconds): a page cannot show 10,000 rows readably, a spreadsheet or a
- * notebook can.
+ * The full per-adapter table of a report as {@value #CSV} and {@value #JSON} (name, key, rows, steps, trainable
+ * parameters, train loss, held-out loss, base held-out loss, gain, seconds): a page cannot show 10,000 rows readably,
+ * a spreadsheet or a notebook can. {@code trainable_params} is counted as {@code plane.json} counts it (an adapter's
+ * A and B elements; a {@code train --full} model's every weight), empty when the manifest does not say (outputs
+ * written before it was recorded).
  */
 final class AdapterTables {
     static final String CSV = "adapters.csv";
     static final String JSON = "adapters.json";
-    private static final String HEADER = "name,key,rows,steps,train_loss,held_out_loss,base_held_out_loss,gain,seconds";
+    private static final String HEADER =
+            "name,key,rows,steps,trainable_params,train_loss,held_out_loss,base_held_out_loss,gain,seconds";
 
     private AdapterTables() {
     }
@@ -30,8 +33,8 @@ final class AdapterTables {
             w.write('\n');
             for (AdapterSummary a : adapters) {
                 w.write(String.join(",", csv(a.name()), a.sourceKey() == null ? "" : csv(a.sourceKey()),
-                        count(a.rows()), count(a.steps()), num(a.trainLoss()), num(a.heldOutLoss()),
-                        num(a.baseHeldOutLoss()), num(GainsChart.gain(a)), num(a.seconds())));
+                        count(a.rows()), count(a.steps()), count(a.parameters()), num(a.trainLoss()),
+                        num(a.heldOutLoss()), num(a.baseHeldOutLoss()), num(GainsChart.gain(a)), num(a.seconds())));
                 w.write('\n');
             }
         }
@@ -42,6 +45,7 @@ final class AdapterTables {
             o.put("key", a.sourceKey());
             putCount(o, "rows", a.rows());
             putCount(o, "steps", a.steps());
+            putCount(o, "trainable_params", a.parameters());
             putNumber(o, "train_loss", a.trainLoss());
             putNumber(o, "held_out_loss", a.heldOutLoss());
             putNumber(o, "base_held_out_loss", a.baseHeldOutLoss());

@@ -159,7 +159,7 @@ public record TrainOutput(Path dir, List<AdapterSummary> adapters, Map<String, P
                     firstKnown(entry.number("final_held_out_loss", "finalHeldOutLoss"), record.finalHeldOutLoss()),
                     firstKnown(entry.number("base_held_out_loss", "baseHeldOutLoss"), record.baseHeldOutLoss()),
                     firstKnown(entry.number("seconds", "total_seconds", "totalSeconds"), record.totalSeconds()),
-                    entry.count("parameters"), record.trainHistory(), record.heldOutHistory()));
+                    entry.count("parameters", "trainable_params"), record.trainHistory(), record.heldOutHistory()));
         }
         return new TrainOutput(root, adapters, records, rankSearches, plane, entries);
     }
