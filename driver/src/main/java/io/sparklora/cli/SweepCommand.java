@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Train every (targets, rank) point of the plane, and with --full its full fine-tuning corner, "
                 + "for every partition as one Spark job; write plane.json and report/ (index.html, plane-*.png). Takes train's "
-                + "data, split and training options; --full adds the full fine-tuning corner.")
+                + "data, split and training options; --full adds the full fine-tuning corner (points/full/, with its "
+                + "own report as train --full writes it).")
 final class SweepCommand implements Callable<Integer> {
     /** Options of {@code train} that choose one point, or a search: the sweep's grid replaces them. */
     static final List<String> ONE_POINT = List.of("--rank", "--rank-min", "--rank-max", "--rank-tolerance",
@@ -80,6 +81,9 @@ final class SweepCommand implements Callable<Integer> {
             String outUri = new org.apache.hadoop.fs.Path(request.out()).getFileSystem(conf)
                     .makeQualified(new org.apache.hadoop.fs.Path(request.out())).toString();
             Plane.write(Plane.json(points, tolerance), outUri, conf);
+            if (train.full) { // the corner is a train --full output: the same report, its models' loss curves
+                Reports.render(outUri + "/" + SweepJob.FULL_CORNER, null, conf, System.out);
+            }
             Reports.render(outUri, null, conf, System.out); // the plane section and charts, from plane.json
             int failed = 0;
             for (var e : Plane.byPartition(points).entrySet()) {

@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SweepJob {
     static final String POINTS = "points";
+    /**
+     * The full fine-tuning corner's output, relative to the sweep's: a {@code train --full} output (manifest,
+     * {@code models/<name>/}, and the same report as {@code train --full}'s).
+     */
+    public static final String FULL_CORNER = POINTS + "/" + Plane.FULL;
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
 
     private SweepJob() {
@@ -72,7 +77,7 @@ public final class SweepJob {
             TrainData.release(data);
             lease.checkHeld();
             if (full) {
-                String fullUri = outUri + "/" + POINTS + "/" + Plane.FULL;
+                String fullUri = outUri + "/" + FULL_CORNER;
                 out.println("Sweep: the full fine-tuning corner");
                 SparkTrainJob.Summary s = FullTrainJob.run(spark, new TrainRequest(r.model(), r.data(), fullUri,
                         r.lora(), r.targets(), r.template(), r.baseOnExecutors(), r.progressSeconds(),
@@ -153,7 +158,7 @@ public final class SweepJob {
                 }
             }
             list.add(new Plane.Point(m.path("key").asText(), m.path("name").asText(), Plane.FULL, List.of(Plane.FULL),
-                    null, POINTS + "/" + Plane.FULL + "/" + m.path("path").asText(), m.path("parameters").asLong(),
+                    null, FULL_CORNER + "/" + m.path("path").asText(), m.path("parameters").asLong(),
                     bytes, ok ? m.path("final_held_out_loss").asDouble(Double.NaN) : Double.NaN,
                     m.path("seconds").asDouble()));
         }

@@ -103,6 +103,13 @@ record PlaneSection(double tolerance, List<Plane.Point> points) {
             h.append(cells(best)).append(cells(small)).append("</tr>\n");
         });
         h.append("</table>\n");
+        if (points.stream().anyMatch(Plane.Point::full)) {
+            String corner = "../" + io.sparklora.driver.SweepJob.FULL_CORNER + "/" + ReportWriter.DIR + "/"
+                    + ReportWriter.INDEX;
+            h.append("<p>The full fine-tuning corner is a <code>train --full</code> output with its own report: ")
+                    .append("<a href=\"").append(corner).append("\">").append(corner.substring("../".length()))
+                    .append("</a>.</p>\n");
+        }
         if (frontier != null) {
             h.append("<img src=\"").append(HtmlReport.escape(frontier))
                     .append("\" alt=\"held-out loss against trainable parameters\">\n");

@@ -85,6 +85,8 @@ class SweepCommandTest {
             Path dir = out.resolve(p.path("path").asText());
             JsonNode training = TrainCommandTest.JSON.readTree(dir.resolve("training.json").toFile());
             assertEquals(training.path("final_held_out_loss").asDouble(), p.path("held_out_loss").asDouble());
+            // the record counts the tensors it trained; the plane counts from the config (LoRA) or the manifest
+            assertEquals(p.path("trainable_params").asLong(), training.path("trainable_params").asLong(), p.toString());
             if (p.path("rank").asText().equals("full")) {
                 full++;
                 assertEquals(25_696, p.path("trainable_params").asLong(), "the full corner trains every weight");
@@ -129,6 +131,15 @@ class SweepCommandTest {
         }
         assertTrue(ImageIO.read(out.resolve("report/plane-frontier.png").toFile()).getWidth() > 0);
         assertTrue(run.out().contains("Partition cat: best "), run.out());
+        // the corner is a train --full output, and its report is train --full's, linked from the plane's
+        Path corner = out.resolve("points/full");
+        FullTrainReportCheck.check(corner);
+        for (JsonNode m : TrainCommandTest.manifest(corner).path("models")) {
+            assertEquals(25_696, m.path("parameters").asLong());
+            assertEquals(25_696, m.path("trainable_params").asLong(), m.toString());
+        }
+        assertTrue(Files.readString(out.resolve("report/index.html"))
+                .contains("<a href=\"../points/full/report/index.html\">"), "the plane's report links the corner's");
     }
 
     @Test

@@ -158,5 +158,20 @@ class ExplorationReportTest {
         assertFalse(Files.exists(report.resolve("plane-frontier-2.png")));
         assertTrue(html.contains("<p>Every point failed: no heat map.</p>"), html);
         assertTrue(html.contains("href=\"../plane.json\""), html);
+        assertTrue(html.contains("its own report: <a href=\"../points/full/report/index.html\">"
+                + "points/full/report/index.html</a>"), "the corner's train --full report is linked: " + html);
+    }
+
+    @Test
+    void aPlaneWithoutTheFullCornerLinksNoCornerReport() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("sweep"));
+        Files.writeString(out.resolve("plane.json"), "{\"tolerance\": 0.01, \"points\": ["
+                + point("de", "q_proj", "[\"q_proj\"]", "1", 1024, "1.0") + "]}");
+
+        ReportWriter.write(TrainOutput.read(out), null);
+
+        String html = Files.readString(out.resolve("report/index.html"));
+        assertTrue(html.contains("<h2>Plane</h2>"), html);
+        assertFalse(html.contains("points/full"), html);
     }
 }
