@@ -82,6 +82,25 @@ class RankSearchCommandTest {
             assertTrue(tried.size() >= 2, a.toString());
             assertEquals(1, tried.get(0).path("rank").asInt());
             int rank = a.path("rank").asInt();
+            // rank_search: [{"rank", "held_out_loss", "seconds"}, ...], ranks doubling, the chosen one among them,
+            // and the chosen one within the tolerance of the best tried (the smallest such)
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < tried.size(); i++) {
+                JsonNode t = tried.get(i);
+                java.util.Set<String> fields = new java.util.HashSet<>();
+                t.fieldNames().forEachRemaining(fields::add);
+                assertEquals(java.util.Set.of("rank", "held_out_loss", "seconds"), fields, t.toString());
+                assertEquals(1 << i, t.path("rank").asInt(), tried.toString());
+                assertTrue(t.path("held_out_loss").isNumber() && t.path("seconds").asDouble() > 0, t.toString());
+                best = Math.min(best, t.path("held_out_loss").asDouble());
+            }
+            int smallest = Integer.MAX_VALUE;
+            for (JsonNode t : tried) {
+                if (t.path("held_out_loss").asDouble() <= best * 1.02) {
+                    smallest = Math.min(smallest, t.path("rank").asInt());
+                }
+            }
+            assertEquals(smallest, rank, tried.toString());
             assertEquals(rank, PeftAdapters.read(out.resolve("adapters").resolve(a.path("name").asText()),
                     Checkpoints.readConfig(model)).module("model.layers.0.self_attn.q_proj").rank());
             if (a.path("name").asText().equals("easy")) {
