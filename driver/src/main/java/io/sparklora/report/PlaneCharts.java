@@ -40,23 +40,55 @@ final class PlaneCharts {
         return points.stream().anyMatch(p -> Double.isFinite(p.heldOutLoss()));
     }
 
-    static BufferedImage heatmap(String name, List<Plane.Point> points) {
+    /** The heat map's columns: the ranks in increasing order, then {@code full} when the corner is there. */
+    static List<String> columns(List<Plane.Point> points) {
         List<String> columns = new ArrayList<>();
-        List<String> rows = new ArrayList<>();
         for (Plane.Point p : points) {
-            String column = column(p);
-            String row = row(p);
-            if (!column.equals(FULL) && !columns.contains(column)) {
-                columns.add(column);
-            }
-            if (!rows.contains(row)) {
-                rows.add(row);
+            if (!p.full() && !columns.contains(column(p))) {
+                columns.add(column(p));
             }
         }
         columns.sort(Comparator.comparingInt(Integer::parseInt));
-        if (rows.contains(FULL_ROW)) {
+        if (points.stream().anyMatch(Plane.Point::full)) {
             columns.add(FULL);
         }
+        return columns;
+    }
+
+    /** The heat map's rows, top to bottom: the target sets in file order, the corner's own row among them. */
+    static List<String> rows(List<Plane.Point> points) {
+        List<String> rows = new ArrayList<>();
+        for (Plane.Point p : points) {
+            if (!rows.contains(row(p))) {
+                rows.add(row(p));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * A partition's frontier: its finite points by increasing trainable parameters (a tie to the lower loss) that
+     * have a lower loss than every smaller point.
+     */
+    static List<Plane.Point> frontierOf(List<Plane.Point> points) {
+        List<Plane.Point> finite = new ArrayList<>(points.stream().filter(p -> Double.isFinite(p.heldOutLoss()))
+                .toList());
+        finite.sort(Comparator.comparingLong(Plane.Point::trainableParams)
+                .thenComparingDouble(Plane.Point::heldOutLoss));
+        List<Plane.Point> frontier = new ArrayList<>();
+        double lowest = Double.POSITIVE_INFINITY;
+        for (Plane.Point p : finite) {
+            if (p.heldOutLoss() < lowest) { // no smaller point is at least as good: on the frontier
+                lowest = p.heldOutLoss();
+                frontier.add(p);
+            }
+        }
+        return frontier;
+    }
+
+    static BufferedImage heatmap(String name, List<Plane.Point> points) {
+        List<String> columns = columns(points);
+        List<String> rows = rows(points);
         int longest = rows.stream().mapToInt(String::length).max().orElse(0);
         HeatMapChart chart = new HeatMapChartBuilder().width(Math.max(760, 300 + 9 * longest + 110 * columns.size()))
                 .height(Math.max(420, 230 + 56 * rows.size())).build();
@@ -104,19 +136,9 @@ final class PlaneCharts {
             if (finite.isEmpty()) {
                 continue;
             }
-            finite.sort(Comparator.comparingLong(Plane.Point::trainableParams)
-                    .thenComparingDouble(Plane.Point::heldOutLoss));
-            List<Double> fx = new ArrayList<>();
-            List<Double> fy = new ArrayList<>();
-            double lowest = Double.POSITIVE_INFINITY;
-            for (Plane.Point p : finite) {
-                double loss = p.heldOutLoss();
-                if (loss < lowest) { // no smaller point is at least as good: on the frontier
-                    lowest = loss;
-                    fx.add((double) p.trainableParams());
-                    fy.add(loss);
-                }
-            }
+            List<Plane.Point> frontier = frontierOf(finite);
+            List<Double> fx = frontier.stream().map(p -> (double) p.trainableParams()).toList();
+            List<Double> fy = frontier.stream().map(Plane.Point::heldOutLoss).toList();
             XYSeries all = chart.addSeries(e.getKey() + " (points)",
                     finite.stream().map(p -> (double) p.trainableParams()).toList(),
                     finite.stream().map(Plane.Point::heldOutLoss).toList());

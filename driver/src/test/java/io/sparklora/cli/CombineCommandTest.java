@@ -68,6 +68,12 @@ class CombineCommandTest {
         JsonNode record = new ObjectMapper().readTree(tmp.resolve("cat/combine.json").toFile());
         assertEquals("cat", record.get("method").asText());
         assertEquals(5, record.get("ranks").get("model.layers.0.self_attn.q_proj").asInt());
+        // the same inputs and output as file:// URIs: the same weights
+        CliTest.Run uris = cli("combine", "--model", model.toUri().toString(), "--adapters", a.toUri() + ","
+                + b.toUri(), "--method", "cat", "--out", tmp.resolve("cat-uri").toUri().toString());
+        assertEquals(0, uris.status(), uris.err());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("cat/adapter_model.safetensors")),
+                Files.readAllBytes(tmp.resolve("cat-uri/adapter_model.safetensors"))));
     }
 
     @Test

@@ -75,6 +75,21 @@ class ExtractCommandTest {
         assertTrue(record.get("not_extracted").has("model.norm.weight"), record.toString());
         assertEquals(0, new ObjectMapper().readTree(tmp.resolve("r32/extract.json").toFile())
                 .get("max_relative_error").asDouble(), 1e-5);
+
+        // --config FILE sets the same keys (the flag --out beside it), here as file:// URIs: the same adapter as the
+        // flags with plain paths wrote
+        Path yaml = tmp.resolve("extract.yaml");
+        Files.writeString(yaml, "model: " + base.toUri() + "\ntuned: " + tuned.toUri() + "\nrank: 4\n");
+        CliTest.Run viaConfig = cli("extract", "--config", yaml.toString(), "--out",
+                tmp.resolve("cfg").toUri().toString());
+        assertEquals(0, viaConfig.status(), viaConfig.err());
+        assertTrue(viaConfig.out().contains("Extracting rank 4 from "), viaConfig.out()); // its progress lines
+        assertTrue(viaConfig.out().contains("model.layers.0.self_attn.q_proj: relative error "), viaConfig.out());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("r4/adapter_model.safetensors")),
+                Files.readAllBytes(tmp.resolve("cfg/adapter_model.safetensors"))));
+        CliTest.Run help = cli("extract", "--help");
+        assertEquals(0, help.status());
+        assertTrue(help.out().contains("--tuned") && help.out().contains("--config"), help.out());
     }
 
     @Test

@@ -211,6 +211,10 @@ class TreeTrainTest {
         assertEquals("Error: Invalid --path-rank 2: it needs --tree", CliTest.cli("train", "--model",
                 model.toString(), "--data", data.toString(), "--partition-by", "lang", "--path-rank", "2", "--out",
                 out.toString()).err().strip());
+        Files.writeString(f, TREE);
+        CliTest.Run zero = CliTest.cli(train(out, f, "--path-rank", "0"));
+        assertEquals(1, zero.status(), zero.out());
+        assertEquals("Error: Invalid --path-rank 0: must be >= 1", zero.err().strip());
         assertFalse(Files.exists(out), "no output on a bad tree");
     }
 
