@@ -57,6 +57,10 @@ public final class SweepJob {
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
             TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(r.template().seqLen(), r.template().heldOutFraction()));
+            if (full) { // refused before the LoRA points train, not after them when the corner starts
+                FullTrainJob.memoryPlan(sc, model.config(), FullTrainJob.fullWeights(r.template()),
+                        plan.adapters().size()).check(sc.isLocal() ? "the local driver JVM" : "each executor");
+            }
             String baseSha = ModelStore.sha256(model.uri(), conf);
             SparkTrainJob.markOutput(FileSystem.get(new Path(outUri).toUri(), conf), outUri);
             List<AdapterPlan> indexed = new ArrayList<>();
@@ -144,7 +148,12 @@ public final class SweepJob {
         return list;
     }
 
-    private static List<Plane.Point> fullPoints(JsonNode manifest, String fullUri, Configuration conf)
+    /**
+     * The corner's points from its {@code train --full} manifest; a partition of rows without a key value keeps the
+     * null key its LoRA points have (the manifest's JSON null, not the text "null"), and a failed model (no path in
+     * the manifest) the path it would have had, as a failed LoRA point does.
+     */
+    static List<Plane.Point> fullPoints(JsonNode manifest, String fullUri, Configuration conf)
             throws IOException {
         List<Plane.Point> list = new ArrayList<>();
         FileSystem fs = new Path(fullUri).getFileSystem(conf);
@@ -157,8 +166,11 @@ public final class SweepJob {
                     bytes += f.isFile() && !n.startsWith("_") && !n.equals(AdapterStore.TRAINING_JSON) ? f.getLen() : 0;
                 }
             }
-            list.add(new Plane.Point(m.path("key").asText(), m.path("name").asText(), Plane.FULL, List.of(Plane.FULL),
-                    null, FULL_CORNER + "/" + m.path("path").asText(), m.path("parameters").asLong(),
+            String key = m.path("key").isTextual() ? m.path("key").asText() : null;
+            String name = m.path("name").asText();
+            String rel = m.path("path").isTextual() ? m.path("path").asText() : TunedModelStore.DIR + "/" + name;
+            list.add(new Plane.Point(key, name, Plane.FULL, List.of(Plane.FULL),
+                    null, FULL_CORNER + "/" + rel, m.path("parameters").asLong(),
                     bytes, ok ? m.path("final_held_out_loss").asDouble(Double.NaN) : Double.NaN,
                     m.path("seconds").asDouble()));
         }

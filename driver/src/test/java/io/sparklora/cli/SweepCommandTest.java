@@ -161,6 +161,15 @@ class SweepCommandTest {
             assertTrue(run.err().contains(b[4]), String.join(" ", b) + ": " + run.err());
             assertFalse(Files.exists(out), "nothing written for " + String.join(" ", b));
         }
+        // a corner that cannot fit is refused with the numbers before any LoRA point trains
+        Path huge = tmp.resolve("huge");
+        CliTest.Run corner = CliTest.cli("sweep", "--model", model.toString(), "--data", data.toString(),
+                "--partition-by", "lang", "--steps", "8", "--batch", "200000", "--seq", "32", "--ranks", "1",
+                "--targets-grid", "q_proj", "--full", "--out", huge.toString());
+        assertEquals(1, corner.status(), corner.err() + corner.out());
+        assertTrue(corner.err().contains("Cannot train --full: the local driver JVM needs about"), corner.err());
+        assertTrue(corner.err().contains("25,696 parameters × 16 bytes"), corner.err());
+        assertFalse(Files.exists(huge.resolve("points")), "no point trained");
         CliTest.Run rank = sweep(tmp.resolve("out"), "--ranks", "1", "--targets-grid", "q_proj", "--rank", "4");
         assertEquals(1, rank.status());
         assertTrue(rank.err().contains("Invalid --rank with sweep"), rank.err());
