@@ -254,8 +254,8 @@ public final class SparkTrainJob {
     /**
      * {@code --adapters-per-task} as this job uses it for {@code adapters} adapters on {@code parallelism} cores: the
      * default rule's when not given; when given, 1, with the reason printed once, if no group could fuse (a base
-     * outside the LLaMA family, or {@code --steps} reaching {@code --checkpoint-every}: checkpoints are not written
-     * fused). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group by the task.
+     * outside the LLaMA family). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group
+     * by the task.
      */
     static int adaptersPerTask(TrainRequest r, ModelConfig config, TrainSpec template, int adapters, int parallelism,
                                PrintStream out) {
@@ -275,9 +275,6 @@ public final class SparkTrainJob {
         String why = config.fold(llama -> null, gpt2 -> "fused training supports the LLaMA family, the base is "
                 + config.modelType());
         if (why == null) {
-            why = FusedGroup.refusal(template, template.steps());
-        }
-        if (why == null) {
             return k;
         }
         String line = "--adapters-per-task " + k + ": training the adapters one by one: " + why;
@@ -289,15 +286,16 @@ public final class SparkTrainJob {
     /**
      * The default {@code --adapters-per-task}: {@value #DEFAULT_FUSED} in the small-batch regime where fusing pays
      * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a
-     * LLaMA-family base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
-     * group per core (⌈adapters / K⌉ ≥ parallelism); else 1.
+     * LLaMA-family base, with {@code --steps} given (with {@code --epochs} the members' step counts depend on their
+     * data and may differ, so groups may not fuse) and at least one fused group per core (⌈adapters / K⌉ ≥
+     * parallelism); else 1. Checkpoints do not matter: fused members write them as single adapters do.
      */
     static int defaultAdaptersPerTask(ModelConfig config, TrainSpec template, int adapters, int parallelism) {
         boolean llama = config.fold(l -> true, g -> false);
         boolean smallBatch = (long) template.batchSize() * template.seqLen() <= 256;
-        boolean noCheckpointWithin = template.steps() > 0 && FusedGroup.refusal(template, template.steps()) == null;
+        boolean stepsKnown = template.steps() > 0;
         boolean groupPerCore = (adapters + DEFAULT_FUSED - 1) / DEFAULT_FUSED >= Math.max(1, parallelism);
-        return llama && smallBatch && noCheckpointWithin && groupPerCore ? DEFAULT_FUSED : 1;
+        return llama && smallBatch && stepsKnown && groupPerCore ? DEFAULT_FUSED : 1;
     }
 
     /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */
