@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -77,6 +76,7 @@ public final class FusedAdapterTrainer {
         String failure; // null while it trains
         TrainerCheckpoint checkpoint; // its own directory, or null: no checkpoints
         String identity = ""; // what else made its run (see AdapterTrainer.identifiedBy)
+        String dataFingerprint; // SHA-256 of the spec and the windows, computed on first use
         CausalLm evalModel; // a single-adapter view for held-out loss, made on first use
 
         Member(TrainSpec spec, LoraAdapter adapter, PackedData data, int totalSteps) {
@@ -90,7 +90,10 @@ public final class FusedAdapterTrainer {
         }
 
         String runFingerprint() {
-            return Fingerprint.sha256(identity + "\n" + TrainerState.fingerprint(spec, data));
+            if (dataFingerprint == null) {
+                dataFingerprint = TrainerState.fingerprint(spec, data);
+            }
+            return Fingerprint.sha256(identity + "\n" + dataFingerprint);
         }
 
         String mismatch(TrainerState s, int totalSteps) {

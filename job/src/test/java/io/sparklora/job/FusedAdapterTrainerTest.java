@@ -234,6 +234,20 @@ class FusedAdapterTrainerTest {
         for (int k = 0; k < 3; k++) {
             assertEquals(List.of("step-00000004"), steps(dir.resolve("adapter" + k)));
         }
+        // The same checkpoint resumes adapter1 alone: same format and fingerprint; equal to fused within 1e-6.
+        copyTree(dir.resolve("adapter1/step-00000004"), tmp.resolve("single/step-00000004"));
+        TrainResult single = AdapterTrainer.lora(builder(1).checkpointEvery(2).build(), tinyBase(),
+                LoraAdapter.initialize(lora(1), TINY_LLAMA), data(1))
+                .checkpointTo(TrainerCheckpoint.at(tmp.resolve("single").toUri(), new Configuration()))
+                .identifiedBy("base-b").run();
+        assertEquals(4, single.resumedFromStep());
+        for (Map.Entry<String, Tensor> e : straight.get(1).result().parameters().entrySet()) {
+            float[] want = e.getValue().toArray();
+            float[] got = single.parameters().get(e.getKey()).toArray();
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-6, e.getKey() + "[" + i + "] resumed alone");
+            }
+        }
         List<LoraAdapter> resumedW = new ArrayList<>();
         FusedAdapterTrainer again = checkpointed(dir, resumedW, -1);
         List<FusedAdapterTrainer.Outcome> resumed = again.run();
