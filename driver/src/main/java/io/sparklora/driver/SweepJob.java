@@ -150,29 +150,27 @@ public final class SweepJob {
 
     /**
      * The corner's points from its {@code train --full} manifest; a partition of rows without a key value keeps the
-     * null key its LoRA points have (the manifest's JSON null, not the text "null"), and a failed model (no path in
-     * the manifest) the path it would have had, as a failed LoRA point does.
+     * null key its LoRA points have (not the text "null"), and a failed model (no path in the manifest) the path it
+     * would have had, as a failed LoRA point does.
      */
-    static List<Plane.Point> fullPoints(JsonNode manifest, String fullUri, Configuration conf)
-            throws IOException {
+    static List<Plane.Point> fullPoints(io.sparklora.output.ManifestFile manifest, String fullUri,
+                                        Configuration conf) throws IOException {
         List<Plane.Point> list = new ArrayList<>();
         FileSystem fs = new Path(fullUri).getFileSystem(conf);
-        for (JsonNode m : manifest.path("models")) {
-            boolean ok = !m.path("status").asText().equals(Manifest.Status.FAILED);
+        for (io.sparklora.output.ManifestFile.Adapter m : manifest.models()) {
+            boolean ok = !m.isFailed();
             long bytes = 0;
             if (ok) {
-                for (FileStatus f : fs.listStatus(new Path(fullUri, m.path("path").asText()))) {
+                for (FileStatus f : fs.listStatus(new Path(fullUri, m.path()))) {
                     String n = f.getPath().getName();
                     bytes += f.isFile() && !n.startsWith("_") && !n.equals(AdapterStore.TRAINING_JSON) ? f.getLen() : 0;
                 }
             }
-            String key = m.path("key").isTextual() ? m.path("key").asText() : null;
-            String name = m.path("name").asText();
-            String rel = m.path("path").isTextual() ? m.path("path").asText() : TunedModelStore.DIR + "/" + name;
-            list.add(new Plane.Point(key, name, Plane.FULL, List.of(Plane.FULL),
-                    null, FULL_CORNER + "/" + rel, m.path("parameters").asLong(),
-                    bytes, ok ? m.path("final_held_out_loss").asDouble(Double.NaN) : Double.NaN,
-                    m.path("seconds").asDouble()));
+            Double loss = m.finalHeldOutLoss();
+            String rel = m.path() != null ? m.path() : TunedModelStore.DIR + "/" + m.name();
+            list.add(new Plane.Point(m.key(), m.name(), Plane.FULL, List.of(Plane.FULL), null,
+                    FULL_CORNER + "/" + rel, m.parameters() == null ? 0 : m.parameters(), bytes,
+                    ok && loss != null ? loss : Double.NaN, m.seconds() == null ? 0 : m.seconds()));
         }
         return list;
     }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,11 +25,13 @@ class SweepJobTest {
         Files.write(de.resolve("model.safetensors"), new byte[200]);
         Files.write(de.resolve("training.json"), new byte[33]);
         Files.write(de.resolve("_committed.json"), new byte[44]);
-        JsonNode manifest = TrainingRecord.JSON.readTree("{\"models\": ["
+        io.sparklora.output.ManifestFile manifest = io.sparklora.output.ManifestFile.read(("{\"format_version\": 1, "
+                + "\"adapters\": [], \"models\": ["
                 + "{\"name\": \"de\", \"key\": \"de\", \"status\": \"trained\", \"path\": \"models/de\", "
                 + "\"parameters\": 25696, \"final_held_out_loss\": 1.25, \"seconds\": 3.5},"
                 + "{\"name\": \"null\", \"key\": null, \"status\": \"failed\", \"path\": null, "
-                + "\"parameters\": 25696, \"seconds\": 0}]}");
+                + "\"parameters\": 25696, \"seconds\": 0}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "manifest.json");
 
         List<Plane.Point> points = SweepJob.fullPoints(manifest, corner.toUri().toString(), new Configuration());
 
