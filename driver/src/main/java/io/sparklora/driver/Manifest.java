@@ -48,6 +48,7 @@ public final class Manifest {
         o.put("seq_len", r.template().seqLen());
         o.put("batch_size", r.template().batchSize());
         o.put("held_out_fraction", r.template().heldOutFraction());
+        o.put("spill_rows", r.spillRows());
         return o;
     }
 

@@ -189,7 +189,7 @@ public final class SparkTrainJob {
                 try {
                     for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
                             new HadoopConf(conf)), sc.defaultParallelism(), adaptersPerTask(r, config, template,
-                            toTrain.size(), sc.defaultParallelism(), out))) {
+                            toTrain.size(), sc.defaultParallelism(), out)).collect()) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed
@@ -228,7 +228,6 @@ public final class SparkTrainJob {
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
             ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
-            jobJson.put("spill_rows", job.spillRows());
             jobJson.set("largest_keys", largestKeysJson(plan.largest()));
             ObjectNode manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
