@@ -121,7 +121,7 @@ public final class AdapterTask implements Serializable {
 
     /** Whether {@code plan}'s windows are packed into a spill file as its rows stream in, not held in the heap. */
     boolean spills(AdapterPlan plan) {
-        return KeyWindows.spills(job, plan.rows());
+        return KeyWindows.spills(job, plan, KeyWindows.heapBudget());
     }
 
     /** Trains one adapter not yet committed from its rows (in content order), and commits it. */
@@ -142,7 +142,7 @@ public final class AdapterTask implements Serializable {
         double baseHeldOut;
         KeyWindows windows = null;
         try {
-            windows = KeyWindows.pack(job, spec, "adapter " + plan.name(), plan.rows(), rows);
+            windows = KeyWindows.pack(job, spec, "adapter " + plan.name(), plan, rows);
             data = windows.data();
             adapter = LoraAdapter.initialize(spec.lora(), model.config());
             AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, data)

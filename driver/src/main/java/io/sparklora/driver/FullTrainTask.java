@@ -69,7 +69,7 @@ final class FullTrainTask implements Serializable {
         double baseHeldOut;
         KeyWindows windows = null;
         try {
-            windows = KeyWindows.pack(job, spec, "model " + plan.name(), plan.rows(),
+            windows = KeyWindows.pack(job, spec, "model " + plan.name(), plan,
                     new AdapterBins.Rows<>(rows).of(index));
             data = windows.data();
             AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, model, data)

@@ -49,31 +49,59 @@ final class KeyWindows implements Closeable {
         this.files = files;
     }
 
-    /** Whether {@code rows} rows go to a spill file under {@code job}'s {@code --spill-rows}. */
-    static boolean spills(TrainJobSpec job, long rows) {
-        return rows > job.spillRows();
+    /**
+     * Whether {@code plan}'s windows go to a spill file: when it has more rows than {@code --spill-rows}, or when its
+     * windows would take more than {@code heapBudget} bytes of heap ({@link #windowBytes}). The second bound is the
+     * one that matters for long rows (a million rows of 4k tokens are 32 GB of windows); rows are what the user
+     * counts and what the plan line reports. Either way the windows, and so the result, are the same.
+     */
+    static boolean spills(TrainJobSpec job, AdapterPlan plan, long heapBudget) {
+        return plan.rows() > job.spillRows() || windowBytes(plan.tokens(), job.template().seqLen()) > heapBudget;
     }
 
     /**
-     * Packs {@code name}'s rows as {@code spec} says, into a spill file when {@link #spills} says so for its planned
-     * {@code plannedRows}. Rows out of content order are a bug of the caller and fail the attempt, as does an error
+     * The heap that windows of {@code tokens} tokens take, about: an int32 input and an int32 target per token, and
+     * per window of {@code seqLen} its object and two array headers (64 bytes, rounded up).
+     */
+    static long windowBytes(long tokens, int seqLen) {
+        long windows = (tokens + seqLen - 1) / seqLen;
+        return 8 * tokens + 64 * windows;
+    }
+
+    /**
+     * One task's share of the heap for windows: an eighth of this JVM's maximum heap divided among as many tasks as
+     * it could run at once (its processors over {@code spark.task.cpus}), which leaves the rest to Spark, the rows in
+     * flight and the trainer's own heap arrays.
+     */
+    static long heapBudget() {
+        TaskContext ctx = TaskContext.get();
+        int cpus = ctx == null ? 1 : Math.max(1, ctx.cpus());
+        int tasks = Math.max(1, Runtime.getRuntime().availableProcessors() / cpus);
+        return Runtime.getRuntime().maxMemory() / 8 / tasks;
+    }
+
+    /**
+     * Packs {@code name}'s rows as {@code spec} says, into a spill file when {@link #spills} says so for {@code plan}
+     * (its planned rows and tokens; a tree node's, for each of its keys). Rows out of content order are a bug of the caller and fail the attempt, as does an error
      * reading them (the shuffle's: transient, unlike the data's own errors, which are an {@link
      * IllegalArgumentException} as {@link AdapterTask#pack}'s). A killed task stops while reading them: Spark's shuffle
      * iterator checks the kill flag.
      */
-    static KeyWindows pack(TrainJobSpec job, TrainSpec spec, String name, long plannedRows, Iterator<TrainRow> rows)
+    static KeyWindows pack(TrainJobSpec job, TrainSpec spec, String name, AdapterPlan plan, Iterator<TrainRow> rows)
             throws IOException {
         Tokenizer tokenizer = job.tokenizer().get();
         long[] tooShort = {0};
         Iterator<EncodedRow> encoded = encoded(tokenizer, name, rows, tooShort);
         WindowPacker packer = new WindowPacker(tokenizer, spec.seqLen());
-        if (!spills(job, plannedRows)) {
+        long budget = heapBudget();
+        if (!spills(job, plan, budget)) {
             PackedData data = packer.packEncoded(spec.adapterName(), encoded, spec.heldOutFraction(), spec.seed());
             return new KeyWindows(new AdapterTask.Packed(data, tooShort[0]), List.of(), List.of());
         }
         Path file = spillFile();
-        LOG.info("{}: {} rows, over --spill-rows {}: packing its windows into {}", name, plannedRows,
-                job.spillRows(), file);
+        LOG.info("{}: {} rows, {} tokens (about {} MiB of windows), over --spill-rows {} or this task's {} MiB share "
+                + "of the heap: packing its windows into {}", name, plan.rows(), plan.tokens(),
+                windowBytes(plan.tokens(), spec.seqLen()) >> 20, job.spillRows(), budget >> 20, file);
         try {
             WindowPacker.SpilledWindows w = packer.packEncodedSpilled(spec.adapterName(), encoded,
                     spec.heldOutFraction(), spec.seed(), file);

@@ -157,7 +157,7 @@ final class TreeTask implements Serializable {
         try {
             for (int k = 0; k < slots.length; k++) {
                 parts.add(KeyWindows.pack(job, spec, "node " + node.name() + " (key " + (k + 1) + " of "
-                        + slots.length + ")", node.rows(), rows.of(slots[k])));
+                        + slots.length + ")", node, rows.of(slots[k])));
             }
         } catch (IOException | RuntimeException e) {
             for (KeyWindows p : parts) {
