@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * What one Spark task of the training stage does: partition i holds the rows of adapter i. The task takes the
- * executor's shared base model, packs its rows (in content order, see {@link TrainRow#ORDER}) into windows, trains
+ * What one Spark task of the training stage does: it trains the adapters of its bin ({@link AdapterBins}), whose rows
+ * arrive sorted by adapter and content ({@link TrainRow#ORDER}). For each it takes the executor's shared base model,
+ * packs the rows into windows as they stream in ({@link KeyWindows}: in the heap, or into a spill file), trains
  * with checkpoints under {@code <out>/_checkpoints/<name>/} (a retried attempt resumes there; each attempt's
  * temporary files are its own) and commits the adapter through {@link AdapterStore}; the driver deletes the
  * checkpoints after the stage. A deterministic failure of the adapter's own (its rows, a NaN loss) is returned as a

@@ -82,10 +82,10 @@ final class KeyWindows implements Closeable {
 
     /**
      * Packs {@code name}'s rows as {@code spec} says, into a spill file when {@link #spills} says so for {@code plan}
-     * (its planned rows and tokens; a tree node's, for each of its keys). Rows out of content order are a bug of the caller and fail the attempt, as does an error
-     * reading them (the shuffle's: transient, unlike the data's own errors, which are an {@link
-     * IllegalArgumentException} as {@link AdapterTask#pack}'s). A killed task stops while reading them: Spark's shuffle
-     * iterator checks the kill flag.
+     * (its planned rows and tokens; a tree node's, for each of its keys). Rows out of content order are a bug of the
+     * caller and fail the attempt, as does an error reading them (the shuffle's: transient, unlike the data's own
+     * errors, which are an {@link IllegalArgumentException} as {@link AdapterTask#pack}'s). A killed task stops while
+     * reading them: Spark's shuffle iterator checks the kill flag.
      */
     static KeyWindows pack(TrainJobSpec job, TrainSpec spec, String name, AdapterPlan plan, Iterator<TrainRow> rows)
             throws IOException {

@@ -23,9 +23,10 @@ import org.apache.spark.sql.SparkSession;
 /**
  * {@code train --rank auto}: {@link RankSearch} for every adapter, one Spark stage per round over the adapters still
  * searching (so partitions search in parallel). Round r trains, with the stage, tasks and commits of {@code train}
- * ({@link AdapterBins#train}: rows streamed, a key over {@code --spill-rows} spilled), into {@code <out>/_rank_search/r<rank>/adapters/<name>/}; a re-run finds those committed and
- * trains nothing again. The chosen rank's adapter is then copied to {@code <out>/adapters/<name>/} (marker last), and
- * the manifest entry records the chosen {@code rank} and {@code rank_search: [{rank, held_out_loss, seconds}, ...]}.
+ * ({@link AdapterBins#train}: rows streamed, a key over {@code --spill-rows} spilled), into
+ * {@code <out>/_rank_search/r<rank>/adapters/<name>/}; a re-run finds those committed and trains nothing again. The chosen
+ * rank's adapter is then copied to {@code <out>/adapters/<name>/} (marker last), and the manifest entry records the
+ * chosen {@code rank} and {@code rank_search: [{rank, held_out_loss, seconds}, ...]}.
  */
 public final class RankSearchJob {
     static final String DIR = "_rank_search";

@@ -26,7 +26,8 @@ import scala.Tuple2;
 
 /**
  * {@code train --tree FILE}: a tree of adapters, trained level by level (one Spark stage per level, a level's nodes
- * in parallel, partition i = node i, its keys' rows sorted key by key and by content, {@link AdapterBins#stage}), each node's LoRA over its ancestors' frozen adapters ({@link TreeTask}); then
+ * in parallel, partition i = node i, its keys' rows sorted key by key and by content, {@link AdapterBins#stage}),
+ * each node's LoRA over its ancestors' frozen adapters ({@link TreeTask}); then
  * every leaf's path flattened into {@code paths/<leaf>/} ({@link TreePaths}) and the manifest written with the tree.
  * The checks, commits, fingerprints, statuses and the lease on {@code --out} are {@code train}'s
  * ({@link SparkTrainJob}); every check of the input runs before anything is written.

@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code sweep}: every LoRA point of a {@link SweepGrid} for every partition, as one Spark job (one union of the
  * points' task sets, collected once), each point trained and committed by {@code train}'s own stage and tasks
- * ({@link AdapterBins#train}: rows streamed in content order, a key over {@code --spill-rows} spilled) into {@code <out>/points/<targets-id>-r<rank>/adapters/<name>/}; with {@code --full}, then
- * the full fine-tuning corner by {@link FullTrainJob} into {@code <out>/points/full/models/<name>/}. Every point uses
- * the same plan, so the same held-out rows; a point's loss is its trainer's final held-out loss. A re-run finds
- * committed points and trains nothing again.
+ * ({@link AdapterBins#train}: rows streamed in content order, a key over {@code --spill-rows} spilled) into
+ * {@code <out>/points/<targets-id>-r<rank>/adapters/<name>/}; with {@code --full}, then the full fine-tuning corner by
+ * {@link FullTrainJob} into {@code <out>/points/full/models/<name>/}. Every point uses the same plan, so the same
+ * held-out rows; a point's loss is its trainer's final held-out loss. A re-run finds committed points and trains
+ * nothing again.
  */
 public final class SweepJob {
     static final String POINTS = "points";

@@ -34,8 +34,9 @@ import scala.Tuple2;
  * the forward pass untouched.
  *
  * <p>Each key's rows are packed and split on their own as they stream in ({@link KeyWindows}: the split a flat adapter
- * of that key holds out; over {@code --spill-rows} into a spill file), and the node trains on the union of its keys' training windows and is evaluated on the union of their
- * held-out windows, so no node ever trains on a window another node holds out. Holds only serializable state.
+ * of that key holds out; over {@code --spill-rows} into a spill file), and the node trains on the union of its keys'
+ * training windows and is evaluated on the union of their held-out windows, so no node ever trains on a window another
+ * node holds out. Holds only serializable state.
  */
 final class TreeTask implements Serializable {
     private static final long serialVersionUID = 1L;
