@@ -161,9 +161,9 @@ final class TrainCommand implements Callable<Integer> {
     Integer pathRank;
 
     @Option(names = "--adapters-per-task", description = "train up to K adapters of a task fused over one base, each "
-            + "frozen GEMM run once over their concatenated rows (LLaMA bases; not with checkpoints within the steps);"
-            + " results equal K = 1 (default: 4 when batch × seq <= 256, the base is LLaMA, --steps ends before the "
-            + "first --checkpoint-every and there are at least 4 adapters per core; else 1)")
+            + "frozen GEMM run once over their concatenated rows (LLaMA bases; each member checkpoints and resumes "
+            + "as a single adapter); results equal K = 1 (default: 4 when batch × seq <= 256, the base is LLaMA, "
+            + "--steps is given and there are at least 4 adapters per core; else 1)")
     Integer adaptersPerTask;
 
     @Option(names = "--out", required = true, description = "output directory (file://, hdfs://, s3a://)")

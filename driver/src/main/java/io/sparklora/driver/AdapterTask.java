@@ -120,6 +120,16 @@ public final class AdapterTask implements Serializable {
         return base != null ? ExecutorModels.fromBroadcast(base) : ExecutorModels.fromPath(job.baseModelUri(), conf);
     }
 
+    /** Where {@code plan}'s checkpoints go: {@code <out>/_checkpoints/<name>}. */
+    Path checkpointDir(AdapterPlan plan) {
+        return new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
+    }
+
+    /** {@code plan}'s checkpoints as the task attempt {@code attemptId} writes them (its own temporary files). */
+    TrainerCheckpoint checkpointStore(AdapterPlan plan, String attemptId) throws IOException {
+        return TrainerCheckpoint.at(checkpointDir(plan).toUri(), conf.get(), attemptId);
+    }
+
     /** Whether {@code plan}'s windows are packed into a spill file as its rows stream in, not held in the heap. */
     boolean spills(AdapterPlan plan) {
         return KeyWindows.spills(job, plan, KeyWindows.heapBudget());
@@ -136,7 +146,7 @@ public final class AdapterTask implements Serializable {
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
         BaseModel model = baseModel();
-        Path checkpoints = new Path(new Path(job.outUri(), CHECKPOINTS), plan.name());
+        Path checkpoints = checkpointDir(plan);
         LoraAdapter adapter;
         PackedData data;
         TrainResult result;
@@ -150,7 +160,7 @@ public final class AdapterTask implements Serializable {
                     .identifiedBy(fingerprint.combined())
                     .stopWhen(() -> ctx != null && ctx.isInterrupted());
             if (checkpoints(spec, trainer.totalSteps())) {
-                trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
+                trainer.checkpointTo(checkpointStore(plan, attemptId));
             }
             baseHeldOut = data.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
             List<io.sparklora.tensor.Tensor> trained = TestHooks.weightsOf(adapter);

@@ -1,7 +1,5 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainMode;
 import io.sparklora.job.TrainSpec;
@@ -80,7 +78,7 @@ public final class FullTrainJob {
                     toTrain.add(p.at(toTrain.size()));
                 }
             }
-            for (Manifest.Skipped s : plan.skipped()) {
+            for (io.sparklora.output.ManifestFile.Skipped s : plan.skipped()) {
                 out.println("Skipping key " + s.key() + ": " + s.reason());
             }
             out.println("Models: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
@@ -94,21 +92,14 @@ public final class FullTrainJob {
             sc.setJobDescription(null);
             TrainData.release(data);
             lease.checkHeld();
-            ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
-            jobJson.put("mode", "full");
-            ObjectNode manifest = TunedModelManifest.write(store, outUri, conf, jobJson, plan.adapters(), status,
-                    planned, plan.skipped(), data.malformedSkipped(), memory.parameters());
-            ObjectNode table = TrainingRecord.JSON.createObjectNode();
-            table.set("adapters", manifest.get("models"));
-            SparkTrainJob.printTable(table, out);
+            io.sparklora.output.ManifestFile manifest = TunedModelManifest.write(store, outUri, conf,
+                    Manifest.jobJson(r, model, baseSha).withMode("full"), plan.adapters(), status, planned,
+                    plan.skipped(), data.malformedSkipped(), memory.parameters());
+            SparkTrainJob.printTable(manifest.models(), out);
             out.printf("Planning %.1f s, training stage %.1f s (%d model(s)), manifest %.1f s%n", (t1 - t0) / 1e9,
                     (t2 - t1) / 1e9, toTrain.size(), (System.nanoTime() - t2) / 1e9);
-            int trained = 0;
-            int failed = 0;
-            for (JsonNode m : manifest.path("models")) {
-                trained += m.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
-                failed += m.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
-            }
+            int trained = SparkTrainJob.count(manifest.models(), Manifest.Status.TRAINED);
+            int failed = SparkTrainJob.count(manifest.models(), Manifest.Status.FAILED);
             return new SparkTrainJob.Summary(trained, plan.adapters().size() - trained - failed,
                     plan.skipped().size(), failed, manifest, outUri);
         }

@@ -7,6 +7,7 @@ import io.sparklora.job.PackedData;
 import io.sparklora.job.StepReport;
 import io.sparklora.job.TrainProgress;
 import io.sparklora.job.TrainSpec;
+import io.sparklora.job.TrainerCheckpoint;
 import io.sparklora.job.TrainingStoppedException;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.model.BaseModel;
@@ -33,9 +34,13 @@ import org.slf4j.LoggerFactory;
  * into its spill file and trains alone, as without fusion.
  * Each other member is first checked alone, as the single path does (its rows pack, its windows fit the model): one
  * that fails there, or fails during the fused run (a NaN loss), is reported {@code failed} and the others commit.
- * Members that cannot fuse — step counts that differ ({@code --epochs} over different window counts), or a mid-run
- * checkpoint requested, which a fused run does not write — train one after another instead, the first reason
- * logged once per job and executor. A fused run writes no checkpoint, so a retried attempt retrains its group from step 0.
+ * Members that cannot fuse — step counts that differ ({@code --epochs} over different window counts) — train one
+ * after another instead, the first reason logged once per job and executor.
+ *
+ * <p>Checkpoints: each member checkpoints under {@code <out>/_checkpoints/<name>/} exactly as a single adapter does
+ * (same rule, format, fingerprint and per-attempt temporary directories, see {@link AdapterTask#trainAlone}); a
+ * retried attempt resumes the whole group at the latest step every member has a checkpoint of
+ * ({@link FusedAdapterTrainer}), and a group that trains one by one instead resumes each member from its own.
  */
 final class FusedGroup {
     private static final Logger LOG = LoggerFactory.getLogger("io.sparklora.progress");
@@ -63,18 +68,6 @@ final class FusedGroup {
             this.spec = spec;
             this.rows = rows;
         }
-    }
-
-    /**
-     * Why adapters of {@code spec} cannot train fused when they take {@code totalSteps} steps (0: not known yet), or
-     * null when they can.
-     */
-    static String refusal(TrainSpec spec, int totalSteps) {
-        if (spec.checkpointEvery() > 0 && totalSteps >= spec.checkpointEvery()) {
-            return "--checkpoint-every " + spec.checkpointEvery() + " asks for checkpoints within the " + totalSteps
-                    + " steps, and a fused run writes none (a --checkpoint-every above the steps lets them fuse)";
-        }
-        return null;
     }
 
     /** Trains the adapters {@code indices} of the job from their rows; one outcome per adapter, in that order. */
@@ -110,6 +103,7 @@ final class FusedGroup {
                 m.baseHeldOut = m.packed.data().heldOut().isEmpty() ? Double.NaN : alone.heldOutLoss(); // B = 0
                 viable.add(m);
             } catch (IllegalArgumentException | IllegalStateException e) {
+                store.fs().delete(task.checkpointDir(m.plan), true); // as the single path: nothing of it is left
                 outcomes.put(m.plan.name(), new AdapterOutcome(m.plan.name(), Manifest.Status.FAILED, e.getMessage(),
                         0, at.number()));
             }
@@ -143,7 +137,7 @@ final class FusedGroup {
                         + m.totalSteps + " steps, and fused adapters step together";
             }
         }
-        return refusal(viable.get(0).spec, steps);
+        return null;
     }
 
     /**
@@ -156,15 +150,20 @@ final class FusedGroup {
         Map<String, ProgressLog> logs = new HashMap<>();
         Map<String, List<Tensor>> weights = new HashMap<>();
         List<PackedData> data = new ArrayList<>();
+        List<TrainerCheckpoint> checkpoints = new ArrayList<>();
+        List<String> identities = new ArrayList<>();
         for (Member m : viable) {
             logs.put(m.plan.name(), new ProgressLog(job.progressSeconds()));
             weights.put(m.plan.name(), TestHooks.weightsOf(m.adapter));
             data.add(m.packed.data());
+            checkpoints.add(task.checkpointStore(m.plan, at.id()));
+            identities.add(job.fingerprintOf(m.plan).combined());
         }
         List<FusedAdapterTrainer.Outcome> results;
         try {
             FusedAdapterTrainer trainer = new FusedAdapterTrainer(model, viable.stream().map(m -> m.spec).toList(),
                     viable.stream().map(m -> m.adapter).toList(), data)
+                    .identifiedBy(identities)
                     .stopWhen(() -> ctx != null && ctx.isInterrupted())
                     .onProgress(new TrainProgress() {
                         @Override
@@ -179,6 +178,10 @@ final class FusedGroup {
                             LOG.warn(message);
                         }
                     });
+            // the single path's rule (same steps, same interval): no checkpoint when the run ends before the first
+            if (AdapterTask.checkpoints(viable.get(0).spec, viable.get(0).totalSteps)) {
+                trainer.checkpointTo(checkpoints);
+            }
             results = trainer.run();
         } catch (TrainingStoppedException e) {
             LOG.warn("{} (attempt {})", e.getMessage(), at.id());
@@ -190,7 +193,8 @@ final class FusedGroup {
         for (int k = 0; k < viable.size(); k++) {
             Member m = viable.get(k);
             FusedAdapterTrainer.Outcome r = results.get(k);
-            if (r.failed()) {
+            if (r.failed()) { // its own data or numerics: leave nothing of it, as the single path does
+                store.fs().delete(task.checkpointDir(m.plan), true);
                 outcomes.put(m.plan.name(), new AdapterOutcome(m.plan.name(), Manifest.Status.FAILED, r.failure(), 0,
                         at.number()));
                 continue;
@@ -202,7 +206,7 @@ final class FusedGroup {
             boolean committed = store.commit(m.plan.name(), at.id(), m.adapter, job.baseModelUri(), training,
                     fingerprint);
             outcomes.put(m.plan.name(), AdapterTask.committed(store, m.plan, committed ? Manifest.Status.TRAINED
-                    : Manifest.Status.EXISTING, 0, at.number()));
+                    : Manifest.Status.EXISTING, r.result().resumedFromStep(), at.number()));
         }
         return null;
     }

@@ -1,11 +1,11 @@
 package io.sparklora.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,49 +21,26 @@ import org.apache.hadoop.fs.Path;
  * atomically (a temporary file renamed over it; a direct PUT on object stores).
  */
 public final class Manifest {
-    public static final String FILE = "manifest.json";
-    public static final int FORMAT_VERSION = 1;
+    public static final String FILE = ManifestFile.FILE;
+    public static final int FORMAT_VERSION = ManifestFile.FORMAT_VERSION;
 
     private Manifest() {
     }
 
-    /** A key that got no adapter, and why. */
-    public record Skipped(String key, String reason) {
-    }
-
-    static ObjectNode jobJson(TrainRequest r, ModelStore.ModelInfo model, String baseSha) {
-        ObjectNode o = TrainingRecord.JSON.createObjectNode();
+    static ManifestFile.Job jobJson(TrainRequest r, ModelStore.ModelInfo model, String baseSha) {
         DataOptions d = r.data();
-        o.put("model", model.uri());
-        o.put("base_model_sha256", baseSha);
-        o.put("data", d.path());
-        o.put("format", d.format());
-        o.put("text_column", d.textColumn());
-        o.put("prompt_column", d.promptColumn());
-        o.put("completion_column", d.completionColumn());
-        o.put("partition_by", d.partitionBy());
-        o.put("shards", d.shards());
-        o.put("seed", d.seed());
-        o.put("skip_malformed", d.skipMalformed());
-        o.put("seq_len", r.template().seqLen());
-        o.put("batch_size", r.template().batchSize());
-        o.put("held_out_fraction", r.template().heldOutFraction());
-        o.put("spill_rows", r.spillRows());
-        return o;
+        return new ManifestFile.Job(model.uri(), baseSha, d.path(), d.format(), d.textColumn(), d.promptColumn(),
+                d.completionColumn(), d.partitionBy(), d.shards(), d.seed(), d.skipMalformed(),
+                r.template().seqLen(), r.template().batchSize(), r.template().heldOutFraction(), null, null,
+                r.spillRows(), null);
     }
 
     /** The DataOptions a manifest's job was read with (for eval), with {@code partitionBy} overridden when given. */
-    static DataOptions dataOptions(JsonNode job, String dataPath, String partitionBy) {
-        String p = partitionBy != null ? partitionBy : text(job, "partition_by");
-        int shards = partitionBy != null ? 0 : job.path("shards").asInt(0);
-        return new DataOptions(dataPath != null ? dataPath : text(job, "data"), text(job, "format"),
-                text(job, "text_column"), text(job, "prompt_column"), text(job, "completion_column"), p, shards,
-                job.path("seed").asLong(), job.path("skip_malformed").asBoolean());
-    }
-
-    static String text(JsonNode o, String field) {
-        JsonNode n = o.get(field);
-        return n == null || n.isNull() ? null : n.asText();
+    static DataOptions dataOptions(ManifestFile.Job job, String dataPath, String partitionBy) {
+        String p = partitionBy != null ? partitionBy : job.partitionBy();
+        int shards = partitionBy != null ? 0 : job.shards();
+        return new DataOptions(dataPath != null ? dataPath : job.data(), job.format(), job.textColumn(),
+                job.promptColumn(), job.completionColumn(), p, shards, job.seed(), job.skipMalformed());
     }
 
     /**
@@ -72,9 +49,9 @@ public final class Manifest {
      * training) or {@code transient} (a re-run retries it).
      */
     public record Status(String status, String reason, String failure) {
-        public static final String TRAINED = "trained";
-        public static final String EXISTING = "existing";
-        public static final String FAILED = "failed";
+        public static final String TRAINED = ManifestFile.TRAINED;
+        public static final String EXISTING = ManifestFile.EXISTING;
+        public static final String FAILED = ManifestFile.FAILED;
         public static final String DETERMINISTIC = "deterministic";
         public static final String TRANSIENT = "transient";
 
@@ -109,31 +86,37 @@ public final class Manifest {
     }
 
     /**
-     * The deterministic failures recorded in {@code <out>/manifest.json}, by adapter name; empty without one, or when
-     * it cannot be read (every adapter is then decided from its directory and the manifest rewritten). A manifest of a
-     * later spark-lora (a newer format_version) is refused: this run would rewrite it in an older format.
+     * The deterministic failures recorded in {@code <out>/manifest.json}, by adapter name; empty without one. A
+     * manifest this spark-lora cannot read — not JSON, no format_version, fields of the wrong type, or a later
+     * spark-lora's (a newer format_version: this run would rewrite it in an older format) — is refused naming the
+     * file, before anything trains: it was not written by this spark-lora, and rewriting it would lose what it says.
      */
     static Map<String, PreviousFailure> previousFailures(FileSystem fs, String outUri) throws IOException {
         Map<String, PreviousFailure> out = new java.util.HashMap<>();
         Path file = new Path(outUri, FILE);
-        JsonNode m;
-        try {
-            if (!fs.exists(file)) {
-                return out;
-            }
-            m = TrainingRecord.JSON.readTree(read(fs, file));
-        } catch (IOException | RuntimeException e) {
+        if (!fs.exists(file)) {
             return out;
         }
-        if (io.sparklora.util.FormatVersion.newer(m, FORMAT_VERSION)) {
-            throw new IOException(io.sparklora.util.FormatVersion.refusal(m, file.toString(), FORMAT_VERSION)
-                    + "; train into another --out, or with that version");
+        byte[] bytes = read(fs, file);
+        ManifestFile m;
+        try {
+            m = ManifestFile.read(bytes, file.toString());
+        } catch (IOException e) {
+            boolean newer = false;
+            try {
+                newer = io.sparklora.util.FormatVersion.newer(io.sparklora.util.StrictJson.MAPPER.readTree(bytes),
+                        FORMAT_VERSION);
+            } catch (IOException | RuntimeException notJson) {
+                // not JSON: not a later version's either
+            }
+            throw new IOException(e.getMessage() + (newer ? "; train into another --out, or with that version"
+                    : "; train into another --out, or move it away (the adapters are then decided from their own "
+                    + "directories)"), e);
         }
-        for (JsonNode a : m.path("adapters")) {
-            if (Status.FAILED.equals(a.path("status").asText()) && Status.DETERMINISTIC.equals(
-                    a.path("failure").asText()) && a.path("fingerprint").path("combined").isTextual()) {
-                out.put(a.path("name").asText(), new PreviousFailure(a.path("fingerprint").path("combined")
-                        .asText(), a.path("reason").asText()));
+        for (ManifestFile.Adapter a : m.adapters()) {
+            if (a.isFailed() && Status.DETERMINISTIC.equals(a.failure()) && a.fingerprint() != null
+                    && a.fingerprint().combined() != null && a.name() != null) {
+                out.put(a.name(), new PreviousFailure(a.fingerprint().combined(), a.reason()));
             }
         }
         return out;
@@ -141,14 +124,14 @@ public final class Manifest {
 
     /**
      * The manifest without a router entry (rank search, which fits no router); see
-     * {@link #write(AdapterStore, String, Configuration, ObjectNode, List, Map, Map, Map, List, long,
+     * {@link #write(AdapterStore, String, Configuration, ManifestFile.Job, List, Map, Map, Map, List, long,
      * io.sparklora.lora.LoraConfig, JsonNode)}.
      */
-    static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
-                            List<AdapterPlan> adapters, Map<String, Status> status,
-                            Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
-                            List<Skipped> skipped, long malformedSkipped, io.sparklora.lora.LoraConfig lora)
-            throws IOException {
+    static ManifestFile write(AdapterStore store, String outUri, Configuration conf, ManifestFile.Job job,
+                              List<AdapterPlan> adapters, Map<String, Status> status,
+                              Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
+                              List<ManifestFile.Skipped> skipped, long malformedSkipped,
+                              io.sparklora.lora.LoraConfig lora) throws IOException {
         return write(store, outUri, conf, job, adapters, status, planned, fromTasks, skipped, malformedSkipped, lora,
                 null);
     }
@@ -159,25 +142,16 @@ public final class Manifest {
      * task returned it ({@code fromTasks}, checked against one listing of {@code adapters/} for the marker), else read
      * from its files. An adapter without a marker after the stage is {@code failed} (transient: a re-run retrains it).
      */
-    static ObjectNode write(AdapterStore store, String outUri, Configuration conf, ObjectNode job,
-                            List<AdapterPlan> adapters, Map<String, Status> status,
-                            Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
-                            List<Skipped> skipped, long malformedSkipped, io.sparklora.lora.LoraConfig lora,
-                            JsonNode router)
-            throws IOException {
-        ObjectNode m = TrainingRecord.JSON.createObjectNode();
-        m.put("format_version", FORMAT_VERSION);
-        m.put("written_at", Instant.now().toString());
-        m.set("job", job);
-        m.put("malformed_rows_skipped", malformedSkipped);
-        ArrayNode list = m.putArray("adapters");
+    static ManifestFile write(AdapterStore store, String outUri, Configuration conf, ManifestFile.Job job,
+                              List<AdapterPlan> adapters, Map<String, Status> status,
+                              Map<String, io.sparklora.job.Fingerprint> planned, Map<String, String> fromTasks,
+                              List<ManifestFile.Skipped> skipped, long malformedSkipped,
+                              io.sparklora.lora.LoraConfig lora, JsonNode router) throws IOException {
+        List<ManifestFile.Adapter> list = new ArrayList<>();
         AdapterListing listing = fromTasks.isEmpty() ? null : store.list();
         for (AdapterPlan p : adapters) {
             Status st = status.get(p.name());
-            ObjectNode a = list.addObject();
-            a.put("name", p.name());
-            a.put("key", p.key());
-            ObjectNode entry = null;
+            ManifestFile.Adapter entry = null;
             if (!st.isFailed()) {
                 String text = fromTasks.get(p.name());
                 entry = text != null && listing.hasMarker(p.name()) ? CommittedEntry.fromText(text)
@@ -187,46 +161,33 @@ public final class Manifest {
                 }
             }
             if (st.isFailed()) {
-                a.putNull("path");
-                putStatus(a, st);
-                a.put("rank", lora.rank());
-                a.put("alpha", lora.alpha());
-                a.set("targets", TrainingRecord.JSON.valueToTree(lora.targetModules()));
-                a.put("rows", p.rows());
-                fingerprint(a, planned.get(p.name()));
+                list.add(failed(p, st, lora.rank(), lora.alpha(), lora.targetModules(), planned.get(p.name())));
                 continue;
             }
-            a.put("path", "adapters/" + p.name());
-            putStatus(a, st);
-            a.setAll(entry);
+            list.add(entry.placed(p.name(), p.key(), "adapters/" + p.name(), st.status(), st.reason(), null));
         }
-        ArrayNode sk = m.putArray("skipped");
-        for (Skipped s : skipped) {
-            sk.addObject().put("key", s.key()).put("reason", s.reason());
-        }
-        if (router != null) {
-            m.set("router", router); // RouterFit: router.json and its held-out accuracy
-        }
-        byte[] bytes = TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
-        Path file = new Path(outUri, FILE);
-        writeAtomically(file.getFileSystem(conf), conf, file, bytes);
+        ManifestFile m = new ManifestFile(FORMAT_VERSION, Instant.now().toString(), job, malformedSkipped, list, null,
+                skipped, router, null, null); // router: RouterFit's router.json summary and its held-out accuracy
+        writeFile(conf, outUri, m);
         return m;
     }
 
-    private static void putStatus(ObjectNode a, Status st) {
-        a.put("status", st.status());
-        a.put("reason", st.reason());
-        if (st.failure() != null) {
-            a.put("failure", st.failure());
-        }
+    /** The entry of a failed adapter: no path, its failure, what it would have been trained with. */
+    static ManifestFile.Adapter failed(AdapterPlan p, Status st, Integer rank, Double alpha, List<String> targets,
+                                       io.sparklora.job.Fingerprint planned) {
+        return new ManifestFile.Adapter(p.name(), p.key(), null, st.status(), st.reason(), st.failure(), null, null,
+                rank, alpha, targets, p.rows(), null, null, null, null, null, null, fingerprint(planned), null, null,
+                null, null, null);
     }
 
-    static void fingerprint(ObjectNode a, io.sparklora.job.Fingerprint f) {
-        ObjectNode o = a.putObject("fingerprint");
-        o.put("base_model", f.baseModel());
-        o.put("settings", f.settings());
-        o.put("data", f.data());
-        o.put("combined", f.combined());
+    /** Writes {@code m} as {@code <outUri>/manifest.json}, atomically. */
+    static void writeFile(Configuration conf, String outUri, ManifestFile m) throws IOException {
+        Path file = new Path(outUri, FILE);
+        writeAtomically(file.getFileSystem(conf), conf, file, m.toJson());
+    }
+
+    static ManifestFile.Fingerprint fingerprint(io.sparklora.job.Fingerprint f) {
+        return new ManifestFile.Fingerprint(f.baseModel(), f.settings(), f.data(), f.combined());
     }
 
     static void writeAtomically(FileSystem fs, Configuration conf, Path file, byte[] bytes) throws IOException {
@@ -238,15 +199,8 @@ public final class Manifest {
     }
 
     /** A manifest.json's content, parsed and its format_version checked, naming {@code where} when it is not ours. */
-    static JsonNode parse(byte[] bytes, String where) throws IOException {
-        JsonNode n;
-        try {
-            n = TrainingRecord.JSON.readTree(bytes);
-        } catch (IOException e) {
-            throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
-        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
-        return n;
+    static ManifestFile parse(byte[] bytes, String where) throws IOException {
+        return ManifestFile.read(bytes, where);
     }
 
     static byte[] read(FileSystem fs, Path file) throws IOException {

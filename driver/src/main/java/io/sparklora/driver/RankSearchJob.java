@@ -1,8 +1,6 @@
 package io.sparklora.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
@@ -103,26 +101,22 @@ public final class RankSearchJob {
             }
             TrainData.release(data);
             lease.checkHeld();
-            ObjectNode job = Manifest.jobJson(r, model, baseSha);
-            job.putObject("rank_auto").put("rank_min", search.min()).put("rank_max", search.max())
-                    .put("rank_tolerance", search.tolerance());
-            ObjectNode manifest = Manifest.write(store, outUri, conf, job, plan.adapters(), status, planned,
-                    java.util.Map.of(), plan.skipped(), data.malformedSkipped(), lora);
-            for (JsonNode a : manifest.path("adapters")) {
-                ArrayNode list = ((ObjectNode) a).putArray("rank_search");
-                for (RankSearch.Trial t : trials.get(a.path("name").asText())) {
-                    ObjectNode o = list.addObject().put("rank", t.rank());
-                    if (Double.isFinite(t.heldOutLoss())) {
-                        o.put("held_out_loss", t.heldOutLoss());
-                    } else {
-                        o.putNull("held_out_loss");
-                    }
-                    o.put("seconds", t.seconds());
-                }
+            io.sparklora.output.ManifestFile.Job job = Manifest.jobJson(r, model, baseSha).with(
+                    new io.sparklora.output.ManifestFile.RankAuto(search.min(), search.max(), search.tolerance()));
+            io.sparklora.output.ManifestFile written = Manifest.write(store, outUri, conf, job, plan.adapters(),
+                    status, planned, java.util.Map.of(), plan.skipped(), data.malformedSkipped(), lora);
+            List<io.sparklora.output.ManifestFile.Adapter> entries = new java.util.ArrayList<>();
+            for (io.sparklora.output.ManifestFile.Adapter a : written.adapters()) {
+                entries.add(a.withRankSearch(trials.get(a.name()).stream().map(t ->
+                        new io.sparklora.output.ManifestFile.RankTrial(t.rank(), Double.isFinite(t.heldOutLoss())
+                                ? t.heldOutLoss() : Double.NaN, t.seconds()))
+                        .toList()));
             }
-            Manifest.writeAtomically(store.fs(), conf, new Path(outUri, Manifest.FILE),
-                    TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
-            SparkTrainJob.printTable(manifest, out);
+            io.sparklora.output.ManifestFile manifest = new io.sparklora.output.ManifestFile(written.formatVersion(),
+                    written.writtenAt(), job, written.malformedRowsSkipped(), entries, null, written.skipped(), null,
+                    null, null);
+            Manifest.writeFile(conf, outUri, manifest);
+            SparkTrainJob.printTable(manifest.adapters(), out);
             int failed = (int) status.values().stream().filter(Manifest.Status::isFailed).count();
             int existing = (int) status.values().stream().filter(st -> st.status().equals(Manifest.Status.EXISTING))
                     .count();

@@ -47,24 +47,29 @@ public final class SparkEvalJob {
             throw new IllegalArgumentException("Cannot evaluate adapters " + adaptersUri + ": no " + Manifest.FILE
                     + " (is it the --out of a finished train?)");
         }
-        JsonNode manifest = Manifest.parse(Manifest.read(fs, manifestPath), manifestPath.toString());
-        JsonNode job = manifest.path("job");
+        io.sparklora.output.ManifestFile manifest = Manifest.parse(Manifest.read(fs, manifestPath),
+                manifestPath.toString());
+        io.sparklora.output.ManifestFile.Job job = manifest.job();
+        if (job == null) {
+            throw new IOException("Cannot read " + manifestPath + ": it has no job (how the data was read and split), "
+                    + "which eval reads the data with");
+        }
         ModelStore.ModelInfo model = ModelStore.describe(modelUri, conf);
         DataOptions data = Manifest.dataOptions(job, dataPath, partitionBy);
         TrainSpec template = TrainSpec.lora("eval", LoraConfig.defaults()).steps(1)
-                .seqLen(job.path("seq_len").asInt()).batchSize(job.path("batch_size").asInt())
-                .heldOutFraction(job.path("held_out_fraction").asDouble()).seed(job.path("seed").asLong()).build();
+                .seqLen(job.seqLen()).batchSize(job.batchSize()).heldOutFraction(job.heldOutFraction())
+                .seed(job.seed()).build();
         List<String> names = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         List<String> adapterKeys = new ArrayList<>();
         // a tree output (train --tree): its leaves' whole paths, as serve offers them; a node's delta needs its ancestors
-        for (JsonNode a : manifest.has("paths") ? manifest.path("paths") : manifest.path("adapters")) {
-            if (Manifest.Status.FAILED.equals(a.path("status").asText())) {
+        for (io.sparklora.output.ManifestFile.Entry a : manifest.offered()) {
+            if (a.isFailed()) {
                 continue; // no adapter was committed
             }
-            names.add(a.path("name").asText());
-            adapterKeys.add(Manifest.text(a, "key"));
-            dirs.add(fs.makeQualified(new Path(adaptersUri, a.path("path").asText())).toString());
+            names.add(a.name());
+            adapterKeys.add(a.key());
+            dirs.add(fs.makeQualified(new Path(adaptersUri, a.path())).toString());
         }
         sc.setJobDescription("spark-lora eval: read data and count rows per partition");
         TrainData.Read read = TrainData.tokenized(TrainData.read(spark, data), model.tokenizer());

@@ -1,9 +1,9 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
+import io.sparklora.output.ManifestFile;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.model.ModelConfig;
 import java.io.IOException;
@@ -56,10 +56,10 @@ public final class SparkTrainJob {
      * qualified (a path without a scheme resolved against {@code fs.defaultFS}), where everything was written;
      * {@code seconds} the stage timings, null for jobs other than the plain train.
      */
-    public record Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri,
+    public record Summary(int trained, int existing, int skipped, int failed, ManifestFile manifest, String outUri,
                           Seconds seconds) {
         /** A summary without stage timings (jobs other than the plain train). */
-        public Summary(int trained, int existing, int skipped, int failed, ObjectNode manifest, String outUri) {
+        public Summary(int trained, int existing, int skipped, int failed, ManifestFile manifest, String outUri) {
             this(trained, existing, skipped, failed, manifest, outUri, null);
         }
     }
@@ -148,7 +148,7 @@ public final class SparkTrainJob {
                 throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size()
                         + " adapter(s) of " + r.out() + " were made differently: " + String.join("; ", refused));
             }
-            for (Manifest.Skipped s : plan.skipped()) {
+            for (io.sparklora.output.ManifestFile.Skipped s : plan.skipped()) {
                 LOG.warn("Skipping key {}: {}", s.key(), s.reason());
                 out.println("Skipping key " + s.key() + ": " + s.reason());
             }
@@ -227,21 +227,17 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ObjectNode jobJson = Manifest.jobJson(r, model, baseSha);
-            jobJson.set("largest_keys", largestKeysJson(plan.largest()));
-            ObjectNode manifest = Manifest.write(store, outUri, conf, jobJson,
+            ManifestFile.Job jobJson = Manifest.jobJson(r, model, baseSha).withSpill(job.spillRows(),
+                    largestKeys(plan.largest()));
+            ManifestFile manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
-            printTable(manifest, out);
+            printTable(manifest.adapters(), out);
             Seconds seconds = new Seconds((t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
             out.printf("Planning %.1f s, training stage %.1f s (%d adapter(s)), manifest %.1f s%n", seconds.plan(),
                     seconds.train(), toTrain.size(), seconds.manifest());
-            int trained = 0;
-            int failed = 0;
-            for (JsonNode a : manifest.path("adapters")) {
-                trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
-                failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
-            }
+            int trained = count(manifest.adapters(), Manifest.Status.TRAINED);
+            int failed = count(manifest.adapters(), Manifest.Status.FAILED);
             return new Summary(trained, plan.adapters().size() - trained - failed, plan.skipped().size(), failed,
                     manifest, outUri, seconds);
         }
@@ -253,8 +249,8 @@ public final class SparkTrainJob {
     /**
      * {@code --adapters-per-task} as this job uses it for {@code adapters} adapters on {@code parallelism} cores: the
      * default rule's when not given; when given, 1, with the reason printed once, if no group could fuse (a base
-     * outside the LLaMA family, or {@code --steps} reaching {@code --checkpoint-every}: checkpoints are not written
-     * fused). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group by the task.
+     * outside the LLaMA family). Reasons that depend on each adapter's data ({@code --epochs}) are decided per group
+     * by the task.
      */
     static int adaptersPerTask(TrainRequest r, ModelConfig config, TrainSpec template, int adapters, int parallelism,
                                PrintStream out) {
@@ -274,9 +270,6 @@ public final class SparkTrainJob {
         String why = config.fold(llama -> null, gpt2 -> "fused training supports the LLaMA family, the base is "
                 + config.modelType());
         if (why == null) {
-            why = FusedGroup.refusal(template, template.steps());
-        }
-        if (why == null) {
             return k;
         }
         String line = "--adapters-per-task " + k + ": training the adapters one by one: " + why;
@@ -288,15 +281,16 @@ public final class SparkTrainJob {
     /**
      * The default {@code --adapters-per-task}: {@value #DEFAULT_FUSED} in the small-batch regime where fusing pays
      * (batch × seq ≤ 256: one adapter's frozen GEMMs have few rows; see the README's fused section), over a
-     * LLaMA-family base, with {@code --steps} ending before the first checkpoint (a fused run writes none) and at least one fused
-     * group per core (⌈adapters / K⌉ ≥ parallelism); else 1.
+     * LLaMA-family base, with {@code --steps} given (with {@code --epochs} the members' step counts depend on their
+     * data and may differ, so groups may not fuse) and at least one fused group per core (⌈adapters / K⌉ ≥
+     * parallelism); else 1. Checkpoints do not matter: fused members write them as single adapters do.
      */
     static int defaultAdaptersPerTask(ModelConfig config, TrainSpec template, int adapters, int parallelism) {
         boolean llama = config.fold(l -> true, g -> false);
         boolean smallBatch = (long) template.batchSize() * template.seqLen() <= 256;
-        boolean noCheckpointWithin = template.steps() > 0 && FusedGroup.refusal(template, template.steps()) == null;
+        boolean stepsKnown = template.steps() > 0;
         boolean groupPerCore = (adapters + DEFAULT_FUSED - 1) / DEFAULT_FUSED >= Math.max(1, parallelism);
-        return llama && smallBatch && noCheckpointWithin && groupPerCore ? DEFAULT_FUSED : 1;
+        return llama && smallBatch && stepsKnown && groupPerCore ? DEFAULT_FUSED : 1;
     }
 
     /** {@code --out} qualified: a path without a scheme resolved against {@code fs.defaultFS}. */
@@ -381,16 +375,14 @@ public final class SparkTrainJob {
     }
 
     /** The largest keys as the manifest lists them, largest first. */
-    static com.fasterxml.jackson.databind.node.ArrayNode largestKeysJson(List<TrainPlanner.KeySize> largest) {
-        com.fasterxml.jackson.databind.node.ArrayNode a = TrainingRecord.JSON.createArrayNode();
-        for (TrainPlanner.KeySize k : largest) {
-            ObjectNode o = a.addObject();
-            o.put("key", k.key());
-            o.put("adapter", k.adapter());
-            o.put("rows", k.rows());
-            o.put("tokens", k.tokens());
-        }
-        return a;
+    static List<ManifestFile.KeySize> largestKeys(List<TrainPlanner.KeySize> largest) {
+        return largest.stream().map(k -> new ManifestFile.KeySize(k.key(), k.adapter(), k.rows(), k.tokens()))
+                .toList();
+    }
+
+    /** How many of {@code entries} have {@code status}. */
+    static int count(List<ManifestFile.Adapter> entries, String status) {
+        return (int) entries.stream().filter(a -> status.equals(a.status())).count();
     }
 
     /** Rows to their adapter's partition (never to the driver): partition i holds the rows of plans[i]. */
@@ -493,26 +485,25 @@ public final class SparkTrainJob {
         }
     }
 
-    static void printTable(JsonNode manifest, PrintStream out) {
+    static void printTable(List<ManifestFile.Adapter> entries, PrintStream out) {
         out.printf("%-24s %8s %6s %11s %14s %9s  %s%n", "adapter", "rows", "steps", "train loss", "held-out loss",
                 "seconds", "status");
-        for (JsonNode a : manifest.path("adapters")) {
-            out.printf("%-24s %8d %6d %11.4f %14s %9.1f  %s%n", a.path("name").asText(), a.path("rows").asLong(),
-                    a.path("steps").asInt(), a.path("final_train_loss").asDouble(),
-                    a.path("final_held_out_loss").isNumber()
-                            ? String.format("%.4f", a.path("final_held_out_loss").asDouble()) : "-",
-                    a.path("seconds").asDouble(), a.path("status").asText());
+        for (ManifestFile.Adapter a : entries) {
+            Double heldOut = a.finalHeldOutLoss();
+            out.printf("%-24s %8d %6d %11.4f %14s %9.1f  %s%n", a.name(), a.rows() == null ? 0 : a.rows(),
+                    a.steps() == null ? 0 : a.steps(), a.finalTrainLoss() == null ? 0 : a.finalTrainLoss(),
+                    heldOut != null && !heldOut.isNaN() ? String.format("%.4f", heldOut) : "-",
+                    a.seconds() == null ? 0 : a.seconds(), a.status());
         }
         boolean header = false;
-        for (JsonNode a : manifest.path("adapters")) {
-            if (a.path("status").asText().equals(Manifest.Status.FAILED)) {
+        for (ManifestFile.Adapter a : entries) {
+            if (a.isFailed()) {
                 if (!header) {
                     out.printf("%nFailed adapters (a re-run retries transient failures, not deterministic ones):%n");
                     out.printf("%-24s %-13s  %s%n", "adapter", "failure", "reason");
                     header = true;
                 }
-                out.printf("%-24s %-13s  %s%n", a.path("name").asText(), a.path("failure").asText(),
-                        a.path("reason").asText());
+                out.printf("%-24s %-13s  %s%n", a.name(), a.failure(), a.reason());
             }
         }
     }

@@ -1,11 +1,9 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -110,25 +107,21 @@ public final class SparkTreeJob {
             TrainData.release(data);
             lease.checkHeld();
             List<AdapterPlan> nodes = new ArrayList<>(d.plans.values());
-            ObjectNode manifest = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha), nodes,
+            ManifestFile written = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha), nodes,
                     status, d.fingerprints, Map.of(), perKey.skipped(), data.malformedSkipped(), lora);
-            Map<String, ObjectNode> entries = describeNodes(manifest, plan);
-            ArrayNode paths = TreePaths.write(tree, entries, outUri, model.uri(), baseSha,
+            Map<String, ManifestFile.Adapter> entries = describeNodes(written, plan);
+            List<ManifestFile.TreePath> paths = TreePaths.write(tree, entries, outUri, model.uri(), baseSha,
                     Fingerprint.settingsOf(template, model.tokenizer().digest()), pathRank, model.config(), conf);
-            manifest.set("paths", paths);
-            manifest.putObject("tree").put("file", tree.source()).put("levels", tree.levels().size());
-            Manifest.writeAtomically(store.fs(), conf, new Path(outUri, Manifest.FILE),
-                    TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
-            SparkTrainJob.printTable(manifest, out);
+            ManifestFile manifest = new ManifestFile(written.formatVersion(), written.writtenAt(), written.job(),
+                    written.malformedRowsSkipped(), List.copyOf(entries.values()), null, written.skipped(), null,
+                    paths, new ManifestFile.Tree(tree.source(), tree.levels().size()));
+            Manifest.writeFile(conf, outUri, manifest);
+            SparkTrainJob.printTable(manifest.adapters(), out);
             printPaths(paths, out);
             out.printf("Planning %.1f s, %d level stage(s) %.1f s, manifest and paths %.1f s%n", (t1 - t0) / 1e9,
                     tree.levels().size(), (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
-            int trained = 0;
-            int failed = 0;
-            for (JsonNode a : manifest.path("adapters")) {
-                trained += a.path("status").asText().equals(Manifest.Status.TRAINED) ? 1 : 0;
-                failed += a.path("status").asText().equals(Manifest.Status.FAILED) ? 1 : 0;
-            }
+            int trained = SparkTrainJob.count(manifest.adapters(), Manifest.Status.TRAINED);
+            int failed = SparkTrainJob.count(manifest.adapters(), Manifest.Status.FAILED);
             return new SparkTrainJob.Summary(trained, nodes.size() - trained - failed, perKey.skipped().size(),
                     failed, manifest, outUri);
         }
@@ -218,31 +211,25 @@ public final class SparkTreeJob {
         return out;
     }
 
-    /** Adds parent, keys and level to each node's manifest entry; returns the entries by node name. */
-    private static Map<String, ObjectNode> describeNodes(ObjectNode manifest, TreePlan plan) {
-        Map<String, ObjectNode> out = new LinkedHashMap<>();
-        for (JsonNode a : manifest.path("adapters")) {
-            ObjectNode e = (ObjectNode) a;
-            String name = e.path("name").asText();
-            TreeSpec.Node n = plan.tree().node(name);
-            e.put("parent", n.parent());
-            e.set("keys", TrainingRecord.JSON.valueToTree(plan.keys(name).stream()
-                    .map(k -> k.equals(TrainData.NULL_KEY) ? null : k).toList()));
-            e.put("level", plan.tree().path(name).size() - 1);
-            out.put(name, e);
+    /** Each node's manifest entry with its parent, keys and level, by node name (in the manifest's order). */
+    private static Map<String, ManifestFile.Adapter> describeNodes(ManifestFile manifest, TreePlan plan) {
+        Map<String, ManifestFile.Adapter> out = new LinkedHashMap<>();
+        for (ManifestFile.Adapter a : manifest.adapters()) {
+            TreeSpec.Node n = plan.tree().node(a.name());
+            List<String> keys = plan.keys(a.name()).stream().map(k -> k.equals(TrainData.NULL_KEY) ? null : k)
+                    .collect(java.util.stream.Collectors.toList()); // a null key value stays null
+            out.put(a.name(), a.node(n.parent(), keys, plan.tree().path(a.name()).size() - 1));
         }
         return out;
     }
 
-    private static void printPaths(ArrayNode paths, PrintStream out) {
+    private static void printPaths(List<ManifestFile.TreePath> paths, PrintStream out) {
         out.printf("%n%-24s %6s  %-40s %s%n", "path", "rank", "nodes", "status");
-        for (JsonNode p : paths) {
-            String svd = p.has("svd_max_relative_error") ? String.format(" (rank %d of %d, SVD error %.3g)",
-                    p.path("path_rank").asInt(), p.path("rank_sum").asInt(),
-                    p.path("svd_max_relative_error").asDouble()) : "";
-            out.printf("%-24s %6s  %-40s %s%s%n", p.path("name").asText(), p.path("rank").asText("-"),
-                    String.join(" > ", TrainingRecord.JSON.convertValue(p.path("nodes"), String[].class)),
-                    p.path("status").asText(), svd);
+        for (ManifestFile.TreePath p : paths) {
+            String svd = p.svdMaxRelativeError() != null ? String.format(" (rank %d of %d, SVD error %.3g)",
+                    p.pathRank(), p.rankSum(), p.svdMaxRelativeError()) : "";
+            out.printf("%-24s %6s  %-40s %s%s%n", p.name(), p.rank() == null ? "-" : p.rank().toString(),
+                    String.join(" > ", p.nodes()), p.status(), svd);
         }
         out.println("Paths: serve them under their leaf names; vLLM needs --max-lora-rank >= the largest path rank.");
     }

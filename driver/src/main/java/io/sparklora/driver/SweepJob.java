@@ -140,23 +140,23 @@ public final class SweepJob {
         return list;
     }
 
-    private static List<Plane.Point> fullPoints(JsonNode manifest, String fullUri, Configuration conf)
-            throws IOException {
+    private static List<Plane.Point> fullPoints(io.sparklora.output.ManifestFile manifest, String fullUri,
+                                                Configuration conf) throws IOException {
         List<Plane.Point> list = new ArrayList<>();
         FileSystem fs = new Path(fullUri).getFileSystem(conf);
-        for (JsonNode m : manifest.path("models")) {
-            boolean ok = !m.path("status").asText().equals(Manifest.Status.FAILED);
+        for (io.sparklora.output.ManifestFile.Adapter m : manifest.models()) {
+            boolean ok = !m.isFailed();
             long bytes = 0;
             if (ok) {
-                for (FileStatus f : fs.listStatus(new Path(fullUri, m.path("path").asText()))) {
+                for (FileStatus f : fs.listStatus(new Path(fullUri, m.path()))) {
                     String n = f.getPath().getName();
                     bytes += f.isFile() && !n.startsWith("_") && !n.equals(AdapterStore.TRAINING_JSON) ? f.getLen() : 0;
                 }
             }
-            list.add(new Plane.Point(m.path("key").asText(), m.path("name").asText(), Plane.FULL, List.of(Plane.FULL),
-                    null, POINTS + "/" + Plane.FULL + "/" + m.path("path").asText(), m.path("parameters").asLong(),
-                    bytes, ok ? m.path("final_held_out_loss").asDouble(Double.NaN) : Double.NaN,
-                    m.path("seconds").asDouble()));
+            Double loss = m.finalHeldOutLoss();
+            list.add(new Plane.Point(String.valueOf(m.key()), m.name(), Plane.FULL, List.of(Plane.FULL), null,
+                    POINTS + "/" + Plane.FULL + "/" + m.path(), m.parameters() == null ? 0 : m.parameters(), bytes,
+                    ok && loss != null ? loss : Double.NaN, m.seconds() == null ? 0 : m.seconds()));
         }
         return list;
     }

@@ -1,11 +1,11 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraCombine;
 import io.sparklora.model.ModelConfig;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,33 +40,27 @@ final class TreePaths {
      * Writes every leaf's path whose nodes all committed; returns the manifest's {@code paths} entries. {@code nodes}
      * maps node name → its manifest entry (status, fingerprint); {@code settings} is the job's settings digest.
      */
-    static ArrayNode write(TreeSpec tree, Map<String, ObjectNode> nodes, String outUri, String baseUri,
-                           String baseSha, String settings, Integer pathRank, ModelConfig config, Configuration conf)
-            throws IOException {
+    static List<ManifestFile.TreePath> write(TreeSpec tree, Map<String, ManifestFile.Adapter> nodes, String outUri,
+                                             String baseUri, String baseSha, String settings, Integer pathRank,
+                                             ModelConfig config, Configuration conf) throws IOException {
         AdapterStore adapters = new AdapterStore(outUri, conf);
         AdapterStore paths = new AdapterStore(outUri, DIR, conf);
-        ArrayNode out = TrainingRecord.JSON.createArrayNode();
+        List<ManifestFile.TreePath> out = new ArrayList<>();
         for (TreeSpec.Node leaf : tree.leaves()) {
             List<String> path = tree.path(leaf.name());
-            ObjectNode e = out.addObject();
-            e.put("name", leaf.name());
-            e.set("nodes", TrainingRecord.JSON.valueToTree(path));
-            String failed = path.stream().filter(n -> nodes.get(n).path("status").asText().equals(
-                    Manifest.Status.FAILED)).findFirst().orElse(null);
+            String failed = path.stream().filter(n -> nodes.get(n).isFailed()).findFirst().orElse(null);
             if (failed != null) {
-                e.putNull("path");
-                e.put("status", Manifest.Status.FAILED);
-                e.put("reason", "node " + failed + " of its path failed");
-                e.put("failure", Manifest.Status.TRANSIENT);
+                out.add(new ManifestFile.TreePath(leaf.name(), path, null, Manifest.Status.FAILED, "node " + failed
+                        + " of its path failed", Manifest.Status.TRANSIENT, null, null, null, null, null));
                 continue;
             }
             StringBuilder data = new StringBuilder("spark-lora tree path v1\npath_rank ").append(pathRank).append('\n');
             List<LoraAdapter> loaded = new ArrayList<>();
             int rankSum = 0;
             for (String n : path) {
-                data.append(nodes.get(n).path("fingerprint").path("combined").asText()).append('\n');
+                data.append(nodes.get(n).fingerprint().combined()).append('\n');
                 loaded.add(AdapterFiles.read(adapters.dir(n).toString(), conf, config));
-                rankSum += nodes.get(n).path("rank").asInt();
+                rankSum += nodes.get(n).rank();
             }
             Fingerprint f = new Fingerprint(baseSha, settings, Fingerprint.sha256(data.toString()));
             LoraCombine.Result flat = flatten(loaded, pathRank);
@@ -74,7 +68,7 @@ final class TreePaths {
             ObjectNode record = TrainingRecord.JSON.createObjectNode();
             record.put("format_version", TrainingRecord.FORMAT_VERSION);
             record.put("tree_path", leaf.name());
-            record.set("nodes", e.get("nodes"));
+            record.set("nodes", TrainingRecord.JSON.valueToTree(path));
             record.put("rank", rank);
             record.put("rank_sum", rankSum);
             if (pathRank != null) {
@@ -84,16 +78,10 @@ final class TreePaths {
             }
             boolean written = paths.commit(leaf.name(), "driver-" + java.util.UUID.randomUUID(), flat.adapter(),
                     baseUri, TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record), f);
-            e.put("path", DIR + "/" + leaf.name());
-            e.put("status", written ? Manifest.Status.TRAINED : Manifest.Status.EXISTING);
-            e.put("reason", written ? "flattened" : "fingerprint matches");
-            e.put("rank", rank);
-            e.put("rank_sum", rankSum);
-            if (pathRank != null) {
-                e.put("path_rank", pathRank);
-                e.put("svd_max_relative_error", flat.maxRelativeError());
-            }
-            e.put("fingerprint", f.combined());
+            out.add(new ManifestFile.TreePath(leaf.name(), path, DIR + "/" + leaf.name(),
+                    written ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
+                    written ? "flattened" : "fingerprint matches", null, rank, rankSum, pathRank,
+                    pathRank != null ? Double.valueOf(flat.maxRelativeError()) : null, f.combined()));
         }
         return out;
     }

@@ -1,11 +1,11 @@
 package io.sparklora.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.Fingerprint;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,58 +23,41 @@ final class TunedModelManifest {
     private TunedModelManifest() {
     }
 
-    static ObjectNode write(TunedModelStore store, String outUri, Configuration conf, ObjectNode job,
-                            List<AdapterPlan> models, Map<String, Manifest.Status> status,
-                            Map<String, Fingerprint> planned, List<Manifest.Skipped> skipped, long malformedSkipped,
-                            long parameters) throws IOException {
-        ObjectNode m = TrainingRecord.JSON.createObjectNode();
-        m.put("format_version", Manifest.FORMAT_VERSION);
-        m.put("written_at", Instant.now().toString());
-        m.set("job", job);
-        m.put("malformed_rows_skipped", malformedSkipped);
-        m.putArray("adapters");
-        ArrayNode list = m.putArray("models");
+    static ManifestFile write(TunedModelStore store, String outUri, Configuration conf, ManifestFile.Job job,
+                              List<AdapterPlan> models, Map<String, Manifest.Status> status,
+                              Map<String, Fingerprint> planned, List<ManifestFile.Skipped> skipped,
+                              long malformedSkipped, long parameters) throws IOException {
+        List<ManifestFile.Adapter> list = new ArrayList<>();
         FileSystem fs = store.fs();
         for (AdapterPlan p : models) {
             Manifest.Status st = status.get(p.name());
-            ObjectNode a = list.addObject();
-            a.put("name", p.name());
-            a.put("key", p.key());
             JsonNode marker = st.isFailed() ? null : store.marker(p.name());
             Map<String, String> sha = marker == null ? null : identitySha256(fs, store.dir(p.name()));
             if (!st.isFailed() && (marker == null || !sha.equals(markerSha(marker)))) {
                 st = Manifest.Status.failed(marker == null ? "its commit marker is missing after the stage"
                         : "its files differ from the SHA-256 in its commit marker", Manifest.Status.TRANSIENT);
             }
-            a.put("status", st.status());
-            a.put("reason", st.reason());
-            if (st.failure() != null) {
-                a.put("failure", st.failure());
-            }
-            a.put("mode", "full");
-            a.put("parameters", parameters);
             if (st.isFailed()) {
-                a.putNull("path");
-                a.put("rows", p.rows());
-                Manifest.fingerprint(a, planned.get(p.name()));
+                list.add(Manifest.failed(p, st, null, null, null, planned.get(p.name())).full(parameters));
                 continue;
             }
             Path dir = store.dir(p.name());
             Path training = new Path(dir, AdapterStore.TRAINING_JSON);
             JsonNode t = TrainingRecord.read(Manifest.read(fs, training), training.toString());
-            a.put("path", TunedModelStore.DIR + "/" + p.name());
-            CommittedEntry.putOutcome(a, t);
-            a.set("fingerprint", marker.path("fingerprint"));
-            ObjectNode files = a.putObject("sha256");
-            sha.forEach(files::put);
+            JsonNode f = marker.path("fingerprint");
+            ManifestFile.Fingerprint fingerprint = new ManifestFile.Fingerprint(text(f, "base_model"),
+                    text(f, "settings"), text(f, "data"), text(f, "combined"));
+            list.add(CommittedEntry.outcome(t, null, null, null, fingerprint, sha).placed(p.name(), p.key(),
+                    TunedModelStore.DIR + "/" + p.name(), st.status(), st.reason(), null).full(parameters));
         }
-        ArrayNode sk = m.putArray("skipped");
-        for (Manifest.Skipped s : skipped) {
-            sk.addObject().put("key", s.key()).put("reason", s.reason());
-        }
-        byte[] bytes = TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
-        Manifest.writeAtomically(fs, conf, new Path(outUri, Manifest.FILE), bytes);
+        ManifestFile m = new ManifestFile(Manifest.FORMAT_VERSION, Instant.now().toString(), job, malformedSkipped,
+                List.of(), list, skipped, null, null, null);
+        Manifest.writeFile(conf, outUri, m);
         return m;
+    }
+
+    private static String text(JsonNode o, String field) {
+        return o.path(field).isTextual() ? o.path(field).asText() : null;
     }
 
     private static Map<String, String> markerSha(JsonNode marker) {

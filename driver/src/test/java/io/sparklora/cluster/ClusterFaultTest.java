@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparklora.driver.SparkTrainJob;
+import io.sparklora.safetensors.SafeTensorsReader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Process-level faults on the shared standalone cluster ({@link SharedCluster}; executors are separate JVMs): an
- * executor killed with SIGKILL between two checkpoints, and a straggler outrun by a speculative copy. Either way the
+ * executor killed with SIGKILL between two checkpoints (of a single adapter, and of a fused group), and a straggler
+ * outrun by a speculative copy. Either way the
  * job ends with exit 0 and exactly the undisturbed run's adapters ({@link FourKeys}), byte for byte. The test hook
  * {@value SparkTrainJob#SLOW_AFTER_STEP} makes attempt 0 of chosen adapters sleep after each step, which gives the
  * test the moment to act and logs each pause with the executor's pid.
@@ -73,6 +75,66 @@ class ClusterFaultTest {
         JsonNode training = trainingJson(out, victim);
         assertEquals(3, training.path("resumed_from_step").asInt(), "the killed adapter resumed from its "
                 + "checkpoint at step 3 and replayed step 4: " + training);
+    }
+
+    /**
+     * The same kill during a fused group ({@code --adapters-per-task 2}: two tasks of one group of two): attempt 0 of
+     * every member pauses after step 4 (the members' checkpoints are at step 3). The killed group's next attempt
+     * resumes both members from step 3, fused again; the job finishes and every adapter is within 1e-6 of the
+     * reference, which trained each one alone (K = 1).
+     */
+    @Test
+    void anExecutorKilledDuringAFusedGroupResumesTheGroupFromItsCheckpoint() throws Exception {
+        FourKeys job = FourKeys.get();
+        StandaloneCluster cluster = SharedCluster.get();
+        List<Path> earlier = cluster.executorLogs();
+        Path out = tmp.resolve("out");
+        Map<String, String> settings = new HashMap<>(cluster.sparkSettings());
+        settings.put(SparkTrainJob.SLOW_AFTER_STEP, "*:4:1000");
+        List<String> args = new java.util.ArrayList<>(job.trainArgs(cluster.masterUrl(), job.rows().toUri(),
+                out.toUri()));
+        args.addAll(List.of("--adapters-per-task", "2"));
+        CompletableFuture<CliCapture.Run> run = CompletableFuture.supplyAsync(() -> CliCapture.run(settings,
+                args.toArray(String[]::new)));
+
+        Matcher paused = LogWatch.await(() -> cluster.executorLogsAfter(earlier), SLOWED, Duration.ofSeconds(120),
+                run);
+        String victim = paused.group(1);
+        long pid = Long.parseLong(paused.group(2));
+        assertTrue(cluster.executorPids().contains(pid), "pid " + pid + " is an executor of the cluster");
+        ProcessHandle executor = ProcessHandle.of(pid).orElseThrow();
+        assertTrue(executor.destroyForcibly(), "SIGKILL to executor " + pid);
+        executor.onExit().get();
+
+        CliCapture.Run result = run.get();
+        assertEquals(0, result.status(), result.err() + "\n" + cluster.logTails());
+        TrainOutputCheck.verify(out.toUri(), new Configuration(), job.config(), FourKeys.KEYS, FourKeys.RANK,
+                FourKeys.STEPS, tmp.resolve("read-back"));
+        JsonNode killed = trainingJson(out, victim);
+        assertEquals(1, killed.path("fused_with").size(), "trained fused: " + killed);
+        String partner = killed.path("fused_with").get(0).asText();
+        for (String name : List.of(victim, partner)) {
+            JsonNode t = trainingJson(out, name);
+            assertEquals(3, t.path("resumed_from_step").asInt(), "both members resumed from their checkpoints at "
+                    + "step 3 and replayed step 4, fused: " + t);
+            assertEquals(1, t.path("fused_with").size(), t.toString());
+        }
+        Path reference = job.model().getParent().resolve("reference").resolve("adapters");
+        for (String name : FourKeys.KEYS) {
+            try (SafeTensorsReader want = SafeTensorsReader.open(reference.resolve(name)
+                    .resolve("adapter_model.safetensors"));
+                 SafeTensorsReader got = SafeTensorsReader.open(out.resolve("adapters").resolve(name)
+                         .resolve("adapter_model.safetensors"))) {
+                assertEquals(want.names(), got.names(), name);
+                for (String t : want.names()) {
+                    float[] w = want.read(t).toArray();
+                    float[] g = got.read(t).toArray();
+                    for (int i = 0; i < w.length; i++) {
+                        assertEquals(w[i], g[i], 1e-6, name + " " + t + "[" + i + "]");
+                    }
+                }
+            }
+        }
     }
 
     /**

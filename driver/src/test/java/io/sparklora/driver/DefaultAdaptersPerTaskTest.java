@@ -25,7 +25,7 @@ class DefaultAdaptersPerTaskTest {
     }
 
     @Test
-    void fourOnlyForSmallBatchesOverLlamaWithoutCheckpointsWithinTheStepsAndAGroupPerCore() {
+    void fourOnlyForSmallBatchesOverLlamaWithKnownStepsAndAGroupPerCore() {
         assertEquals(4, k(LLAMA, spec(1, 128).build(), 8, 2));
         assertEquals(4, k(LLAMA, spec(2, 128).build(), 8, 2)); // batch × seq = 256: still small
         assertEquals(4, k(LLAMA, spec(1, 128).checkpointEvery(0).build(), 8, 2)); // at the end only
@@ -33,7 +33,7 @@ class DefaultAdaptersPerTaskTest {
 
         assertEquals(1, k(LLAMA, spec(4, 128).build(), 8, 2)); // 512 rows: fusing gains nothing there
         assertEquals(1, k(GPT2, spec(1, 128).build(), 8, 2)); // the fused model is LLaMA-only
-        assertEquals(1, k(LLAMA, spec(1, 128).steps(100).build(), 8, 2)); // a checkpoint at step 50
+        assertEquals(4, k(LLAMA, spec(1, 128).steps(100).build(), 8, 2)); // a checkpoint at step 50: fused too
         assertEquals(1, k(LLAMA, TrainSpec.lora("adapter", LoraConfig.defaults()).batchSize(1).seqLen(128)
                 .epochs(1).checkpointEvery(50).build(), 8, 2)); // --epochs: the steps are not known here
         assertEquals(1, k(LLAMA, spec(1, 128).build(), 4, 2)); // one group would leave a core idle

@@ -279,18 +279,23 @@ public final class AdapterTrainer {
      * count), or null when it can.
      */
     private String mismatch(TrainerState s) {
-        if (!s.adapterName().equals(spec.adapterName())) {
+        return mismatch(s, spec.adapterName(), totalSteps, runFingerprint(), params.size());
+    }
+
+    /** Why {@code s} cannot be resumed by a run of these, or null when it can (shared with the fused trainer). */
+    static String mismatch(TrainerState s, String adapterName, int totalSteps, String runFingerprint, int tensors) {
+        if (!s.adapterName().equals(adapterName)) {
             return "it is of adapter " + s.adapterName();
         }
         if (s.totalSteps() != totalSteps) {
             return "it is of a run of " + s.totalSteps() + " steps, this run has " + totalSteps;
         }
-        if (!s.runFingerprint().equals(runFingerprint())) {
+        if (!s.runFingerprint().equals(runFingerprint)) {
             return "it was written by a run with another base model, spec or data (fingerprint "
-                    + s.runFingerprint() + ", this run's " + runFingerprint() + ")";
+                    + s.runFingerprint() + ", this run's " + runFingerprint + ")";
         }
-        if (s.parameters().size() != params.size()) {
-            return "it holds " + s.parameters().size() + " trainable tensors, the model has " + params.size();
+        if (s.parameters().size() != tensors) {
+            return "it holds " + s.parameters().size() + " trainable tensors, the model has " + tensors;
         }
         return null;
     }
@@ -308,7 +313,7 @@ public final class AdapterTrainer {
         batches.restore(s.data());
     }
 
-    private static void copyChecked(String where, String what, String name, Tensor saved, Tensor live) {
+    static void copyChecked(String where, String what, String name, Tensor saved, Tensor live) {
         if (saved == null) {
             throw new IllegalStateException(where + ": " + what + " " + name + " is missing");
         }
@@ -320,11 +325,11 @@ public final class AdapterTrainer {
         live.copyFrom(saved);
     }
 
-    private interface IoAction<T> {
+    interface IoAction<T> {
         T run() throws IOException;
     }
 
-    private static <T> T io(IoAction<T> action) {
+    static <T> T io(IoAction<T> action) {
         try {
             return action.run();
         } catch (IOException e) {

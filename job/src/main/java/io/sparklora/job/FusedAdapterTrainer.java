@@ -28,9 +28,19 @@ import java.util.function.IntConsumer;
  * the step it failed in, the fused model is rebuilt over the survivors, which keep their weights, optimizer states,
  * data positions and dropout streams.
  *
- * <p>The adapters must share batch size, sequence length, gradient accumulation and step count (one fused batch per
- * micro-step); checkpoints are not written (a fused run restarts from step 0). Timings: each adapter is charged 1/K
- * of the fused training time, so the sum of their tokens per second is the aggregate rate.
+ * <p>The adapters must share batch size, sequence length, gradient accumulation, step count and checkpoint interval
+ * (one fused batch per micro-step). Timings: each adapter is charged 1/K of the fused training time, so the sum of
+ * their tokens per second is the aggregate rate.
+ *
+ * <p>Checkpoints ({@link #checkpointTo}): each member writes its own, in its own directory, exactly as
+ * {@link AdapterTrainer} would (same {@link TrainerState}, format and run fingerprint, so a single run resumes a fused
+ * member's checkpoint and the other way round), every {@code checkpointEvery} steps and at the end. Every member
+ * writes step N before any deletes its step before N, so a crash between two members' writes still leaves each one
+ * a checkpoint of a common step. A run resumes all members at the latest step every one of them has a valid
+ * checkpoint of (the minimum of their latest ones) and deletes the members' later checkpoints: the members step
+ * together over one fused batch, so starting them all at that step replays exactly the uninterrupted run's fused
+ * steps (same members, same rows, same GEMM shapes: the same bits), where letting the ones behind catch up alone
+ * would compute their steps over other batch shapes. A member without a checkpoint resumes the group from step 0.
  */
 public final class FusedAdapterTrainer {
     private final BaseModel base;
@@ -42,6 +52,7 @@ public final class FusedAdapterTrainer {
     private IntConsumer onStep = step -> { };
     private TrainProgress progress = TrainProgress.NONE;
     private BooleanSupplier stopRequested = () -> false;
+    private boolean checkpointing; // whether every member has a checkpoint store
 
     /** What became of one member: its result, or why it failed (then {@code result} is null). */
     public record Outcome(String adapterName, TrainResult result, String failure) {
@@ -63,6 +74,9 @@ public final class FusedAdapterTrainer {
         final List<LossPoint> heldOutHistory = new ArrayList<>();
         double lossSum;
         String failure; // null while it trains
+        TrainerCheckpoint checkpoint; // its own directory, or null: no checkpoints
+        String identity = ""; // what else made its run (see AdapterTrainer.identifiedBy)
+        String dataFingerprint; // SHA-256 of the spec and the windows, computed on first use
         CausalLm evalModel; // a single-adapter view for held-out loss, made on first use
 
         Member(TrainSpec spec, LoraAdapter adapter, PackedData data, int totalSteps) {
@@ -73,6 +87,49 @@ public final class FusedAdapterTrainer {
             this.optimizer = new AdamW(params, spec.beta1(), spec.beta2(), spec.eps(), spec.weightDecay());
             this.batches = new BatchStream(data.train(), spec.batchSize(), spec.seed());
             this.schedule = new LrSchedule(spec.learningRate(), spec.warmupSteps(), totalSteps, spec.minLrRatio());
+        }
+
+        String runFingerprint() {
+            if (dataFingerprint == null) {
+                dataFingerprint = TrainerState.fingerprint(spec, data);
+            }
+            return Fingerprint.sha256(identity + "\n" + dataFingerprint);
+        }
+
+        String mismatch(TrainerState s, int totalSteps) {
+            return AdapterTrainer.mismatch(s, spec.adapterName(), totalSteps, runFingerprint(), params.size());
+        }
+
+        TrainerState state(int step, int totalSteps, long dropoutRngState) {
+            Map<String, Tensor> values = new LinkedHashMap<>();
+            Map<String, Tensor> m = new LinkedHashMap<>();
+            Map<String, Tensor> v = new LinkedHashMap<>();
+            for (int i = 0; i < params.size(); i++) {
+                values.put(params.get(i).name(), params.get(i).value());
+                m.put(params.get(i).name(), optimizer.firstMoment(i));
+                v.put(params.get(i).name(), optimizer.secondMoment(i));
+            }
+            return new TrainerState(spec.adapterName(), step, totalSteps, runFingerprint(), optimizer.stepCount(),
+                    dropoutRngState, batches.position(), values, m, v, List.copyOf(trainHistory),
+                    List.copyOf(heldOutHistory));
+        }
+
+        /** Its weights, optimizer, data position and histories from {@code s}; returns the dropout state to set. */
+        long restore(TrainerState s) {
+            String where = "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location();
+            for (int i = 0; i < params.size(); i++) {
+                Parameter p = params.get(i);
+                AdapterTrainer.copyChecked(where, "parameter", p.name(), s.parameters().get(p.name()), p.value());
+                AdapterTrainer.copyChecked(where, "AdamW m of", p.name(), s.adamM().get(p.name()),
+                        optimizer.firstMoment(i));
+                AdapterTrainer.copyChecked(where, "AdamW v of", p.name(), s.adamV().get(p.name()),
+                        optimizer.secondMoment(i));
+            }
+            optimizer.restoreStepCount(s.adamStep());
+            batches.restore(s.data());
+            trainHistory.addAll(s.trainHistory());
+            heldOutHistory.addAll(s.heldOutHistory());
+            return s.dropoutRngState();
         }
 
         CausalLm evalModel(BaseModel base) {
@@ -124,13 +181,15 @@ public final class FusedAdapterTrainer {
             if (failures[k] == null) {
                 int seq = d.train().get(0).seqLen();
                 if (s.batchSize() != lead.batchSize() || s.seqLen() != lead.seqLen() || seq != lead.seqLen()
-                        || s.gradAccumulation() != gradAccumulation || s.totalSteps(d.train().size()) != totalSteps) {
+                        || s.gradAccumulation() != gradAccumulation || s.totalSteps(d.train().size()) != totalSteps
+                        || s.checkpointEvery() != lead.checkpointEvery()) {
                     throw new IllegalArgumentException("Cannot fuse adapter " + s.adapterName() + " with "
                             + lead.adapterName() + ": batch " + s.batchSize() + " × seq " + seq + ", "
                             + s.gradAccumulation() + " micro-batches, " + s.totalSteps(d.train().size())
-                            + " steps; fused adapters need the same batch × seq, accumulation and steps (batch "
-                            + lead.batchSize() + " × seq " + lead.seqLen() + ", " + gradAccumulation + ", "
-                            + totalSteps + ")");
+                            + " steps, checkpoint every " + s.checkpointEvery() + "; fused adapters need the same "
+                            + "batch × seq, accumulation, steps and checkpoint interval (batch " + lead.batchSize()
+                            + " × seq " + lead.seqLen() + ", " + gradAccumulation + ", " + totalSteps + ", "
+                            + lead.checkpointEvery() + ")");
                 }
             }
             Member m = new Member(s, adapters.get(k), d, Math.max(1, totalSteps));
@@ -142,6 +201,42 @@ public final class FusedAdapterTrainer {
         for (int k = 0; k < alive.size(); k++) {
             model.dropoutRng(k).setState(alive.get(k).spec.seed() ^ AdapterTrainer.DROPOUT_SALT);
         }
+    }
+
+    /**
+     * Writes each member's checkpoints to, and resumes it from, its own store: {@code stores.get(k)} is member k's
+     * (in the order given), as {@link AdapterTrainer#checkpointTo} for a single adapter.
+     */
+    public FusedAdapterTrainer checkpointTo(List<TrainerCheckpoint> stores) {
+        if (stores.size() != members.size()) {
+            throw new IllegalArgumentException("Cannot checkpoint " + members.size() + " fused adapters to "
+                    + stores.size() + " checkpoint directories: expected one each");
+        }
+        for (int k = 0; k < stores.size(); k++) {
+            members.get(k).checkpoint = stores.get(k);
+        }
+        this.checkpointing = true;
+        return this;
+    }
+
+    /**
+     * Mixes what else made each member's run into its checkpoints' fingerprint, as
+     * {@link AdapterTrainer#identifiedBy} does: {@code fingerprints.get(k)} is member k's.
+     */
+    public FusedAdapterTrainer identifiedBy(List<String> fingerprints) {
+        if (fingerprints.size() != members.size()) {
+            throw new IllegalArgumentException("Cannot identify " + members.size() + " fused adapters by "
+                    + fingerprints.size() + " fingerprints: expected one each");
+        }
+        for (int k = 0; k < fingerprints.size(); k++) {
+            members.get(k).identity = fingerprints.get(k);
+        }
+        return this;
+    }
+
+    /** Member k's checkpoint fingerprint: the one {@link AdapterTrainer#runFingerprint} gives the same run alone. */
+    public String runFingerprint(int k) {
+        return members.get(k).runFingerprint();
     }
 
     /** Calls {@code listener} with the step number after every optimizer step of all K adapters. */
@@ -173,13 +268,18 @@ public final class FusedAdapterTrainer {
                 : Window.meanLoss(m.evalModel(base), m.data.heldOut(), m.spec.batchSize());
     }
 
-    /** Trains the members to the end; one outcome per member, in the order given. */
+    /**
+     * Trains the members to the end (from their common latest checkpoint when there is one); one outcome per member,
+     * in the order given.
+     */
     public List<Outcome> run() {
         long t0 = System.nanoTime();
         long trainNanos = 0;
         long evalNanos = 0;
+        long checkpointNanos = 0;
         double k = members.size();
-        for (int step = 1; step <= totalSteps && !alive.isEmpty(); step++) {
+        int resumedFrom = resume();
+        for (int step = resumedFrom + 1; step <= totalSteps && !alive.isEmpty(); step++) {
             if (Thread.currentThread().isInterrupted() || stopRequested.getAsBoolean()) {
                 throw new TrainingStoppedException("Fused training of " + members.size() + " adapters stopped "
                         + "before step " + step + " of " + totalSteps + ": the task was interrupted");
@@ -201,18 +301,21 @@ public final class FusedAdapterTrainer {
                     heldOut = Window.meanLoss(m.evalModel(base), m.data.heldOut(), m.spec.batchSize());
                     m.heldOutHistory.add(new LossPoint(step, heldOut, point.learningRate()));
                 }
-                double eta = (System.nanoTime() - t0) / 1e9 / step * (totalSteps - step);
+                double eta = (System.nanoTime() - t0) / 1e9 / (step - resumedFrom) * (totalSteps - step);
                 reports.add(new StepReport(m.spec.adapterName(), step, totalSteps, point.loss(),
                         point.learningRate(), gradNorms[i], heldOut, m.spec.tokensPerStep() * k / ((s1 - s0) / 1e9),
                         eta));
             }
-            evalNanos += System.nanoTime() - s1;
+            long s2 = System.nanoTime();
+            evalNanos += s2 - s1;
             dropFailed();
+            saveCheckpoints(step);
+            checkpointNanos += System.nanoTime() - s2;
             onStep.accept(step);
             reports.forEach(progress::onStep);
         }
-        TrainResult.Timings timings = new TrainResult.Timings(trainNanos / 1e9 / k, evalNanos / 1e9 / k, 0,
-                (System.nanoTime() - t0) / 1e9 / k);
+        TrainResult.Timings timings = new TrainResult.Timings(trainNanos / 1e9 / k, evalNanos / 1e9 / k,
+                checkpointNanos / 1e9 / k, (System.nanoTime() - t0) / 1e9 / k);
         List<Outcome> out = new ArrayList<>();
         for (Member m : members) {
             if (m.failure != null) {
@@ -224,10 +327,94 @@ public final class FusedAdapterTrainer {
             double heldOut = m.heldOutHistory.isEmpty() ? Double.NaN
                     : m.heldOutHistory.get(m.heldOutHistory.size() - 1).loss();
             out.add(new Outcome(m.spec.adapterName(), new TrainResult(m.spec.adapterName(), TrainMode.LORA, params,
-                    totalSteps, 0, m.trainHistory.get(totalSteps - 1).loss(), heldOut, List.copyOf(m.trainHistory),
-                    List.copyOf(m.heldOutHistory), (long) totalSteps * m.spec.tokensPerStep(), timings), null));
+                    totalSteps, resumedFrom, m.trainHistory.get(totalSteps - 1).loss(), heldOut,
+                    List.copyOf(m.trainHistory), List.copyOf(m.heldOutHistory),
+                    (long) (totalSteps - resumedFrom) * m.spec.tokensPerStep(), timings), null));
         }
         return out;
+    }
+
+    /**
+     * Restores every member still training from the checkpoint of the latest step all of them have one of (see the
+     * class comment: the same step for all, so the resumed fused steps are the uninterrupted run's), deletes their
+     * checkpoints after it, and returns that step (0: none, or no checkpoints).
+     */
+    private int resume() {
+        if (!checkpointing || alive.isEmpty()) {
+            return 0;
+        }
+        List<TrainerState> saved = new ArrayList<>(); // (alive) each one's state at the common step, or null
+        int common = Integer.MAX_VALUE;
+        for (Member m : alive) {
+            TrainerState s = AdapterTrainer.io(() -> m.checkpoint.loadLatest()).orElse(null);
+            String mismatch = s == null ? null : m.mismatch(s, totalSteps);
+            if (mismatch != null) {
+                progress.onNotice("Discarding checkpoint of adapter " + m.spec.adapterName() + " at "
+                        + m.checkpoint.location() + " (step " + s.step() + "): " + mismatch + "; training from step 0");
+                AdapterTrainer.io(() -> {
+                    m.checkpoint.discard();
+                    return null;
+                });
+                s = null;
+            }
+            saved.add(s);
+            common = Math.min(common, s == null ? 0 : s.step());
+        }
+        // Members ahead load their latest checkpoint at or before the common step; one that has none there lowers it.
+        for (boolean settled = false; !settled; ) {
+            settled = true;
+            for (int i = 0; i < alive.size(); i++) {
+                TrainerState s = saved.get(i);
+                if (s == null || s.step() <= common) {
+                    continue;
+                }
+                Member m = alive.get(i);
+                int upTo = common;
+                TrainerState earlier = AdapterTrainer.io(() -> m.checkpoint.loadLatestUpTo(upTo))
+                        .filter(e -> m.mismatch(e, totalSteps) == null).orElse(null);
+                saved.set(i, earlier);
+                int step = earlier == null ? 0 : earlier.step();
+                if (step < common) {
+                    common = step;
+                    settled = false;
+                }
+            }
+        }
+        for (int i = 0; i < alive.size(); i++) {
+            Member m = alive.get(i);
+            m.checkpoint.notices().forEach(progress::onNotice);
+            int at = common;
+            if (AdapterTrainer.io(() -> m.checkpoint.deleteNewerThan(at))) {
+                progress.onNotice("Discarding checkpoints of adapter " + m.spec.adapterName() + " after step "
+                        + common + " at " + m.checkpoint.location() + ": its fused group resumes at step " + common
+                        + ", the latest step every member has a checkpoint of");
+            }
+            if (saved.get(i) != null) {
+                model.dropoutRng(i).setState(m.restore(saved.get(i)));
+            }
+        }
+        return common;
+    }
+
+    /**
+     * Every {@code checkpointEvery} steps and at the end: each member still training writes its checkpoint, and only
+     * once all have, each deletes its older ones (see the class comment).
+     */
+    private void saveCheckpoints(int step) {
+        int every = alive.isEmpty() ? 0 : alive.get(0).spec.checkpointEvery();
+        if (!checkpointing || alive.isEmpty() || !(step == totalSteps || (every > 0 && step % every == 0))) {
+            return;
+        }
+        AdapterTrainer.io(() -> {
+            for (int i = 0; i < alive.size(); i++) {
+                alive.get(i).checkpoint.saveKeepingOlder(alive.get(i).state(step, totalSteps,
+                        model.dropoutRng(i).state()));
+            }
+            for (Member m : alive) {
+                m.checkpoint.deleteOlderThan(step);
+            }
+            return null;
+        });
     }
 
     /**

@@ -94,6 +94,16 @@ public final class TrainerCheckpoint {
 
     /** Writes {@code s} as the checkpoint of step {@code s.step()}, atomically, and deletes older checkpoints. */
     public void save(TrainerState s) throws IOException {
+        saveKeepingOlder(s);
+        deleteOlderThan(s.step());
+    }
+
+    /**
+     * Writes {@code s} as the checkpoint of step {@code s.step()}, atomically, and keeps the older ones: a fused
+     * group writes every member's step first and deletes their older steps only then ({@link #deleteOlderThan}), so
+     * that a crash between two members' writes leaves every member a checkpoint of the same step.
+     */
+    public void saveKeepingOlder(TrainerState s) throws IOException {
         fs.mkdirs(dir);
         Path tmp = new Path(dir, ownTmpPrefix() + UUID.randomUUID());
         Path target = new Path(dir, stepName(s.step()));
@@ -136,12 +146,28 @@ public final class TrainerCheckpoint {
             throw new IOException("Cannot write checkpoint of adapter " + s.adapterName() + " step " + s.step()
                     + " to " + location() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Deletes the checkpoints of steps before {@code step}. */
+    public void deleteOlderThan(int step) throws IOException {
         for (FileStatus st : list()) {
             String name = st.getPath().getName();
-            if (name.startsWith(STEP_PREFIX) && stepOf(name) < s.step()) {
+            if (name.startsWith(STEP_PREFIX) && stepOf(name) >= 0 && stepOf(name) < step) {
                 fs.delete(st.getPath(), true);
             }
         }
+    }
+
+    /** Deletes the checkpoints of steps after {@code step}; true when there was one. */
+    public boolean deleteNewerThan(int step) throws IOException {
+        boolean any = false;
+        for (FileStatus st : list()) {
+            String name = st.getPath().getName();
+            if (name.startsWith(STEP_PREFIX) && stepOf(name) > step) {
+                any |= fs.delete(st.getPath(), true);
+            }
+        }
+        return any;
     }
 
     /**
@@ -149,12 +175,20 @@ public final class TrainerCheckpoint {
      * incomplete checkpoints it finds (see the class comment).
      */
     public Optional<TrainerState> loadLatest() throws IOException {
+        return loadLatestUpTo(Integer.MAX_VALUE);
+    }
+
+    /**
+     * The newest complete checkpoint of a step at most {@code maxStep}, or empty when there is none; deletes as
+     * {@link #loadLatest} does (checkpoints after {@code maxStep} are not looked at).
+     */
+    public Optional<TrainerState> loadLatestUpTo(int maxStep) throws IOException {
         List<Path> steps = new ArrayList<>();
         for (FileStatus st : list()) {
             String name = st.getPath().getName();
             if (name.startsWith(ownTmpPrefix())) {
                 fs.delete(st.getPath(), true);
-            } else if (name.startsWith(STEP_PREFIX) && stepOf(name) >= 0) {
+            } else if (name.startsWith(STEP_PREFIX) && stepOf(name) >= 0 && stepOf(name) <= maxStep) {
                 steps.add(st.getPath());
             }
         }
@@ -230,8 +264,11 @@ public final class TrainerCheckpoint {
             return Optional.empty(); // truncated JSON, or a repeated key
         }
         if (FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, not resumed
-            notices.add("Passed over a checkpoint: " + FormatVersion.refusal(root, statePath.toString(),
-                    FORMAT_VERSION) + "; it is kept, and not resumed");
+            String notice = "Passed over a checkpoint: " + FormatVersion.refusal(root, statePath.toString(),
+                    FORMAT_VERSION) + "; it is kept, and not resumed";
+            if (!notices.contains(notice)) { // a fused group may look at the same directory twice
+                notices.add(notice);
+            }
             return Optional.empty();
         }
         if (!FormatVersion.understood(root, FORMAT_VERSION)) {

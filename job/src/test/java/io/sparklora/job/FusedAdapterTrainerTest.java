@@ -3,6 +3,7 @@ package io.sparklora.job;
 import static io.sparklora.job.TrainerFixtures.TINY_LLAMA;
 import static io.sparklora.job.TrainerFixtures.pack;
 import static io.sparklora.job.TrainerFixtures.tinyBase;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +15,15 @@ import io.sparklora.model.Checkpoints;
 import io.sparklora.model.Gpt2Config;
 import io.sparklora.nn.FusedAdapterLm;
 import io.sparklora.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** K adapters trained fused over one base against the same K trained one by one by {@link AdapterTrainer}. */
 class FusedAdapterTrainerTest {
@@ -36,8 +42,12 @@ class FusedAdapterTrainerTest {
     }
 
     private static TrainSpec spec(int k) {
+        return builder(k).build();
+    }
+
+    private static TrainSpec.Builder builder(int k) {
         return TrainSpec.lora("adapter" + k, lora(k)).steps(6).batchSize(2).seqLen(32).learningRate(1e-2 * (k + 1))
-                .warmupSteps(2).gradAccumulation(2).evalEvery(3).seed(100 + k).build();
+                .warmupSteps(2).gradAccumulation(2).evalEvery(3).seed(100 + k);
     }
 
     private static PackedData data(int k) {
@@ -162,5 +172,161 @@ class FusedAdapterTrainerTest {
                 List.of(LoraAdapter.initialize(c, gpt2), LoraAdapter.initialize(c, gpt2))));
         assertEquals("Cannot fuse 2 adapters over a gpt2 base: fused multi-adapter training supports the LLaMA family "
                 + "only; train them one by one", e.getMessage());
+    }
+
+    private static final class Interrupted extends RuntimeException {
+        Interrupted(int step) {
+            super("interrupted after step " + step);
+        }
+    }
+
+    /** The three adapters fused, checkpointing every 2 steps under {@code dir/adapterK}; stopped after {@code stop}. */
+    private static FusedAdapterTrainer checkpointed(Path dir, List<LoraAdapter> adapters, int stop) throws IOException {
+        List<TrainerCheckpoint> stores = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            stores.add(TrainerCheckpoint.at(dir.resolve("adapter" + k).toUri(), new Configuration()));
+        }
+        List<TrainSpec> specs = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            specs.add(builder(k).checkpointEvery(2).build());
+            adapters.add(LoraAdapter.initialize(lora(k), TINY_LLAMA)); // fresh A, as a restarted task builds it
+        }
+        return new FusedAdapterTrainer(tinyBase(), specs, adapters, List.of(data(0), data(1), data(2)))
+                .checkpointTo(stores).identifiedBy(List.of("base-a", "base-b", "base-c")).onProgress(r -> {
+                    if (r.step() == stop) {
+                        throw new Interrupted(stop);
+                    }
+                });
+    }
+
+    private static List<String> steps(Path dir) throws IOException {
+        try (var list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Every member of {@code b} holds exactly {@code a}'s bits, losses and held-out losses. */
+    private static void assertBitForBit(List<FusedAdapterTrainer.Outcome> a, List<LoraAdapter> aw,
+                                        List<FusedAdapterTrainer.Outcome> b, List<LoraAdapter> bw, String what) {
+        for (int k = 0; k < 3; k++) {
+            assertEquals(a.get(k).result().trainHistory(), b.get(k).result().trainHistory(), what + " " + k);
+            assertEquals(a.get(k).result().heldOutHistory(), b.get(k).result().heldOutHistory(), what + " " + k);
+            for (int i = 0; i < aw.get(k).parameters().size(); i++) {
+                assertArrayEquals(aw.get(k).parameters().get(i).value().toArray(),
+                        bw.get(k).parameters().get(i).value().toArray(),
+                        what + " " + k + " " + aw.get(k).parameters().get(i).name());
+            }
+        }
+    }
+
+    @Test
+    void aFusedRunInterruptedAfterACheckpointResumesToTheUninterruptedRunBitForBit(@TempDir Path tmp)
+            throws IOException {
+        List<LoraAdapter> straightW = new ArrayList<>();
+        List<FusedAdapterTrainer.Outcome> straight = checkpointed(tmp.resolve("straight"), straightW, -1).run();
+        for (int k = 0; k < 3; k++) {
+            assertEquals(List.of("step-00000006"), steps(tmp.resolve("straight/adapter" + k)), "the end's only");
+        }
+
+        // Stopped during step 5: every member's step 4 is its only checkpoint, steps 5-6 are redone on resume.
+        Path dir = tmp.resolve("interrupted");
+        assertThrows(Interrupted.class, () -> checkpointed(dir, new ArrayList<>(), 5).run());
+        for (int k = 0; k < 3; k++) {
+            assertEquals(List.of("step-00000004"), steps(dir.resolve("adapter" + k)));
+        }
+        // The same checkpoint resumes adapter1 alone: same format and fingerprint; equal to fused within 1e-6.
+        copyTree(dir.resolve("adapter1/step-00000004"), tmp.resolve("single/step-00000004"));
+        TrainResult single = AdapterTrainer.lora(builder(1).checkpointEvery(2).build(), tinyBase(),
+                LoraAdapter.initialize(lora(1), TINY_LLAMA), data(1))
+                .checkpointTo(TrainerCheckpoint.at(tmp.resolve("single").toUri(), new Configuration()))
+                .identifiedBy("base-b").run();
+        assertEquals(4, single.resumedFromStep());
+        for (Map.Entry<String, Tensor> e : straight.get(1).result().parameters().entrySet()) {
+            float[] want = e.getValue().toArray();
+            float[] got = single.parameters().get(e.getKey()).toArray();
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-6, e.getKey() + "[" + i + "] resumed alone");
+            }
+        }
+        List<LoraAdapter> resumedW = new ArrayList<>();
+        FusedAdapterTrainer again = checkpointed(dir, resumedW, -1);
+        List<FusedAdapterTrainer.Outcome> resumed = again.run();
+        for (int k = 0; k < 3; k++) {
+            assertEquals(4, resumed.get(k).result().resumedFromStep());
+            assertEquals(2L * 2 * 2 * 32, resumed.get(k).result().tokensTrained()); // steps 5-6 only
+            // a member's checkpoint is the one the same adapter would write alone: either path resumes the other's
+            assertEquals(AdapterTrainer.lora(builder(k).checkpointEvery(2).build(), tinyBase(),
+                    LoraAdapter.initialize(lora(k), TINY_LLAMA), data(k))
+                    .identifiedBy(List.of("base-a", "base-b", "base-c").get(k)).runFingerprint(),
+                    again.runFingerprint(k));
+        }
+        assertBitForBit(straight, straightW, resumed, resumedW, "resumed at step 4");
+    }
+
+    @Test
+    void membersWithCheckpointsOfDifferentStepsResumeTogetherAtTheLatestStepAllHave(@TempDir Path tmp)
+            throws IOException {
+        List<LoraAdapter> straightW = new ArrayList<>();
+        List<FusedAdapterTrainer.Outcome> straight = checkpointed(tmp.resolve("straight"), straightW, -1).run();
+
+        // As after a crash between two members' writes of step 4: adapter0 and adapter2 hold steps 2 and 4 (the
+        // older is deleted only once every member wrote the newer), adapter1 holds step 2 only.
+        Path at2 = tmp.resolve("at2");
+        assertThrows(Interrupted.class, () -> checkpointed(at2, new ArrayList<>(), 3).run());
+        Path dir = tmp.resolve("interrupted");
+        assertThrows(Interrupted.class, () -> checkpointed(dir, new ArrayList<>(), 5).run());
+        for (int k : new int[] {0, 2}) {
+            copyTree(at2.resolve("adapter" + k + "/step-00000002"), dir.resolve("adapter" + k + "/step-00000002"));
+        }
+        deleteTree(dir.resolve("adapter1/step-00000004"));
+        copyTree(at2.resolve("adapter1/step-00000002"), dir.resolve("adapter1/step-00000002"));
+        List<String> notices = new ArrayList<>();
+        List<LoraAdapter> resumedW = new ArrayList<>();
+        List<FusedAdapterTrainer.Outcome> resumed = checkpointed(dir, resumedW, -1).onProgress(new TrainProgress() {
+            @Override
+            public void onStep(StepReport report) {
+            }
+
+            @Override
+            public void onNotice(String message) {
+                notices.add(message);
+            }
+        }).run();
+        for (int k = 0; k < 3; k++) {
+            assertEquals(2, resumed.get(k).result().resumedFromStep());
+            assertEquals(List.of("step-00000006"), steps(dir.resolve("adapter" + k)));
+        }
+        assertEquals(2, notices.size(), notices.toString());
+        assertTrue(notices.get(0).startsWith("Discarding checkpoints of adapter adapter0 after step 2 at "),
+                notices.get(0));
+        assertTrue(notices.get(0).endsWith(": its fused group resumes at step 2, the latest step every member has a "
+                + "checkpoint of"), notices.get(0));
+        assertBitForBit(straight, straightW, resumed, resumedW, "resumed at step 2");
+
+        // A member with no checkpoint at all (adapter1's directory gone): the group starts over, and still ends equal.
+        Path none = tmp.resolve("none");
+        assertThrows(Interrupted.class, () -> checkpointed(none, new ArrayList<>(), 5).run());
+        deleteTree(none.resolve("adapter1"));
+        List<LoraAdapter> restartedW = new ArrayList<>();
+        List<FusedAdapterTrainer.Outcome> restarted = checkpointed(none, restartedW, -1).run();
+        assertEquals(0, restarted.get(0).result().resumedFromStep());
+        assertBitForBit(straight, straightW, restarted, restartedW, "started over");
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var list = Files.list(from)) {
+            for (Path p : list.toList()) {
+                Files.copy(p, to.resolve(p.getFileName()));
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }

@@ -1,7 +1,6 @@
 package io.sparklora.serve;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,8 +19,8 @@ import java.util.regex.Pattern;
 public final class AdapterCatalog {
     public static final String CONFIG_JSON = "adapter_config.json";
     static final String MANIFEST = "manifest.json";
-    /** The newest manifest.json format this reader understands (the driver's {@code Manifest.FORMAT_VERSION}). */
-    static final int MANIFEST_FORMAT_VERSION = 1;
+    /** The newest manifest.json format this reader understands. */
+    static final int MANIFEST_FORMAT_VERSION = ManifestFile.FORMAT_VERSION;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern PATH = Pattern.compile("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+");
     private static final Set<String> SERVABLE = Set.of("trained", "existing");
@@ -48,26 +47,19 @@ public final class AdapterCatalog {
         Map<String, String> out = new LinkedHashMap<>();
         byte[] manifest = storage.readIfExists(MANIFEST);
         if (manifest != null) {
-            JsonNode m;
-            try {
-                m = new ObjectMapper().readTree(manifest);
-            } catch (IOException e) {
-                throw new IOException("Cannot read " + storage.name() + "/" + MANIFEST + ": not valid JSON", e);
-            }
-            if (io.sparklora.util.FormatVersion.newer(m, MANIFEST_FORMAT_VERSION)) { // a later spark-lora's output
-                throw new IOException(io.sparklora.util.FormatVersion.refusal(m, storage.name() + "/" + MANIFEST,
-                        MANIFEST_FORMAT_VERSION));
-            }
+            String where = storage.name() + "/" + MANIFEST;
+            // refused unless JSON with a format_version this spark-lora reads (missing or newer: not ours to guess at)
+            ManifestFile m = ManifestFile.read(manifest, where);
             // a tree output offers its leaves' flattened paths under the leaf names, not the nodes' own deltas
-            for (JsonNode a : m.has("paths") ? m.path("paths") : m.path("adapters")) {
-                String name = a.path("name").asText("");
-                String path = a.path("path").asText("adapters/" + name);
-                if (!SERVABLE.contains(a.path("status").asText("trained"))) {
+            for (ManifestFile.Entry a : m.offered()) {
+                String name = a.name() == null ? "" : a.name();
+                String path = a.path() == null ? "adapters/" + name : a.path();
+                if (a.status() != null && !SERVABLE.contains(a.status())) {
                     continue;
                 }
                 if (!NAME.matcher(name).matches() || !PATH.matcher(path).matches() || path.contains("..")) {
-                    throw new IOException("Cannot read " + storage.name() + "/" + MANIFEST + ": adapter entry name "
-                            + name + ", path " + path + " is not a plain name and a relative path inside the output");
+                    throw new IOException("Cannot read " + where + ": adapter entry name " + name + ", path " + path
+                            + " is not a plain name and a relative path inside the output");
                 }
                 out.put(name, path);
             }

@@ -6,6 +6,8 @@ import io.sparklora.infer.InferenceAdapter;
 import io.sparklora.infer.KvCache;
 import io.sparklora.infer.KvDecoder;
 import io.sparklora.infer.Segment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -61,6 +63,9 @@ public final class Engine implements AutoCloseable {
     private final AtomicLong rowsRun = new AtomicLong();
     private final AtomicLong tokensGenerated = new AtomicLong();
     private final AtomicLong loraRows = new AtomicLong(); // the decoder's count, published for other threads
+    private final AtomicLong cpuNanos = new AtomicLong();
+    private volatile boolean busy; // between taking work and adding its CPU time to cpuNanos
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     public Engine(KvDecoder decoder, int maxBatch, int queueCapacity) {
         if (maxBatch < 1 || maxBatch > decoder.maxRows()) {
@@ -108,16 +113,33 @@ public final class Engine implements AutoCloseable {
         return tokensGenerated.get();
     }
 
+    /**
+     * CPU nanoseconds the decode thread spent admitting and stepping sequences (waits for work excluded), read from its
+     * own CPU clock: the time a request costs, unlike wall time, does not grow when other processes share the core.
+     */
+    public long cpuNanos() {
+        return cpuNanos.get();
+    }
+
+    /**
+     * Whether the decode thread is inside an iteration whose CPU time {@link #cpuNanos} does not hold yet. A client
+     * that got its response waits for false before reading {@link #cpuNanos}: the response is sent from inside the
+     * iteration.
+     */
+    public boolean busy() {
+        return busy;
+    }
+
     private void loop() {
         List<Running> running = new ArrayList<>();
         float[] logits = new float[decoder.config().vocabSize()];
         while (!closed) {
             try {
-                if (running.isEmpty()) {
-                    Job j = queue.poll(100, TimeUnit.MILLISECONDS);
-                    if (j != null) {
-                        admit(j, running);
-                    }
+                Job waited = running.isEmpty() ? queue.poll(100, TimeUnit.MILLISECONDS) : null;
+                busy = true;
+                long cpuStart = THREADS.getCurrentThreadCpuTime();
+                if (waited != null) {
+                    admit(waited, running);
                 }
                 Job j;
                 while (running.size() < maxBatch && (j = queue.poll()) != null) {
@@ -126,6 +148,8 @@ public final class Engine implements AutoCloseable {
                 if (!running.isEmpty()) {
                     step(running, logits);
                 }
+                cpuNanos.addAndGet(THREADS.getCurrentThreadCpuTime() - cpuStart);
+                busy = false;
             } catch (InterruptedException e) {
                 return;
             }

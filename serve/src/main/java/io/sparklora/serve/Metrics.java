@@ -62,6 +62,9 @@ final class Metrics {
         counter(b, "sparklora_engine_rows_total", "Token rows run by the decoder.", engine.rowsRun());
         counter(b, "sparklora_engine_lora_rows_total", "Rows a LoRA update ran over, summed over linear layers (0 "
                 + "when merged).", engine.loraRows());
+        b.append("# HELP sparklora_engine_cpu_seconds_total CPU time of the decode thread (its own clock).\n");
+        b.append("# TYPE sparklora_engine_cpu_seconds_total counter\n").append("sparklora_engine_cpu_seconds_total ")
+                .append(engine.cpuNanos() / 1e9).append('\n');
         gauge(b, "sparklora_queue_depth", "Requests waiting for the engine.", engine.queued());
         if (cache != null) {
             counter(b, "sparklora_adapter_cache_hits_total", "Adapter lookups served from RAM.", cache.hits());

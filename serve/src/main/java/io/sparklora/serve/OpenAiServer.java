@@ -127,6 +127,11 @@ public final class OpenAiServer implements AutoCloseable {
         return models.cache();
     }
 
+    /** The decode engine (its counters; the benchmark reads its CPU clock). */
+    public Engine engine() {
+        return engine;
+    }
+
     private void serve(Request request, Response response, Callback callback) {
         long t0 = System.nanoTime();
         String path = Request.getPathInContext(request);

@@ -121,6 +121,8 @@ public final class ServeBench {
             List<Double> ratios = new ArrayList<>();
             List<Double> mergedRatios = new ArrayList<>();
             List<Double> unmergedRatios = new ArrayList<>();
+            List<Double> mergedCpuRatios = new ArrayList<>(); // the same on the engines' CPU clocks
+            List<Double> unmergedCpuRatios = new ArrayList<>();
             List<List<Double>> figures = new ArrayList<>(); // per FIGURES entry, its value in each repeat
             for (int f = 0; f < FIGURES.length; f++) {
                 figures.add(new ArrayList<>());
@@ -140,7 +142,17 @@ public final class ServeBench {
                 run.set("multi_adapter", multi.json());
                 ratios.add(multi.tokensPerSecond / single.tokensPerSecond);
                 run.put("multi_over_single", multi.tokensPerSecond / single.tokensPerSecond);
-                double[][] ms = sequentialLatencies(cachedUrl, mergedUrl, vocab, o);
+                Latencies lat = sequentialLatencies(cached, merged, vocab, o);
+                double[][] ms = lat.wall();
+                double baseCpu = Spread.percentile(lat.cpu()[0], 50);
+                double mergedCpu = Spread.percentile(lat.cpu()[1], 50);
+                double unmergedCpu = Spread.percentile(lat.cpu()[2], 50);
+                run.put("base_cpu_ms_p50", baseCpu).put("merged_cpu_ms_p50", mergedCpu)
+                        .put("unmerged_cpu_ms_p50", unmergedCpu);
+                mergedCpuRatios.add(mergedCpu / baseCpu);
+                unmergedCpuRatios.add(unmergedCpu / baseCpu);
+                run.put("merged_over_base_cpu", mergedCpu / baseCpu).put("unmerged_over_base_cpu",
+                        unmergedCpu / baseCpu);
                 double baseMs = Spread.percentile(ms[0], 50);
                 double mergedMs = Spread.percentile(ms[1], 50);
                 double unmergedMs = Spread.percentile(ms[2], 50);
@@ -161,6 +173,8 @@ public final class ServeBench {
             out.set("multi_over_single", Spread.of(ratios));
             out.set("merged_over_base", Spread.of(mergedRatios));
             out.set("unmerged_over_base", Spread.of(unmergedRatios));
+            out.set("merged_over_base_cpu", Spread.of(mergedCpuRatios));
+            out.set("unmerged_over_base_cpu", Spread.of(unmergedCpuRatios));
             ObjectNode medians = out.putObject("over_repeats"); // each figure's median (min–max) over the repeats
             for (int f = 0; f < FIGURES.length; f++) {
                 medians.set(FIGURES[f], Spread.of(figures.get(f)));
@@ -224,26 +238,39 @@ public final class ServeBench {
     }
 
     /**
-     * Milliseconds of one request at a time, {@code [base on the cached server, b0 merged, b0 unmerged]}, in
+     * Milliseconds of one request at a time to {@code [base on the cached server, b0 merged, b0 unmerged]}, on the
+     * wall clock ({@code wall}) and on the serving engine's CPU clock ({@code cpu}, {@link Engine#cpuNanos}), in
      * {@link #SEQUENTIAL_CYCLES} cycles of {@link #SEQUENTIAL_ORDER}: merged comes between the other two, so every
      * request follows one to the other server and none has the previous request's server warm to itself.
      */
-    private static double[][] sequentialLatencies(String cachedUrl, String mergedUrl, int vocab, Options o)
+    private static Latencies sequentialLatencies(OpenAiServer cached, OpenAiServer merged, int vocab, Options o)
             throws Exception {
-        String[][] targets = {{cachedUrl, ServedModels.BASE}, {mergedUrl, "b0"}, {cachedUrl, "b0"}};
-        List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        OpenAiServer[] servers = {cached, merged, cached};
+        String[] models = {ServedModels.BASE, "b0", "b0"};
+        double[][] wall = new double[3][SEQUENTIAL_CYCLES * 2];
+        double[][] cpu = new double[3][SEQUENTIAL_CYCLES * 2];
+        int[] n = new int[3];
         for (int i = 0; i < SEQUENTIAL_CYCLES; i++) {
             for (int t : SEQUENTIAL_ORDER) {
+                Engine engine = servers[t].engine();
+                long cpu0 = engine.cpuNanos();
                 long s = System.nanoTime();
-                send(targets[t][0], body(targets[t][1], vocab, o, i));
-                times.get(t).add((System.nanoTime() - s) / 1e6);
+                send("http://127.0.0.1:" + servers[t].port() + "/v1/completions", body(models[t], vocab, o, i));
+                wall[t][n[t]] = (System.nanoTime() - s) / 1e6;
+                while (engine.busy()) { // the response leaves from inside the iteration it ran in
+                    Thread.onSpinWait();
+                }
+                cpu[t][n[t]++] = (engine.cpuNanos() - cpu0) / 1e6;
             }
         }
-        double[][] ms = new double[3][];
         for (int t = 0; t < 3; t++) {
-            ms[t] = times.get(t).stream().mapToDouble(Double::doubleValue).toArray();
+            wall[t] = java.util.Arrays.copyOf(wall[t], n[t]);
+            cpu[t] = java.util.Arrays.copyOf(cpu[t], n[t]);
         }
-        return ms;
+        return new Latencies(wall, cpu);
+    }
+
+    private record Latencies(double[][] wall, double[][] cpu) {
     }
 
     /** A greedy completion of a prompt of random token ids (seeded by {@code i}), {@code maxTokens} long. */

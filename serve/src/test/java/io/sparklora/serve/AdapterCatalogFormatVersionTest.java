@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** serve refuses the manifest.json of a later spark-lora instead of guessing at its fields. */
+/** serve refuses a manifest.json of a later spark-lora, or without a format_version, instead of guessing at it. */
 class AdapterCatalogFormatVersionTest {
     @Test
     void aManifestOfAHigherFormatVersionIsRefusedNamingTheFile(@TempDir Path out) throws IOException {
@@ -22,5 +22,15 @@ class AdapterCatalogFormatVersionTest {
                 + "format_version 1") && e.getMessage().contains("manifest.json"), e.getMessage());
         Files.writeString(out.resolve("manifest.json"), "{\"format_version\": 1, \"adapters\": []}");
         assertEquals(0, new AdapterCatalog(storage).adapters().size());
+    }
+
+    @Test
+    void aManifestWithoutFormatVersionIsRefusedNamingTheFileAndWhatWasExpected(@TempDir Path out) throws IOException {
+        Files.writeString(out.resolve("manifest.json"), "{\"adapters\": [{\"name\": \"a\", \"path\": "
+                + "\"adapters/a\", \"status\": \"trained\"}]}");
+        LocalAdapterStorage storage = new LocalAdapterStorage(out);
+        IOException e = assertThrows(IOException.class, () -> new AdapterCatalog(storage));
+        assertEquals("Cannot read " + storage.name() + "/manifest.json: it has no format_version; this spark-lora "
+                + "reads format_version 1", e.getMessage());
     }
 }

@@ -26,8 +26,13 @@ class ServeBenchTest {
                 assertTrue(p.path("latency_ms_p99").asDouble() >= p.path("latency_ms_p50").asDouble(), p.toString());
             }
             assertTrue(run.path("merged_latency_ms_p50").asDouble() > 0, run.toString());
+            for (String server : new String[] {"base", "merged", "unmerged"}) { // the engine's CPU within the request
+                double cpu = run.path(server + "_cpu_ms_p50").asDouble();
+                assertTrue(cpu > 0 && cpu <= run.path(server + "_latency_ms_p50").asDouble() + 1, run.toString());
+            }
         }
-        for (String ratio : new String[] {"multi_over_single", "merged_over_base", "unmerged_over_base"}) {
+        for (String ratio : new String[] {"multi_over_single", "merged_over_base", "unmerged_over_base",
+            "merged_over_base_cpu", "unmerged_over_base_cpu"}) {
             assertOrdered(r.path(ratio), ratio);
         }
         JsonNode over = r.path("over_repeats");

@@ -100,6 +100,10 @@ class ServerTest {
                 metrics);
         assertTrue(metrics.contains("# TYPE sparklora_adapter_cache_loads_total counter"), metrics);
         assertTrue(metrics.contains("sparklora_request_seconds_bucket{le=\"+Inf\"}"), metrics);
+        double engineCpu = Double.parseDouble(metrics.lines()
+                .filter(l -> l.startsWith("sparklora_engine_cpu_seconds_total ")).findFirst().orElseThrow()
+                .split(" ")[1]);
+        assertTrue(engineCpu > 0, metrics); // the completion above ran on the engine
     }
 
     @Test
