@@ -145,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--spill-rows", description = "a key of more rows than this packs its training windows into a "
             + "file on the executor's local disk, read in every pass, instead of the task's heap (default: "
-            + TrainJobSpec.DEFAULT_SPILL_ROWS + "); LoRA adapters only, not --full or --tree")
+            + TrainJobSpec.DEFAULT_SPILL_ROWS + "; also --full, --tree, --rank auto and sweep)")
     Long spillRows;
 
     @Option(names = "--full", description = "fine-tune all weights per partition instead of LoRA: writes "
@@ -193,10 +193,6 @@ final class TrainCommand implements Callable<Integer> {
         if (adaptersPerTask != null && adaptersPerTask > 1 && (full || tree != null || search != null)) {
             throw new IllegalArgumentException("Invalid --adapters-per-task " + adaptersPerTask + ": it fuses the "
                     + "LoRA adapters of a plain train, not with --full, --tree or --rank auto");
-        }
-        if (spillRows != null && (full || tree != null)) {
-            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": it applies to LoRA adapters, "
-                    + "not to --full or --tree, which keep each key's windows in the heap");
         }
         if (full) {
             return FullTrainOptions.run(spec, request, master);

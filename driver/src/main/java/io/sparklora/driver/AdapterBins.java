@@ -1,5 +1,6 @@
 package io.sparklora.driver;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.PriorityQueue;
 import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import scala.Tuple2;
 
 /**
@@ -78,20 +81,52 @@ final class AdapterBins implements Serializable {
     }
 
     /**
-     * The training stage: the rows shuffled to their adapter's bin and sorted by adapter, then by content
-     * ({@link TrainRow#ORDER}: the order the packer needs), by Spark's external sort, which spills to the executor's
-     * disk; so a task reads each adapter's rows already in packing order and can stream them ({@link AdapterTask}).
-     * Each task trains its bin (a fused group's rows held together); the outcomes, one per adapter.
+     * Bins as given: {@code binOf[i]} is the bin of index i (a tree level's (node, key) slots to their node's task,
+     * {@link SparkTreeJob}); every bin in {@code [0, bins)} gets a task, even one without an index.
      */
-    static List<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
-                                      int parallelism, int adaptersPerTask) {
-        AdapterBins bins = pack(plans, parallelism, adaptersPerTask);
-        return SparkTrainJob.keyedRows(data, plans).mapToPair(r -> new Tuple2<>(r, (Object) null))
+    static AdapterBins assigned(int[] binOf, int bins) {
+        for (int b : binOf) {
+            if (b < 0 || b >= bins) {
+                throw new IllegalArgumentException("Cannot assign an adapter to bin " + b + " of " + bins);
+            }
+        }
+        return new AdapterBins(binOf.clone(), bins);
+    }
+
+    /** One task per adapter: bin i holds adapter i ({@code train --full}, whose tasks each copy the whole base). */
+    static AdapterBins onePerTask(int adapters) {
+        return assigned(java.util.stream.IntStream.range(0, adapters).toArray(), adapters);
+    }
+
+    /**
+     * The training stage of {@code train}, {@code --rank auto} and {@code sweep} (each point its own stage): the
+     * adapters packed into bins ({@link #pack}), each task training its bin ({@link AdapterTask#trainBin}, a fused
+     * group's rows held together); the outcomes, one per adapter.
+     */
+    static JavaRDD<AdapterOutcome> train(TrainData.Read data, List<AdapterPlan> plans, AdapterTask task,
+                                         int parallelism, int adaptersPerTask) {
+        return stage(SparkTrainJob.keyedRows(data, plans), pack(plans, parallelism, adaptersPerTask),
+                plans.size() + " adapter(s)", (bin, adapters, rows) -> task.trainBin(adapters, rows, adaptersPerTask));
+    }
+
+    /** What a task of a {@link #stage} does with its bin, the bin's indices and their rows (by index, then content). */
+    interface BinTask extends Serializable {
+        Iterator<AdapterOutcome> train(int bin, int[] indices, Iterator<Tuple2<Integer, TrainRow>> rows)
+                throws IOException;
+    }
+
+    /**
+     * Every stage that trains: the rows (keyed by adapter, model or slot index) shuffled to their index's bin and
+     * sorted by index, then by content ({@link TrainRow#ORDER}: the order the packer needs), by Spark's external sort,
+     * which spills to the executor's disk; so a task reads each index's rows already in packing order and streams them
+     * ({@link KeyWindows}), never collecting them in its heap. {@code what} names the rows in the Spark UI.
+     */
+    static JavaRDD<AdapterOutcome> stage(JavaPairRDD<Integer, TrainRow> keyed, AdapterBins bins, String what,
+                                         BinTask task) {
+        return keyed.mapToPair(r -> new Tuple2<>(r, (Object) null))
                 .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
-                .setName("spark-lora: rows of " + plans.size() + " adapter(s) in " + bins.bins() + " task(s)")
-                .mapPartitionsWithIndex((bin, rows) -> task.trainBin(bins.adaptersOf(bin), keys(rows),
-                        adaptersPerTask), false)
-                .collect();
+                .setName("spark-lora: rows of " + what + " in " + bins.bins() + " task(s)")
+                .mapPartitionsWithIndex((bin, rows) -> task.train(bin, bins.adaptersOf(bin), keys(rows)), false);
     }
 
     /** The sort keys of the shuffled pairs, which are the (adapter, row) pairs themselves. */

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * What one Spark task of the training stage does: partition i holds the rows of adapter i. The task takes the
- * executor's shared base model, packs its rows (in content order, see {@link TrainRow#ORDER}) into windows, trains
+ * What one Spark task of the training stage does: it trains the adapters of its bin ({@link AdapterBins}), whose rows
+ * arrive sorted by adapter and content ({@link TrainRow#ORDER}). For each it takes the executor's shared base model,
+ * packs the rows into windows as they stream in ({@link KeyWindows}: in the heap, or into a spill file), trains
  * with checkpoints under {@code <out>/_checkpoints/<name>/} (a retried attempt resumes there; each attempt's
  * temporary files are its own) and commits the adapter through {@link AdapterStore}; the driver deletes the
  * checkpoints after the stage. A deterministic failure of the adapter's own (its rows, a NaN loss) is returned as a
@@ -50,14 +51,6 @@ public final class AdapterTask implements Serializable {
         this.base = base;
         this.job = job;
         this.conf = conf;
-    }
-
-    /** Trains adapter {@code index} of the job, whose rows are all of this partition's. */
-    public Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
-        List<TrainRow> own = new ArrayList<>();
-        rows.forEachRemaining(t -> own.add(t._2()));
-        own.sort(TrainRow.ORDER); // these stages shuffle without sorting: the order train() streams in
-        return List.of(train(job.plans().get(index), own.iterator())).iterator();
     }
 
     /**
@@ -139,7 +132,7 @@ public final class AdapterTask implements Serializable {
 
     /** Whether {@code plan}'s windows are packed into a spill file as its rows stream in, not held in the heap. */
     boolean spills(AdapterPlan plan) {
-        return plan.rows() > job.spillRows();
+        return KeyWindows.spills(job, plan, KeyWindows.heapBudget());
     }
 
     /** Trains one adapter not yet committed from its rows (in content order), and commits it. */
@@ -152,38 +145,24 @@ public final class AdapterTask implements Serializable {
         Fingerprint fingerprint = job.fingerprintOf(plan);
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
-        boolean spill = spills(plan);
-        List<TrainRow> drained = new ArrayList<>(); // a shuffle fetch failure here is transient: Spark retries
-        if (!spill) {
-            rows.forEachRemaining(drained::add);
-        }
         BaseModel model = baseModel();
         Path checkpoints = checkpointDir(plan);
         LoraAdapter adapter;
-        Packed packed;
+        PackedData data;
         TrainResult result;
         double baseHeldOut;
-        java.nio.file.Path spillFile = null;
-        WindowPacker.SpilledWindows spilled = null;
+        KeyWindows windows = null;
         try {
-            if (spill) {
-                spillFile = spillFile();
-                LOG.info("Adapter {}: {} rows, over --spill-rows {}: packing its windows into {}", plan.name(),
-                        plan.rows(), job.spillRows(), spillFile);
-                Spilled s = packSpilled(job.tokenizer().get(), spec, plan.name(), rows, spillFile);
-                spilled = s.windows();
-                packed = s.packed();
-            } else {
-                packed = pack(job.tokenizer().get(), spec, drained.iterator());
-            }
+            windows = KeyWindows.pack(job, spec, "adapter " + plan.name(), plan, rows);
+            data = windows.data();
             adapter = LoraAdapter.initialize(spec.lora(), model.config());
-            AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, packed.data())
+            AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, data)
                     .identifiedBy(fingerprint.combined())
                     .stopWhen(() -> ctx != null && ctx.isInterrupted());
             if (checkpoints(spec, trainer.totalSteps())) {
                 trainer.checkpointTo(checkpointStore(plan, attemptId));
             }
-            baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
+            baseHeldOut = data.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // B = 0: the base
             List<io.sparklora.tensor.Tensor> trained = TestHooks.weightsOf(adapter);
             trainer.onProgress(new ProgressLog(job.progressSeconds())
                     .withHooks(job.hooks(), plan.name(), firstAttempt, trained));
@@ -198,15 +177,12 @@ public final class AdapterTask implements Serializable {
             store.fs().delete(checkpoints, true);
             return new AdapterOutcome(plan.name(), Manifest.Status.FAILED, e.getMessage(), 0, attempt);
         } finally {
-            if (spilled != null) {
-                spilled.close();
-            }
-            if (spillFile != null) {
-                java.nio.file.Files.deleteIfExists(spillFile);
+            if (windows != null) {
+                windows.close();
             }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(),
-                spill ? "spill file" : "memory", baseHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
+                windows.windowsIn(), baseHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return committed(store, plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                 result.resumedFromStep(), attempt);
@@ -231,79 +207,6 @@ public final class AdapterTask implements Serializable {
 
     /** An adapter's windows and the number of rows dropped for being shorter than two tokens. */
     record Packed(PackedData data, long tooShort) {
-    }
-
-    /** Packed windows read from a spill file, and that open file. */
-    record Spilled(Packed packed, WindowPacker.SpilledWindows windows) {
-    }
-
-    /**
-     * A new file for spilled windows: one of the executor's temporary block files (in its {@code blockmgr-*}
-     * directories under {@code spark.local.dir} or the cluster manager's local dirs, which Spark removes with the
-     * executor, as it does its own sort spills), or in {@code java.io.tmpdir} outside Spark.
-     */
-    static java.nio.file.Path spillFile() throws IOException {
-        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        if (env != null) {
-            return env.blockManager().diskBlockManager().createTempLocalBlock()._2().toPath();
-        }
-        return java.nio.file.Files.createTempFile(SPILL_PREFIX, ".bin");
-    }
-
-    /** The name of a spill file outside Spark starts with this. */
-    static final String SPILL_PREFIX = "spark-lora-windows-";
-
-    /**
-     * {@link #pack} for rows that arrive already in content order, streamed: each row is encoded and packed as it
-     * arrives and its windows go to {@code file}; the heap never holds more than one row and one window (then one int
-     * per window for the held-out split). Rows out of order are a bug of the caller and fail the attempt, as does
-     * an error reading them (the shuffle's: transient, unlike the adapter's own data errors). A killed task stops
-     * while reading them: Spark's shuffle iterator checks the kill flag.
-     */
-    static Spilled packSpilled(Tokenizer tokenizer, TrainSpec spec, String adapter, Iterator<TrainRow> rows,
-                               java.nio.file.Path file) throws IOException {
-        long[] tooShort = {0};
-        Iterator<EncodedRow> encoded = new Iterator<>() {
-            private TrainRow previous;
-            private EncodedRow next;
-
-            @Override
-            public boolean hasNext() {
-                while (next == null) {
-                    TrainRow r;
-                    try {
-                        if (!rows.hasNext()) {
-                            break;
-                        }
-                        r = rows.next();
-                    } catch (IllegalArgumentException | IllegalStateException e) { // not this adapter's data
-                        throw new java.io.UncheckedIOException(new IOException("Cannot read the rows of adapter "
-                                + adapter + ": " + e.getMessage(), e));
-                    }
-                    if (previous != null && TrainRow.ORDER.compare(previous, r) > 0) {
-                        throw new UnsupportedOperationException("Cannot stream the rows of adapter " + adapter
-                                + ": they arrived out of content order");
-                    }
-                    previous = r;
-                    next = r.encoded(tokenizer);
-                    tooShort[0] += next == null ? 1 : 0;
-                }
-                return next != null;
-            }
-
-            @Override
-            public EncodedRow next() {
-                if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
-                }
-                EncodedRow e = next;
-                next = null;
-                return e;
-            }
-        };
-        WindowPacker.SpilledWindows windows = new WindowPacker(tokenizer, spec.seqLen()).packEncodedSpilled(
-                spec.adapterName(), encoded, spec.heldOutFraction(), spec.seed(), file);
-        return new Spilled(new Packed(windows.data(), tooShort[0]), windows);
     }
 
     /**

@@ -122,8 +122,8 @@ public final class FullTrainJob {
         String stageFailure = null;
         try {
             FullTrainTask task = new FullTrainTask(broadcast, stage, new HadoopConf(sc.hadoopConfiguration()));
-            for (AdapterOutcome o : SparkTrainJob.rowsByPlan(data, toTrain).mapPartitionsWithIndex(task::call, false)
-                    .collect()) {
+            for (AdapterOutcome o : AdapterBins.stage(SparkTrainJob.keyedRows(data, toTrain),
+                    AdapterBins.onePerTask(toTrain.size()), toTrain.size() + " model(s)", task::call).collect()) {
                 outcomes.put(o.name, o);
             }
         } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed

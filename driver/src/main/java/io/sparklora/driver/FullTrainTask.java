@@ -2,6 +2,7 @@ package io.sparklora.driver;
 
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.Fingerprint;
+import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainerCheckpoint;
 import io.sparklora.job.TrainSpec;
@@ -10,7 +11,6 @@ import io.sparklora.tensor.Tensor;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -20,9 +20,10 @@ import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
 /**
- * One Spark task of {@code train --full}: partition i holds the rows of model i. The task copies the executor's
- * shared base (training updates every weight in place, and other tasks share that base), packs its rows exactly as a
- * LoRA task does ({@link AdapterTask#pack}), trains every weight with the trainer {@code pretrain} uses
+ * One Spark task of {@code train --full}: partition i holds the rows of model i, in content order. The task copies
+ * the executor's shared base (training updates every weight in place, and other tasks share that base), packs its
+ * rows as they stream in exactly as a LoRA task does ({@link KeyWindows}: over {@code --spill-rows} into a spill
+ * file), trains every weight with the trainer {@code pretrain} uses
  * ({@link AdapterTrainer#fullWeights}: AdamW state for every weight) and commits {@code models/<name>/} through
  * {@link TunedModelStore}. With {@code --checkpoint-every N} it checkpoints as a LoRA task does
  * ({@link TrainerCheckpoint}: every weight and its AdamW moments in one safetensors file, the rest in state.json, each
@@ -43,7 +44,9 @@ final class FullTrainTask implements Serializable {
         this.conf = conf;
     }
 
-    Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
+    /** Trains model {@code index}, the only one of its task ({@link AdapterBins#onePerTask}), from its rows. */
+    Iterator<AdapterOutcome> call(int index, int[] models, Iterator<Tuple2<Integer, TrainRow>> rows)
+            throws IOException {
         AdapterPlan plan = job.plans().get(index);
         TaskContext ctx = TaskContext.get();
         int attempt = ctx == null ? 0 : ctx.attemptNumber();
@@ -57,24 +60,25 @@ final class FullTrainTask implements Serializable {
         }
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
-        List<TrainRow> drained = new ArrayList<>();
-        rows.forEachRemaining(t -> drained.add(t._2()));
         BaseModel shared = base != null ? ExecutorModels.fromBroadcast(base)
                 : ExecutorModels.fromPath(job.baseModelUri(), conf);
         BaseModel model = shared.copy(); // (every weight) this task's own, updated in place
         Path checkpoints = new Path(new Path(job.outUri(), AdapterTask.CHECKPOINTS), plan.name());
-        AdapterTask.Packed packed;
+        PackedData data;
         TrainResult result;
         double baseHeldOut;
+        KeyWindows windows = null;
         try {
-            packed = AdapterTask.pack(job.tokenizer().get(), spec, drained.iterator());
-            AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, model, packed.data())
+            windows = KeyWindows.pack(job, spec, "model " + plan.name(), plan,
+                    new AdapterBins.Rows<>(rows).of(index));
+            data = windows.data();
+            AdapterTrainer trainer = AdapterTrainer.fullWeights(spec, model, data)
                     .identifiedBy(fingerprint.combined())
                     .stopWhen(() -> ctx != null && ctx.isInterrupted());
             if (spec.checkpointEvery() > 0 && AdapterTask.checkpoints(spec, trainer.totalSteps())) {
                 trainer.checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId));
             }
-            baseHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // before step 1
+            baseHeldOut = data.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss(); // before step 1
             Collection<Tensor> weights = model.weights().values(); // the tensors the trainer updates in place
             trainer.onProgress(new ProgressLog(job.progressSeconds())
                     .withHooks(job.hooks(), plan.name(), firstAttempt, weights));
@@ -82,9 +86,13 @@ final class FullTrainTask implements Serializable {
         } catch (IllegalArgumentException | IllegalStateException e) {
             store.fs().delete(checkpoints, true); // every attempt would fail the same way
             return outcome(plan, Manifest.Status.FAILED, e.getMessage(), attempt);
+        } finally {
+            if (windows != null) {
+                windows.close();
+            }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), "memory",
-                baseHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
+                windows.windowsIn(), baseHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, model, job.tokenizer(), training, fingerprint);
         store.fs().delete(checkpoints, true); // committed: nothing left to resume
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null, attempt);

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * the members' concatenated rows), then each member committed exactly as {@link AdapterTask#train} commits a single
  * adapter, its training.json naming the others in {@code fused_with}.
  *
- * <p>A member over {@code --spill-rows} streams its rows into its spill file and trains alone, as without fusion.
+ * <p>A member that spills ({@link KeyWindows#spills}: over {@code --spill-rows} or its heap share) streams its rows
+ * into its spill file and trains alone, as without fusion.
  * Each other member is first checked alone, as the single path does (its rows pack, its windows fit the model): one
  * that fails there, or fails during the fused run (a NaN loss), is reported {@code failed} and the others commit.
  * Members that cannot fuse — step counts that differ ({@code --epochs} over different window counts) — train one

@@ -31,8 +31,8 @@ public final class Manifest {
         DataOptions d = r.data();
         return new ManifestFile.Job(model.uri(), baseSha, d.path(), d.format(), d.textColumn(), d.promptColumn(),
                 d.completionColumn(), d.partitionBy(), d.shards(), d.seed(), d.skipMalformed(),
-                r.template().seqLen(), r.template().batchSize(), r.template().heldOutFraction(), null, null, null,
-                null);
+                r.template().seqLen(), r.template().batchSize(), r.template().heldOutFraction(), null, null,
+                r.spillRows(), null);
     }
 
     /** The DataOptions a manifest's job was read with (for eval), with {@code partitionBy} overridden when given. */

@@ -20,10 +20,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code train --rank auto}: {@link RankSearch} for every adapter, one Spark stage per round over the adapters still
- * searching (so partitions search in parallel). Round r trains, with the tasks and commits of {@code train}
- * ({@link AdapterTask}), into {@code <out>/_rank_search/r<rank>/adapters/<name>/}; a re-run finds those committed and
- * trains nothing again. The chosen rank's adapter is then copied to {@code <out>/adapters/<name>/} (marker last), and
- * the manifest entry records the chosen {@code rank} and {@code rank_search: [{rank, held_out_loss, seconds}, ...]}.
+ * searching (so partitions search in parallel). Round r trains, with the stage, tasks and commits of {@code train}
+ * ({@link AdapterBins#train}: rows streamed, a key over {@code --spill-rows} spilled), into
+ * {@code <out>/_rank_search/r<rank>/adapters/<name>/}; a re-run finds those committed and trains nothing again. The chosen
+ * rank's adapter is then copied to {@code <out>/adapters/<name>/} (marker last), and the manifest entry records the
+ * chosen {@code rank} and {@code rank_search: [{rank, held_out_loss, seconds}, ...]}.
  */
 public final class RankSearchJob {
     static final String DIR = "_rank_search";
@@ -137,9 +138,8 @@ public final class RankSearchJob {
         Configuration conf = sc.hadoopConfiguration();
         sc.setJobDescription("spark-lora: rank search, rank " + rank + " for " + indexed.size() + " adapter(s)");
         Map<String, AdapterOutcome> outcomes = new LinkedHashMap<>();
-        for (AdapterOutcome o : SparkTrainJob.rowsByPlan(data, indexed)
-                .mapPartitionsWithIndex(new AdapterTask(broadcast, job, new HadoopConf(conf))::call, false)
-                .collect()) {
+        for (AdapterOutcome o : AdapterBins.train(data, indexed, new AdapterTask(broadcast, job, new HadoopConf(conf)),
+                sc.defaultParallelism(), 1).collect()) {
             outcomes.put(o.name, o);
         }
         AdapterStore store = new AdapterStore(job.outUri(), conf);

@@ -189,7 +189,7 @@ public final class SparkTrainJob {
                 try {
                     for (AdapterOutcome o : AdapterBins.train(data, toTrain, new AdapterTask(broadcast, stage,
                             new HadoopConf(conf)), sc.defaultParallelism(), adaptersPerTask(r, config, template,
-                            toTrain.size(), sc.defaultParallelism(), out))) {
+                            toTrain.size(), sc.defaultParallelism(), out)).collect()) {
                         outcomes.put(o.name, o);
                     }
                 } catch (Exception e) { // the stage aborted (a task failed every attempt): keep what committed

@@ -23,7 +23,8 @@ import scala.Tuple2;
 
 /**
  * {@code train --tree FILE}: a tree of adapters, trained level by level (one Spark stage per level, a level's nodes
- * in parallel, partition i = node i), each node's LoRA over its ancestors' frozen adapters ({@link TreeTask}); then
+ * in parallel, partition i = node i, its keys' rows sorted key by key and by content, {@link AdapterBins#stage}),
+ * each node's LoRA over its ancestors' frozen adapters ({@link TreeTask}); then
  * every leaf's path flattened into {@code paths/<leaf>/} ({@link TreePaths}) and the manifest written with the tree.
  * The checks, commits, fingerprints, statuses and the lease on {@code --out} are {@code train}'s
  * ({@link SparkTrainJob}); every check of the input runs before anything is written.
@@ -146,11 +147,18 @@ public final class SparkTreeJob {
         }
         Map<String, Integer> keyIndex = new HashMap<>();
         keyPlans.forEach(p -> keyIndex.put(p.key() == null ? TrainData.NULL_KEY : p.key(), p.index()));
-        Map<Integer, List<Integer>> nodesOfKey = new HashMap<>(); // key partition -> node partitions of this stage
+        // A slot per (node, key) of the stage, node by node, keys in index order: the stage sorts rows by slot, then
+        // content, so a node's task reads its keys' rows one key after another, each in packing order.
+        List<Integer> nodeOfSlot = new ArrayList<>();
+        Map<Integer, List<Integer>> slotsOfKey = new HashMap<>(); // key partition -> slots of this stage
         for (AdapterPlan p : stage) {
-            plan.keys(p.name()).forEach(k -> nodesOfKey.computeIfAbsent(keyIndex.get(k), x -> new ArrayList<>())
-                    .add(p.index()));
+            plan.keys(p.name()).stream().map(keyIndex::get).sorted().forEach(k -> {
+                slotsOfKey.computeIfAbsent(k, x -> new ArrayList<>()).add(nodeOfSlot.size());
+                nodeOfSlot.add(p.index());
+            });
         }
+        AdapterBins slots = AdapterBins.assigned(nodeOfSlot.stream().mapToInt(Integer::intValue).toArray(),
+                stage.size());
         TrainJobSpec spec = new TrainJobSpec(job.template(), stage, job.outUri(), job.baseModelUri(),
                 job.baseModelSha256(), job.tokenizer(), job.progressSeconds(), TestHooks.NONE, job.versions(),
                 job.spillRows());
@@ -162,12 +170,13 @@ public final class SparkTreeJob {
         Map<String, AdapterOutcome> outcomes = new HashMap<>();
         String stageFailure = null;
         try {
-            JavaPairRDD<Integer, Tuple2<Integer, TrainRow>> rows = byKey.flatMapToPair(t -> {
-                List<Tuple2<Integer, Tuple2<Integer, TrainRow>>> to = new ArrayList<>();
-                nodesOfKey.getOrDefault(t._1(), List.of()).forEach(i -> to.add(new Tuple2<>(i, t)));
+            JavaPairRDD<Integer, TrainRow> rows = byKey.flatMapToPair(t -> {
+                List<Tuple2<Integer, TrainRow>> to = new ArrayList<>();
+                slotsOfKey.getOrDefault(t._1(), List.of()).forEach(slot -> to.add(new Tuple2<>(slot, t._2())));
                 return to.iterator();
-            }).partitionBy(new SparkTrainJob.AdapterPartitioner(stage.size()));
-            for (AdapterOutcome o : rows.mapPartitionsWithIndex(task::call, false).collect()) {
+            });
+            for (AdapterOutcome o : AdapterBins.stage(rows, slots, stage.size() + " node(s)", task::call)
+                    .collect()) {
                 outcomes.put(o.name, o);
             }
         } catch (Exception e) { // the stage aborted: keep what committed

@@ -21,11 +21,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code sweep}: every LoRA point of a {@link SweepGrid} for every partition, as one Spark job (one union of the
- * points' task sets, collected once), each point trained and committed by {@code train}'s own tasks
- * ({@link AdapterTask}) into {@code <out>/points/<targets-id>-r<rank>/adapters/<name>/}; with {@code --full}, then
- * the full fine-tuning corner by {@link FullTrainJob} into {@code <out>/points/full/models/<name>/}. Every point uses
- * the same plan, so the same held-out rows; a point's loss is its trainer's final held-out loss. A re-run finds
- * committed points and trains nothing again.
+ * points' task sets, collected once), each point trained and committed by {@code train}'s own stage and tasks
+ * ({@link AdapterBins#train}: rows streamed in content order, a key over {@code --spill-rows} spilled) into
+ * {@code <out>/points/<targets-id>-r<rank>/adapters/<name>/}; with {@code --full}, then the full fine-tuning corner by
+ * {@link FullTrainJob} into {@code <out>/points/full/models/<name>/}. Every point uses the same plan, so the same
+ * held-out rows; a point's loss is its trainer's final held-out loss. A re-run finds committed points and trains
+ * nothing again.
  */
 public final class SweepJob {
     static final String POINTS = "points";
@@ -93,14 +94,14 @@ public final class SweepJob {
         return points;
     }
 
-    /** One Spark job: the union of every point's tasks (one task per partition and point), collected once. */
+    /** One Spark job: the union of every point's stage (its partitions packed into tasks), collected once. */
     private static void trainAll(JavaSparkContext sc, TrainData.Read data, List<AdapterPlan> plans,
                                  List<TrainJobSpec> jobs, Broadcast<BroadcastModel> broadcast) throws IOException {
         Configuration conf = sc.hadoopConfiguration();
         List<JavaRDD<AdapterOutcome>> stages = new ArrayList<>();
         for (TrainJobSpec job : jobs) {
-            stages.add(SparkTrainJob.rowsByPlan(data, plans)
-                    .mapPartitionsWithIndex(new AdapterTask(broadcast, job, new HadoopConf(conf))::call, false));
+            stages.add(AdapterBins.train(data, plans, new AdapterTask(broadcast, job, new HadoopConf(conf)),
+                    sc.defaultParallelism(), 1));
         }
         sc.setJobDescription("spark-lora: sweep, " + jobs.size() + " point(s) x " + plans.size() + " partition(s)");
         try {

@@ -20,7 +20,8 @@ import java.util.List;
  * @param hooks         fault-injection hooks for tests ({@link TestHooks#NONE} normally)
  * @param versions      spark-lora, Spark and Java versions for training.json
  * @param spillRows     an adapter of more rows than this packs its windows into a file on the executor's local disk
- *                      instead of the heap ({@code --spill-rows}; {@link #DEFAULT_SPILL_ROWS} normally)
+ *                      instead of the heap ({@code --spill-rows}; {@link #DEFAULT_SPILL_ROWS} normally); so does one
+ *                      whose windows exceed the task's share of the heap ({@link KeyWindows#spills})
  */
 public record TrainJobSpec(TrainSpec template, List<AdapterPlan> plans, String outUri, String baseModelUri,
                            String baseModelSha256, TokenizerSpec tokenizer, double progressSeconds, TestHooks hooks,

@@ -117,7 +117,7 @@ final class TrainPlanner {
             long[] c = byKey.get(k);
             sizes.add(new KeySize(k, names.get(k), c[ROWS], c[TOKENS]));
             long[] words = java.util.Arrays.copyOfRange(c, WORDS, WORDS + DataDigest.WORDS);
-            plans.add(new AdapterPlan(names.get(k), k, plans.size(), c[ROWS], DataDigest.of(c[ROWS], words)));
+            plans.add(new AdapterPlan(names.get(k), k, plans.size(), c[ROWS], c[TOKENS], DataDigest.of(c[ROWS], words)));
         }
         sizes.sort(java.util.Comparator.comparingLong(KeySize::rows).thenComparingLong(KeySize::tokens).reversed()
                 .thenComparing(KeySize::adapter));

@@ -78,15 +78,17 @@ final class TreePlan {
     AdapterPlan plan(String name, int index, List<Fingerprint> ancestors) {
         StringBuilder s = new StringBuilder("spark-lora tree node v1\n");
         long rows = 0;
+        long tokens = 0;
         Map<String, String> digests = new TreeMap<>();
         for (String k : keysOf.get(name)) {
             AdapterPlan p = byKey.get(k);
             rows += p.rows();
+            tokens += p.tokens();
             digests.put(k, p.dataDigest());
         }
         digests.forEach((k, d) -> s.append("key ").append(Fingerprint.sha256(k)).append(' ').append(d).append('\n'));
         ancestors.forEach(f -> s.append("ancestor ").append(f.combined()).append('\n'));
-        return new AdapterPlan(name, null, index, rows, Fingerprint.sha256(s.toString()));
+        return new AdapterPlan(name, null, index, rows, tokens, Fingerprint.sha256(s.toString()));
     }
 
     private static String preview(TrainPlanner.Plan perKey) {

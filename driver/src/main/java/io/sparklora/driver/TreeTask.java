@@ -6,13 +6,11 @@ import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.job.TrainerCheckpoint;
-import io.sparklora.job.Window;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraMerge;
 import io.sparklora.lora.LoraModule;
 import io.sparklora.model.BaseModel;
 import io.sparklora.tensor.Tensor;
-import io.sparklora.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
@@ -21,23 +19,24 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
 /**
- * One Spark task of a tree level: partition i holds the rows of node i, each tagged with its key. The node's
+ * One Spark task of a tree level: partition i holds the rows of node i, key by key (each key a slot of the stage,
+ * {@link SparkTreeJob}), each key's in content order. The node's
  * ancestors (committed by earlier levels) are merged into a task-local copy of the weights they adapt — the other
  * tensors stay the executor's shared base — and the node's own LoRA trains over that copy, so the ancestors are
  * frozen: W' = W + Σ sₐBₐAₐ, then y = W'x + s·B·A·x, the same function as the ancestors applied as frozen deltas.
  * Merging costs one copy of the adapted matrices per task (for q_proj/v_proj a small part of the base) and leaves
  * the forward pass untouched.
  *
- * <p>Each key's rows are packed and split on their own ({@link AdapterTask#pack}: the split a flat adapter of that key
- * holds out), and the node trains on the union of its keys' training windows and is evaluated on the union of their
- * held-out windows, so no node ever trains on a window another node holds out. Holds only serializable state.
+ * <p>Each key's rows are packed and split on their own as they stream in ({@link KeyWindows}: the split a flat adapter
+ * of that key holds out; over {@code --spill-rows} into a spill file), and the node trains on the union of its keys'
+ * training windows and is evaluated on the union of their held-out windows, so no node ever trains on a window another
+ * node holds out. Holds only serializable state.
  */
 final class TreeTask implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -59,7 +58,12 @@ final class TreeTask implements Serializable {
         return new TreeTask(base, stage, ancestors, conf);
     }
 
-    Iterator<AdapterOutcome> call(int index, Iterator<Tuple2<Integer, Tuple2<Integer, TrainRow>>> rows)
+    /**
+     * Trains node {@code index} from its rows: those of each of its keys in turn (slot by slot, {@code slots} in key
+     * order), each key's in content order. A node of more rows than {@code --spill-rows} streams each key's windows
+     * into a spill file of its own ({@link KeyWindows}).
+     */
+    Iterator<AdapterOutcome> call(int index, int[] slots, Iterator<Tuple2<Integer, TrainRow>> rows)
             throws IOException {
         AdapterPlan plan = job.plans().get(index);
         TaskContext ctx = TaskContext.get();
@@ -73,33 +77,37 @@ final class TreeTask implements Serializable {
         }
         Instant started = Instant.now();
         TrainSpec spec = job.specOf(plan.name());
-        Map<Integer, List<TrainRow>> byKey = new TreeMap<>();
-        rows.forEachRemaining(t -> byKey.computeIfAbsent(t._2()._1(), k -> new ArrayList<>()).add(t._2()._2()));
         BaseModel shared = base != null ? ExecutorModels.fromBroadcast(base)
                 : ExecutorModels.fromPath(job.baseModelUri(), conf);
         BaseModel model = withAncestors(shared, store, conf.get(), ancestors.get(plan.name()));
         Path checkpoints = new Path(new Path(job.outUri(), AdapterTask.CHECKPOINTS), plan.name());
         LoraAdapter adapter;
-        AdapterTask.Packed packed;
+        PackedData data;
         TrainResult result;
         double parentHeldOut;
+        KeyWindows windows = null;
         try {
-            packed = packPerKey(job.tokenizer().get(), spec, byKey);
+            windows = packPerKey(job, spec, plan, slots, new AdapterBins.Rows<>(rows));
+            data = windows.data();
             adapter = LoraAdapter.initialize(spec.lora(), model.config());
-            AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, packed.data())
+            AdapterTrainer trainer = AdapterTrainer.lora(spec, model, adapter, data)
                     .checkpointTo(TrainerCheckpoint.at(checkpoints.toUri(), conf.get(), attemptId))
                     .identifiedBy(fingerprint.combined())
                     .stopWhen(() -> ctx != null && ctx.isInterrupted())
                     .onProgress(new ProgressLog(job.progressSeconds()));
             // B = 0: the ancestors alone (the parent's path) on this node's held-out windows
-            parentHeldOut = packed.data().heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
+            parentHeldOut = data.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
             result = trainer.run();
         } catch (IllegalArgumentException | IllegalStateException e) { // this node's data or numerics: deterministic
             store.fs().delete(checkpoints, true);
             return outcome(plan, Manifest.Status.FAILED, e.getMessage(), 0, attempt);
+        } finally {
+            if (windows != null) {
+                windows.close();
+            }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, packed.data(), packed.tooShort(), "memory",
-                parentHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
+                windows.windowsIn(), parentHeldOut, result, attempt, started, fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null,
                 result.resumedFromStep(), attempt);
@@ -137,27 +145,28 @@ final class TreeTask implements Serializable {
         return merged;
     }
 
-    /** Each key packed and split alone (in key order), then the training and held-out windows put together. */
-    static AdapterTask.Packed packPerKey(Tokenizer tokenizer, TrainSpec spec, Map<Integer, List<TrainRow>> byKey) {
-        if (byKey.isEmpty()) {
-            throw new IllegalArgumentException("Cannot train node " + spec.adapterName() + ": no rows reached it");
+    /**
+     * Each key packed and split alone (slot by slot, in key order: the split a flat adapter of that key holds out),
+     * then the training and held-out windows put together ({@link KeyWindows#join}).
+     */
+    static KeyWindows packPerKey(TrainJobSpec job, TrainSpec spec, AdapterPlan node, int[] slots,
+                                 AdapterBins.Rows<TrainRow> rows) throws IOException {
+        if (slots.length == 0) {
+            throw new IllegalArgumentException("Cannot train node " + node.name() + ": no rows reached it");
         }
-        List<Window> train = new ArrayList<>();
-        List<Window> heldOut = new ArrayList<>();
-        long rows = 0;
-        long tokens = 0;
-        long targets = 0;
-        long tooShort = 0;
-        for (List<TrainRow> keyRows : byKey.values()) {
-            AdapterTask.Packed p = AdapterTask.pack(tokenizer, spec, keyRows.iterator());
-            train.addAll(p.data().train());
-            heldOut.addAll(p.data().heldOut());
-            rows += p.data().rows();
-            tokens += p.data().tokens();
-            targets += p.data().targetTokens();
-            tooShort += p.tooShort();
+        List<KeyWindows> parts = new ArrayList<>();
+        try {
+            for (int k = 0; k < slots.length; k++) {
+                parts.add(KeyWindows.pack(job, spec, "node " + node.name() + " (key " + (k + 1) + " of "
+                        + slots.length + ")", node, rows.of(slots[k])));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (KeyWindows p : parts) {
+                p.close();
+            }
+            throw e;
         }
-        return new AdapterTask.Packed(new PackedData(train, heldOut, rows, tokens, targets), tooShort);
+        return KeyWindows.join(parts);
     }
 
     private static Iterator<AdapterOutcome> outcome(AdapterPlan plan, String status, String reason, int resumed,

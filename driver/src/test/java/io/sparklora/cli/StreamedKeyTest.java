@@ -129,12 +129,90 @@ class StreamedKeyTest {
     }
 
     @Test
-    void spillRowsIsRefusedWhereItWouldBeIgnored(@TempDir Path tmp) {
-        CliTest.Run r = CliTest.cli(train(tmp.resolve("o"), "--spill-rows", "5", "--full"));
+    void spillRowsBelowOneIsRefused(@TempDir Path tmp) {
+        CliTest.Run r = CliTest.cli(train(tmp.resolve("o"), "--spill-rows", "0"));
         assertEquals(1, r.status());
-        assertTrue(r.err().contains("Invalid --spill-rows 5: it applies to LoRA adapters, not to --full or --tree"),
-                r.err());
-        r = CliTest.cli(train(tmp.resolve("o"), "--spill-rows", "0"));
         assertTrue(r.err().contains("Invalid --spill-rows 0: must be >= 1"), r.err());
+    }
+
+    /** Where the spilled run keeps each adapter's, model's or node's windows: k1 (15 rows) and root (27) spill. */
+    static final Map<String, String> WINDOWS_IN = Map.of("k0", "memory", "k1", "spill file", "root", "spill file",
+            "a", "memory", "b", "spill file");
+
+    /**
+     * {@code --full}, {@code --tree}, {@code --rank auto} and {@code sweep} stream a key over {@code --spill-rows} as
+     * {@code train} does: on keys k0 (12 rows, under 13: in memory) and k1 (15: spilled), and a tree whose root
+     * trains on both (27: each key's windows spilled), every model and adapter file is the same bytes as with
+     * spilling off, each training.json says where its windows were, and no spill file is left.
+     */
+    @Test
+    void fullTreeRankSearchAndSweepStreamTheSameWay(@TempDir Path tmp) throws IOException {
+        Path two = tmp.resolve("two-keys.jsonl");
+        Files.write(two, Files.readAllLines(data).stream().filter(l -> l.contains("\"k0\"") || l.contains("\"k1\""))
+                .toList());
+        Path tree = tmp.resolve("tree.yaml");
+        Files.writeString(tree, """
+                nodes:
+                  - {name: root, keys: [k0, k1]}
+                  - {name: a, parent: root, keys: [k0]}
+                  - {name: b, parent: root, keys: [k1]}
+                """);
+        List<Path> before = spillFiles();
+        String[][] commands = {
+            {"train", "--full", "--steps", "3"},
+            {"train", "--tree", tree.toString(), "--rank", "2", "--steps", "4"},
+            {"train", "--rank", "auto", "--rank-max", "2", "--steps", "4"},
+            {"sweep", "--ranks", "2", "--targets-grid", "q_proj", "--steps", "4"},
+        };
+        for (String[] command : commands) {
+            String what = String.join(" ", command);
+            Path memory = tmp.resolve(command[1].replace("-", "") + "-memory");
+            Path spilled = tmp.resolve(command[1].replace("-", "") + "-spilled");
+            CliTest.Run a = CliTest.cli(args(command, two, memory));
+            assertEquals(0, a.status(), what + ": " + a.err());
+            CliTest.Run b = CliTest.cli(args(command, two, spilled, "--spill-rows", "13"));
+            assertEquals(0, b.status(), what + ": " + b.err());
+            int weights = 0;
+            int records = 0;
+            try (Stream<Path> files = Files.walk(memory)) {
+                for (Path m : files.filter(Files::isRegularFile).toList()) {
+                    String name = m.getFileName().toString();
+                    Path s = spilled.resolve(memory.relativize(m).toString());
+                    if (name.endsWith("model.safetensors")) {
+                        assertArrayEquals(Files.readAllBytes(m), Files.readAllBytes(s), what + ": " + s);
+                        weights++;
+                    } else if (name.equals("training.json") && JSON.readTree(m.toFile()).path("data")
+                            .has("windows_in")) {
+                        String owner = m.getParent().getFileName().toString();
+                        JsonNode dm = JSON.readTree(m.toFile()).path("data");
+                        JsonNode ds = JSON.readTree(s.toFile()).path("data");
+                        assertEquals("memory", dm.path("windows_in").asText(), what + ": " + m);
+                        assertEquals(WINDOWS_IN.get(owner), ds.path("windows_in").asText(), what + ": " + s);
+                        for (String f : new String[] {"rows", "tokens", "target_tokens", "train_windows",
+                            "held_out_windows"}) {
+                            assertEquals(dm.path(f), ds.path(f), what + ": " + owner + " " + f);
+                        }
+                        records++;
+                    }
+                }
+            }
+            int expected = command[1].equals("--tree") ? 3 : 2; // nodes, or keys (rank search: the chosen ranks too)
+            assertTrue(weights >= expected && records >= expected, what + ": " + weights + " weight files, "
+                    + records + " training records");
+            Path manifest = spilled.resolve("manifest.json");
+            if (Files.exists(manifest)) {
+                assertEquals(13, JSON.readTree(manifest.toFile()).path("job").path("spill_rows").asLong(), what);
+            }
+        }
+        assertEquals(before, spillFiles(), "a spill file was left behind");
+    }
+
+    private static String[] args(String[] command, Path data, Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of(command[0], "--model", model.toString(), "--data",
+                data.toString(), "--partition-by", "lang", "--batch", "4", "--seq", "32", "--lr", "1e-2",
+                "--held-out", "0.2", "--out", out.toString()));
+        args.addAll(List.of(command).subList(1, command.length));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
     }
 }

@@ -16,7 +16,7 @@ class AdapterBinsTest {
     static List<AdapterPlan> plans(long... rows) {
         List<AdapterPlan> out = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) {
-            out.add(new AdapterPlan("a" + i, "a" + i, i, rows[i], "d" + i));
+            out.add(new AdapterPlan("a" + i, "a" + i, i, rows[i], 2 * rows[i], "d" + i));
         }
         return out;
     }

@@ -23,7 +23,7 @@ class EvalPairsTest {
     static List<AdapterPlan> partitions(List<String> keys) {
         List<AdapterPlan> p = new ArrayList<>();
         for (String k : keys) {
-            p.add(new AdapterPlan(k, k, p.size(), 1, "d"));
+            p.add(new AdapterPlan(k, k, p.size(), 1, 2, "d"));
         }
         return p;
     }

@@ -14,7 +14,7 @@ import java.util.List;
 public record PackedData(List<Window> train, List<Window> heldOut, long rows, long tokens, long targetTokens) {
     public PackedData {
         // windows spilled to a file stay there (an immutable view); copying would read them all into the heap
-        train = train instanceof WindowFile.View ? train : List.copyOf(train);
-        heldOut = heldOut instanceof WindowFile.View ? heldOut : List.copyOf(heldOut);
+        train = train instanceof WindowFile.Unbuffered ? train : List.copyOf(train);
+        heldOut = heldOut instanceof WindowFile.Unbuffered ? heldOut : List.copyOf(heldOut);
     }
 }

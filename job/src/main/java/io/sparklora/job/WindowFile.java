@@ -147,8 +147,20 @@ public final class WindowFile implements Closeable {
         return total;
     }
 
-    /** An immutable list of some of a file's windows; {@link PackedData} keeps it as it is instead of copying it. */
-    static final class View extends AbstractList<Window> implements RandomAccess {
+    /**
+     * {@code parts} one after another as one immutable list, without copying them: a tree node trains on the windows
+     * of several keys, each packed (and maybe spilled) on its own. {@link PackedData} keeps it as it is.
+     */
+    public static List<Window> concat(List<List<Window>> parts) {
+        return new Joined(parts);
+    }
+
+    /** A list of windows {@link PackedData} keeps as it is: copying it would read a spill file into the heap. */
+    interface Unbuffered {
+    }
+
+    /** An immutable list of some of a file's windows. */
+    static final class View extends AbstractList<Window> implements RandomAccess, Unbuffered {
         private final WindowFile file;
         private final int[] indices; // (size) window numbers in the file
 
@@ -165,6 +177,42 @@ public final class WindowFile implements Closeable {
         @Override
         public int size() {
             return indices.length;
+        }
+    }
+
+    /** Lists of windows one after another; {@code get} finds its part by binary search over their offsets. */
+    static final class Joined extends AbstractList<Window> implements RandomAccess, Unbuffered {
+        private final List<List<Window>> parts;
+        private final long[] starts; // (parts + 1) index of each part's first window; the last entry is the size
+
+        Joined(List<List<Window>> parts) {
+            this.parts = List.copyOf(parts);
+            this.starts = new long[this.parts.size() + 1];
+            for (int i = 0; i < this.parts.size(); i++) {
+                starts[i + 1] = starts[i] + this.parts.get(i).size();
+            }
+            if (starts[this.parts.size()] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("Cannot join " + starts[this.parts.size()] + " windows: at most "
+                        + Integer.MAX_VALUE + " train one adapter");
+            }
+        }
+
+        @Override
+        public Window get(int i) {
+            if (i < 0 || i >= size()) {
+                throw new IndexOutOfBoundsException("window " + i + " of " + size());
+            }
+            int p = Arrays.binarySearch(starts, i);
+            p = p >= 0 ? p : -p - 2; // the last part starting at or before i
+            while (starts[p + 1] == starts[p]) { // skip empty parts starting at i
+                p++;
+            }
+            return parts.get(p).get((int) (i - starts[p]));
+        }
+
+        @Override
+        public int size() {
+            return (int) starts[parts.size()];
         }
     }
 

@@ -138,4 +138,31 @@ class WindowFileTest {
                 List.of(EncodedRow.text(new ByteTokenizer(), "abc")).iterator(), 0.1, 1, f));
         assertTrue(e.getMessage().contains("holding out 1 leaves none to train on"), e.getMessage());
     }
+
+    @Test
+    void joinedListsReadAsTheirConcatenationAndPackedDataKeepsThem() throws IOException {
+        List<Window> first = randomWindows(5, 8, 1);
+        List<Window> onDisk = randomWindows(7, 8, 2);
+        Path f = dir.resolve("part.bin");
+        try (WindowFile.Writer w = WindowFile.create(f, 8)) {
+            for (Window x : onDisk) {
+                w.append(x);
+            }
+        }
+        try (WindowFile file = WindowFile.open(f)) {
+            List<Window> view = file.view(new int[] {6, 0, 3});
+            List<Window> joined = WindowFile.concat(List.of(List.of(), first, List.of(), view, randomWindows(1, 8, 3),
+                    List.of()));
+            List<Window> expected = new ArrayList<>(first); // the reference: the parts copied one after another
+            expected.addAll(List.of(onDisk.get(6), onDisk.get(0), onDisk.get(3)));
+            expected.addAll(randomWindows(1, 8, 3));
+            assertSameWindows(expected, joined);
+            assertThrows(IndexOutOfBoundsException.class, () -> joined.get(9));
+            assertThrows(IndexOutOfBoundsException.class, () -> joined.get(-1));
+            assertThrows(UnsupportedOperationException.class, () -> joined.add(first.get(0)));
+            PackedData d = new PackedData(joined, WindowFile.concat(List.of()), 3, 4, 5);
+            assertTrue(d.train() == joined, "PackedData copied a joined list (it would read spill files in)");
+            assertEquals(0, d.heldOut().size());
+        }
+    }
 }
