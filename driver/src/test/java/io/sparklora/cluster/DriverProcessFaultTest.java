@@ -61,7 +61,10 @@ class DriverProcessFaultTest {
         Path out = tmp.resolve("out");
         List<String> args = job.trainArgs("local[2]", job.rows().toUri(), out.toUri());
         Path log = tmp.resolve("first.log");
-        child = ChildCli.start(Map.of(SparkTrainJob.SLOW_AFTER_STEP, "*:1:400"), log, args);
+        // alpha sleeps 3 s after each of its steps from step 1 on, so the first job holds its lease for at least 15 s
+        // after the pause is seen, however slowly the second job starts (with 400 ms for every adapter, a loaded CI
+        // machine once let the first job finish and release the lease before the second looked)
+        child = ChildCli.start(Map.of(SparkTrainJob.SLOW_AFTER_STEP, "alpha:1:3000"), log, args);
         Path leaseFile = out.resolve("_lease.json");
         LogWatch.await(() -> List.of(log), PAUSED_ANY, Duration.ofSeconds(180), child.onExit());
         JsonNode held = JSON.readTree(leaseFile.toFile());
