@@ -8,9 +8,7 @@ import io.sparklora.cluster.MiniHdfs;
 import io.sparklora.model.Checkpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -28,17 +26,8 @@ class FullTrainHdfsTest {
 
     @Test
     void modelsAreCommittedOnHdfs() throws Exception {
+        Path data = TrainCommandTest.tinyModelAndTwoKeys(tmp);
         Path model = tmp.resolve("model");
-        Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            for (String k : new String[] {"cat", "market"}) {
-                lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("lang", k, "text",
-                        TrainCommandTest.SENTENCES[k.equals("cat") ? 0 : 1].repeat(3))));
-            }
-        }
-        Path data = tmp.resolve("rows.jsonl");
-        Files.write(data, lines);
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
             FileSystem fs = FileSystem.get(hdfs.uri(), hdfs.configuration());
             fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(model.toUri()),

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.cluster.MiniHdfs;
-import io.sparklora.model.Checkpoints;
 import io.sparklora.peft.PeftAdapters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,17 +28,8 @@ class KnobsHdfsTest {
 
     @Test
     void sweepTreeAndRankSearchReadAndWriteHdfs() throws Exception {
+        Path data = TrainCommandTest.tinyModelAndTwoKeys(tmp);
         Path model = tmp.resolve("model");
-        Checkpoints.save(Checkpoints.random(TrainCommandTest.TINY, 7), model);
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            for (String k : new String[] {"cat", "market"}) {
-                lines.add(TrainCommandTest.JSON.writeValueAsString(Map.of("lang", k, "text",
-                        TrainCommandTest.SENTENCES[k.equals("cat") ? 0 : 1].repeat(3))));
-            }
-        }
-        Path data = tmp.resolve("rows.jsonl");
-        Files.write(data, lines);
         Path tree = tmp.resolve("tree.yaml");
         Files.writeString(tree, "nodes:\n  - name: root\n  - {name: c, parent: root, keys: [cat]}\n"
                 + "  - {name: m, parent: root, keys: [market]}\n");

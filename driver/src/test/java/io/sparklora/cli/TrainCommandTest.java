@@ -41,6 +41,22 @@ class TrainCommandTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static SparkSession spark;
 
+    /**
+     * Writes {@link #TINY} (seed 7) to {@code dir/model} and 16 rows each of keys {@code cat} and {@code market}
+     * (column {@code lang}, {@link #SENTENCES} 0 and 1 three times) to {@code dir/rows.jsonl}; returns the data file.
+     */
+    static Path tinyModelAndTwoKeys(Path dir) throws IOException {
+        Checkpoints.save(Checkpoints.random(TINY, 7), dir.resolve("model"));
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            for (String k : new String[] {"cat", "market"}) {
+                lines.add(JSON.writeValueAsString(java.util.Map.of("lang", k, "text",
+                        SENTENCES[k.equals("cat") ? 0 : 1].repeat(3))));
+            }
+        }
+        return Files.write(dir.resolve("rows.jsonl"), lines);
+    }
+
     @TempDir
     static Path shared;
     static Path model;

@@ -58,14 +58,7 @@ class ClusterFaultTest {
         CompletableFuture<CliCapture.Run> run = CompletableFuture.supplyAsync(() -> CliCapture.run(settings,
                 job.trainArgs(cluster.masterUrl(), job.rows().toUri(), out.toUri()).toArray(String[]::new)));
 
-        Matcher paused = LogWatch.await(() -> cluster.executorLogsAfter(earlier), SLOWED, Duration.ofSeconds(120),
-                run);
-        String victim = paused.group(1);
-        long pid = Long.parseLong(paused.group(2));
-        assertTrue(cluster.executorPids().contains(pid), "pid " + pid + " is an executor of the cluster");
-        ProcessHandle executor = ProcessHandle.of(pid).orElseThrow();
-        assertTrue(executor.destroyForcibly(), "SIGKILL to executor " + pid); // SIGKILL on Unix
-        executor.onExit().get();
+        String victim = killFirstPausedExecutor(cluster, earlier, run);
 
         CliCapture.Run result = run.get();
         assertEquals(0, result.status(), result.err() + "\n" + cluster.logTails());
@@ -75,6 +68,22 @@ class ClusterFaultTest {
         JsonNode training = trainingJson(out, victim);
         assertEquals(3, training.path("resumed_from_step").asInt(), "the killed adapter resumed from its "
                 + "checkpoint at step 3 and replayed step 4: " + training);
+    }
+
+    /**
+     * Waits for the first executor to log that it paused ({@link #SLOWED}), kills that executor's JVM with SIGKILL and
+     * waits for it to exit; returns the paused adapter's name.
+     */
+    private static String killFirstPausedExecutor(StandaloneCluster cluster, List<Path> earlier,
+                                                  CompletableFuture<CliCapture.Run> run) throws Exception {
+        Matcher paused = LogWatch.await(() -> cluster.executorLogsAfter(earlier), SLOWED, Duration.ofSeconds(120),
+                run);
+        long pid = Long.parseLong(paused.group(2));
+        assertTrue(cluster.executorPids().contains(pid), "pid " + pid + " is an executor of the cluster");
+        ProcessHandle executor = ProcessHandle.of(pid).orElseThrow();
+        assertTrue(executor.destroyForcibly(), "SIGKILL to executor " + pid); // SIGKILL on Unix
+        executor.onExit().get();
+        return paused.group(1);
     }
 
     /**
@@ -97,14 +106,7 @@ class ClusterFaultTest {
         CompletableFuture<CliCapture.Run> run = CompletableFuture.supplyAsync(() -> CliCapture.run(settings,
                 args.toArray(String[]::new)));
 
-        Matcher paused = LogWatch.await(() -> cluster.executorLogsAfter(earlier), SLOWED, Duration.ofSeconds(120),
-                run);
-        String victim = paused.group(1);
-        long pid = Long.parseLong(paused.group(2));
-        assertTrue(cluster.executorPids().contains(pid), "pid " + pid + " is an executor of the cluster");
-        ProcessHandle executor = ProcessHandle.of(pid).orElseThrow();
-        assertTrue(executor.destroyForcibly(), "SIGKILL to executor " + pid);
-        executor.onExit().get();
+        String victim = killFirstPausedExecutor(cluster, earlier, run);
 
         CliCapture.Run result = run.get();
         assertEquals(0, result.status(), result.err() + "\n" + cluster.logTails());
