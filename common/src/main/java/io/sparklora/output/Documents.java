@@ -60,6 +60,14 @@ public final class Documents {
         return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(document);
     }
 
+    /**
+     * The document pretty-printed as seen from {@code view}: fields of another {@link com.fasterxml.jackson
+     * .annotation.JsonView} left out, fields without one always considered.
+     */
+    public static byte[] toJson(Object document, Class<?> view) throws IOException {
+        return MAPPER.writerWithView(view).withDefaultPrettyPrinter().writeValueAsBytes(document);
+    }
+
     /** A value of {@code type} from text this spark-lora wrote itself (a task's result to the driver). */
     public static <T> T fromText(String text, Class<T> type) throws IOException {
         return MAPPER.readValue(text, type);

@@ -1,20 +1,18 @@
 package io.sparklora.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.driver.ModelStore;
+import io.sparklora.driver.TrainingRecord;
 import io.sparklora.job.AdapterTrainer;
-import io.sparklora.job.LossPoint;
 import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.job.WindowPacker;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
+import io.sparklora.output.TrainingFile;
 import io.sparklora.storage.AtomicFiles;
 import io.sparklora.tokenizer.Tokenizer;
 import io.sparklora.util.Hashing;
-import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -35,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(name = "pretrain", mixinStandardHelpOptions = true,
         description = "Train all weights of a model on text in this process and write the HF checkpoint.")
 final class PretrainCommand implements Callable<Integer> {
-    static final String TRAINING_JSON = "training.json";
+    static final String TRAINING_JSON = TrainingFile.FILE;
 
     @Option(names = "--model", required = true, description = "starting model directory (e.g. from init-model): a local"
             + " path or any Hadoop URI")
@@ -136,13 +134,13 @@ final class PretrainCommand implements Callable<Integer> {
                 packed.heldOut().size(), seqLen, total, batch);
         double initialHeldOut = packed.heldOut().isEmpty() ? Double.NaN : trainer.heldOutLoss();
         TrainResult result = trainer.run();
-        ObjectNode record = record(spec, packed, fmt, modelSha, Hashing.sha256(dataBytes), initialHeldOut, result,
+        TrainingFile record = record(spec, packed, fmt, modelSha, Hashing.sha256(dataBytes), initialHeldOut, result,
                 started);
         StoreOutputDirs.writeAtomically(out, conf, "model", dir -> {
             Checkpoints.save(base, dir);
             ModelStore.copyTokenizerFiles(model, conf, dir); // tokenizer.json and tokenizer_config.json: its BOS/EOS
-            AtomicFiles.write(dir.resolve(TRAINING_JSON), (StrictJson.MAPPER.writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(dir.resolve(TRAINING_JSON), (new String(record.toJson(), StandardCharsets.UTF_8)
+                    + "\n").getBytes(StandardCharsets.UTF_8));
         });
         System.out.printf(Locale.ROOT, "Wrote %s: held-out loss %.4f -> %.4f, train loss %.4f, %.0f tok/s, %s%n",
                 out, initialHeldOut, result.finalHeldOutLoss(), result.finalTrainLoss(), result.tokensPerSecond(),
@@ -151,74 +149,19 @@ final class PretrainCommand implements Callable<Integer> {
     }
 
     /**
-     * The same shape as the {@code train} command's {@code adapters/<name>/training.json} (format_version 1, histories
-     * as [step, loss, lr]) so the same tools read both; {@code base_held_out_loss} is the starting model's.
+     * The same record as the {@code train} command's {@code adapters/<name>/training.json} ({@link TrainingFile}, of
+     * command pretrain) so the same tools read both; {@code base_held_out_loss} is the starting model's.
      */
-    private ObjectNode record(TrainSpec spec, PackedData packed, LocalRows.Format fmt, String modelSha,
-                              String dataSha, double initialHeldOut, TrainResult result, Instant started) throws IOException {
-        ObjectNode root = StrictJson.MAPPER.createObjectNode();
-        root.put("format_version", 1);
-        root.put("command", "pretrain");
-        ObjectNode versions = root.putObject("versions");
-        versions.put("spark_lora", Versions.sparkLora());
-        versions.put("java", System.getProperty("java.version"));
-        ObjectNode base = root.putObject("base_model");
-        base.put("path", model);
-        base.put("sha256", modelSha);
-        ObjectNode input = root.putObject("data_source");
-        input.put("path", data);
-        input.put("sha256", dataSha);
-        input.put("format", fmt.name());
-        input.put("text_column", textColumn);
-        root.put("seed", spec.seed());
-        ObjectNode s = root.putObject("train_spec");
-        s.put("steps", spec.steps());
-        s.put("epochs", spec.epochs());
-        s.put("batch_size", spec.batchSize());
-        s.put("seq_len", spec.seqLen());
-        s.put("learning_rate", spec.learningRate());
-        s.put("warmup_steps", spec.warmupSteps());
-        s.put("min_lr_ratio", spec.minLrRatio());
-        s.put("weight_decay", spec.weightDecay());
-        s.put("grad_clip", spec.gradClip());
-        s.put("grad_accumulation", spec.gradAccumulation());
-        s.put("eval_every", spec.evalEvery());
-        s.put("held_out_fraction", spec.heldOutFraction());
-        ObjectNode d = root.putObject("data");
-        d.put("rows", packed.rows());
-        d.put("tokens", packed.tokens());
-        d.put("target_tokens", packed.targetTokens());
-        d.put("train_windows", packed.train().size());
-        d.put("held_out_windows", packed.heldOut().size());
-        root.put("steps", result.steps());
-        root.put("tokens_trained", result.tokensTrained());
-        putLoss(root, "final_train_loss", result.finalTrainLoss());
-        putLoss(root, "final_held_out_loss", result.finalHeldOutLoss());
-        putLoss(root, "base_held_out_loss", initialHeldOut);
-        history(root.putArray("train_history"), result.trainHistory());
-        history(root.putArray("held_out_history"), result.heldOutHistory());
-        ObjectNode t = root.putObject("timings");
-        t.put("train_seconds", result.timings().trainSeconds());
-        t.put("eval_seconds", result.timings().evalSeconds());
-        t.put("checkpoint_seconds", result.timings().checkpointSeconds());
-        t.put("total_seconds", result.timings().totalSeconds());
-        t.put("tokens_per_second", result.tokensPerSecond());
-        root.put("started_at", started.toString());
-        root.put("finished_at", Instant.now().toString());
-        return root;
-    }
-
-    private static void putLoss(ObjectNode node, String key, double v) {
-        if (Double.isNaN(v)) {
-            node.putNull(key);
-        } else {
-            node.put(key, v);
-        }
-    }
-
-    private static void history(ArrayNode array, List<LossPoint> points) {
-        for (LossPoint p : points) {
-            array.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
-        }
+    private TrainingFile record(TrainSpec spec, PackedData packed, LocalRows.Format fmt, String modelSha,
+                                String dataSha, double initialHeldOut, TrainResult result, Instant started) {
+        return TrainingFile.pretrain(new TrainingFile.Versions(Versions.sparkLora(), null,
+                        System.getProperty("java.version")), new TrainingFile.BaseModel(model, modelSha, null),
+                new TrainingFile.DataSource(data, dataSha, fmt.name(), textColumn), spec.seed(),
+                TrainingRecord.spec(spec, null), new TrainingFile.Data(packed.rows(), null, packed.tokens(),
+                        packed.targetTokens(), packed.train().size(), packed.heldOut().size(), null),
+                result.steps(), result.tokensTrained(), result.finalTrainLoss(), result.finalHeldOutLoss(),
+                initialHeldOut, TrainingRecord.history(result.trainHistory()),
+                TrainingRecord.history(result.heldOutHistory()), TrainingRecord.timings(result), started.toString(),
+                Instant.now().toString());
     }
 }

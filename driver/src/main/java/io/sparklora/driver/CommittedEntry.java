@@ -1,11 +1,10 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.output.Documents;
 import io.sparklora.output.ManifestFile;
+import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
@@ -28,49 +27,26 @@ final class CommittedEntry {
             return null;
         }
         Path file = new Path(store.dir(name), AdapterStore.TRAINING_JSON);
-        JsonNode t;
+        TrainingFile t;
         try (InputStream in = store.fs().open(file)) {
-            t = TrainingRecord.read(in.readAllBytes(), file.toString());
+            t = TrainingFile.read(in.readAllBytes(), file.toString());
         }
-        JsonNode lora = t.path("lora");
-        List<String> targets = null;
-        if (lora.path("target_modules").isArray()) {
-            targets = new ArrayList<>();
-            for (JsonNode m : lora.path("target_modules")) {
-                targets.add(m.asText());
-            }
-        }
-        return outcome(t, lora.path("rank").isNumber() ? lora.path("rank").intValue() : null,
-                lora.path("alpha").isNumber() ? lora.path("alpha").doubleValue() : null, targets,
-                Manifest.fingerprint(marker.fingerprint()), marker.sha256());
+        return outcome(t, t.lora() == null ? null : t.lora().rank(), t.lora() == null ? null : t.lora().alpha(),
+                t.targets(), Manifest.fingerprint(marker.fingerprint()), marker.sha256());
     }
 
     /**
      * Rows, steps, final losses, seconds and trainable parameters of a training record, as the manifest lists them
      * (a record written before trainable_params was recorded has none).
      */
-    static ManifestFile.Adapter outcome(JsonNode t, Integer rank, Double alpha, List<String> targets,
+    static ManifestFile.Adapter outcome(TrainingFile t, Integer rank, Double alpha, List<String> targets,
                                         ManifestFile.Fingerprint fingerprint, Map<String, String> sha256) {
-        Long trainable = t.path("trainable_params").canConvertToLong() && t.path("trainable_params").isIntegralNumber()
-                ? t.path("trainable_params").longValue() : null;
-        return new ManifestFile.Adapter(null, null, null, null, null, null, null, null, trainable, rank, alpha,
-                targets,
-                number(t.path("data").path("rows")) == null ? null : t.path("data").path("rows").longValue(),
-                number(t.path("data").path("rows_too_short")) == null ? null
-                        : t.path("data").path("rows_too_short").longValue(),
-                number(t.path("steps")) == null ? null : t.path("steps").intValue(),
-                number(t.path("final_train_loss")), loss(t.path("final_held_out_loss")),
-                loss(t.path("base_held_out_loss")), number(t.path("timings").path("total_seconds")), fingerprint,
-                sha256, null, null, null, null);
-    }
-
-    private static Double number(JsonNode n) {
-        return n.isNumber() ? n.doubleValue() : null;
-    }
-
-    /** A held-out loss: null in training.json (not measured) is NaN; absent stays absent. */
-    private static Double loss(JsonNode n) {
-        return n.isNumber() ? Double.valueOf(n.doubleValue()) : n.isNull() ? Double.valueOf(Double.NaN) : null;
+        TrainingFile.Data d = t.data();
+        return new ManifestFile.Adapter(null, null, null, null, null, null, null, null, t.trainableParams(), rank,
+                alpha, targets, d == null ? null : d.rows(), d == null ? null : d.rowsTooShort(),
+                t.steps(), t.finalTrainLoss() == null || t.finalTrainLoss().isNaN() ? null : t.finalTrainLoss(),
+                t.finalHeldOutLoss(), t.baseHeldOutLoss(), t.totalSeconds(), fingerprint, sha256, null, null, null,
+                null);
     }
 
     /** The entry as the text a task returns. */

@@ -1,9 +1,9 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -152,9 +152,9 @@ public final class RankSearchJob {
                 continue;
             }
             Path training = new Path(store.dir(p.name()), AdapterStore.TRAINING_JSON);
-            JsonNode t = TrainingRecord.read(Manifest.read(store.fs(), training), training.toString());
-            trials.get(p.name()).add(new RankSearch.Trial(rank, t.path("final_held_out_loss").asDouble(Double.NaN),
-                    t.path("timings").path("total_seconds").asDouble()));
+            TrainingFile t = TrainingFile.read(Manifest.read(store.fs(), training), training.toString());
+            trials.get(p.name()).add(new RankSearch.Trial(rank, t.finalHeldOutLoss() == null ? Double.NaN
+                    : t.finalHeldOutLoss(), t.totalSeconds() == null ? 0 : t.totalSeconds()));
         }
     }
 

@@ -1,8 +1,8 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -133,9 +133,9 @@ public final class SweepJob {
             long bytes = 0;
             if (store.isCommitted(p.name(), job.fingerprintOf(p))) {
                 Path training = new Path(store.dir(p.name()), AdapterStore.TRAINING_JSON);
-                JsonNode t = TrainingRecord.read(Manifest.read(store.fs(), training), training.toString());
-                loss = t.path("final_held_out_loss").asDouble(Double.NaN);
-                seconds = t.path("timings").path("total_seconds").asDouble();
+                TrainingFile t = TrainingFile.read(Manifest.read(store.fs(), training), training.toString());
+                loss = t.finalHeldOutLoss() == null ? Double.NaN : t.finalHeldOutLoss();
+                seconds = t.totalSeconds() == null ? 0 : t.totalSeconds();
                 for (String f : AdapterStore.IDENTITY_FILES) {
                     bytes += store.fs().getFileStatus(new Path(store.dir(p.name()), f)).getLen();
                 }

@@ -1,14 +1,12 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.LossPoint;
 import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainResult;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -18,7 +16,7 @@ import java.util.List;
  * data (rows, skipped rows, windows), its loss history and its timings — enough to reproduce and to plot it.
  */
 public final class TrainingRecord {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = TrainingFile.FORMAT_VERSION;
     static final ObjectMapper JSON = new ObjectMapper();
 
     private TrainingRecord() {
@@ -39,67 +37,19 @@ public final class TrainingRecord {
     static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
                          String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint, List<String> fusedWith) throws IOException {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("format_version", FORMAT_VERSION);
-        o.put("adapter", plan.name());
-        o.put("key", plan.key());
-        ObjectNode versions = o.putObject("versions");
-        versions.put("spark_lora", job.versions().get(0));
-        versions.put("spark", job.versions().get(1));
-        versions.put("java", job.versions().get(2));
-        ObjectNode base = o.putObject("base_model");
-        base.put("path", job.baseModelUri());
-        base.put("sha256", job.baseModelSha256());
-        base.put("tokenizer", job.tokenizer().describe());
-        ObjectNode fp = o.putObject("fingerprint");
-        fp.put("base_model", fingerprint.baseModel());
-        fp.put("settings", fingerprint.settings());
-        fp.put("data", fingerprint.data());
-        fp.put("combined", fingerprint.combined());
-        o.put("seed", spec.seed());
-        o.set("train_spec", JSON.valueToTree(specFields(spec)));
         LoraConfig lora = spec.lora();
-        o.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT)); // lora, or full_weights (train --full)
-        o.put("trainable_params", trainableParams(result));
-        if (lora == null) {
-            o.putNull("lora");
-        } else {
-            ObjectNode l = o.putObject("lora");
-            l.put("rank", lora.rank());
-            l.put("alpha", lora.alpha());
-            l.put("dropout", lora.dropout());
-            l.set("target_modules", JSON.valueToTree(lora.targetModules()));
-            l.put("use_rslora", lora.useRslora());
-            l.put("init_seed", lora.seed());
-        }
-        ObjectNode d = o.putObject("data");
-        d.put("rows", data.rows());
-        d.put("rows_too_short", shortRows);
-        d.put("tokens", data.tokens());
-        d.put("target_tokens", data.targetTokens());
-        d.put("train_windows", data.train().size());
-        d.put("held_out_windows", data.heldOut().size());
-        d.put("windows_in", windowsIn);
-        if (!fusedWith.isEmpty()) {
-            o.set("fused_with", JSON.valueToTree(fusedWith));
-        }
-        o.put("steps", result.steps());
-        o.put("resumed_from_step", result.resumedFromStep());
-        o.put("attempt", attempt);
-        o.put("final_train_loss", result.finalTrainLoss());
-        put(o, "final_held_out_loss", result.finalHeldOutLoss());
-        put(o, "base_held_out_loss", baseHeldOutLoss);
-        history(o.putArray("train_history"), result.trainHistory());
-        history(o.putArray("held_out_history"), result.heldOutHistory());
-        ObjectNode t = o.putObject("timings");
-        t.put("train_seconds", result.timings().trainSeconds());
-        t.put("eval_seconds", result.timings().evalSeconds());
-        t.put("checkpoint_seconds", result.timings().checkpointSeconds());
-        t.put("total_seconds", result.timings().totalSeconds());
-        t.put("tokens_per_second", result.tokensPerSecond());
-        o.put("started_at", started.toString());
-        o.put("finished_at", Instant.now().toString());
-        return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
+        return TrainingFile.adapter(plan.name(), plan.key(), new TrainingFile.Versions(job.versions().get(0),
+                        job.versions().get(1), job.versions().get(2)),
+                new TrainingFile.BaseModel(job.baseModelUri(), job.baseModelSha256(), job.tokenizer().describe()),
+                Manifest.fingerprint(fingerprint), spec.seed(), spec(spec, spec.checkpointEvery()),
+                spec.mode().name().toLowerCase(java.util.Locale.ROOT), // lora, or full_weights (train --full)
+                trainableParams(result), lora == null ? null : new TrainingFile.Lora(lora.rank(), lora.alpha(),
+                        lora.dropout(), lora.targetModules(), lora.useRslora(), lora.seed()),
+                new TrainingFile.Data(data.rows(), shortRows, data.tokens(), data.targetTokens(), data.train().size(),
+                        data.heldOut().size(), windowsIn), fusedWith, result.steps(), result.resumedFromStep(),
+                attempt, result.finalTrainLoss(), result.finalHeldOutLoss(), baseHeldOutLoss,
+                history(result.trainHistory()), history(result.heldOutHistory()), timings(result),
+                started.toString(), Instant.now().toString()).toJson();
     }
 
     /**
@@ -115,47 +65,33 @@ public final class TrainingRecord {
         return n;
     }
 
-    private static java.util.Map<String, Object> specFields(TrainSpec s) {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("steps", s.steps());
-        m.put("epochs", s.epochs());
-        m.put("batch_size", s.batchSize());
-        m.put("seq_len", s.seqLen());
-        m.put("learning_rate", s.learningRate());
-        m.put("warmup_steps", s.warmupSteps());
-        m.put("min_lr_ratio", s.minLrRatio());
-        m.put("weight_decay", s.weightDecay());
-        m.put("grad_clip", s.gradClip());
-        m.put("grad_accumulation", s.gradAccumulation());
-        m.put("eval_every", s.evalEvery());
-        m.put("checkpoint_every", s.checkpointEvery());
-        m.put("held_out_fraction", s.heldOutFraction());
-        return m;
+    /**
+     * The training settings as training.json records them; {@code checkpointEvery} null leaves it out (pretrain has
+     * no checkpoints).
+     */
+    public static TrainingFile.Spec spec(TrainSpec s, Integer checkpointEvery) {
+        return new TrainingFile.Spec(s.steps(), s.epochs(), s.batchSize(), s.seqLen(), s.learningRate(),
+                s.warmupSteps(), s.minLrRatio(), s.weightDecay(), s.gradClip(), s.gradAccumulation(), s.evalEvery(),
+                checkpointEvery, s.heldOutFraction());
     }
 
-    private static void put(ObjectNode o, String field, double v) {
-        if (Double.isNaN(v)) {
-            o.putNull(field);
-        } else {
-            o.put(field, v);
-        }
-    }
-
-    private static void history(ArrayNode out, List<LossPoint> points) {
+    /** A loss history as training.json records it: [step, loss, learning rate]. */
+    public static List<TrainingFile.Point> history(List<LossPoint> points) {
+        List<TrainingFile.Point> out = new java.util.ArrayList<>(points.size());
         for (LossPoint p : points) {
-            out.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
+            out.add(new TrainingFile.Point(p.step(), p.loss(), p.learningRate()));
         }
+        return out;
     }
 
-    /** Parses a training.json, naming the file when it is not ours. */
-    static JsonNode read(byte[] bytes, String where) throws IOException {
-        JsonNode n;
-        try {
-            n = JSON.readTree(bytes);
-        } catch (IOException e) {
-            throw new IOException("Cannot read " + where + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
-        io.sparklora.util.FormatVersion.check(n, where, FORMAT_VERSION);
-        return n;
+    /** The run's timings and throughput as training.json records them. */
+    public static TrainingFile.Timings timings(TrainResult r) {
+        return new TrainingFile.Timings(r.timings().trainSeconds(), r.timings().evalSeconds(),
+                r.timings().checkpointSeconds(), r.timings().totalSeconds(), r.tokensPerSecond());
+    }
+
+    /** Parses a training.json (see {@link TrainingFile#read}). */
+    static TrainingFile read(byte[] bytes, String where) throws IOException {
+        return TrainingFile.read(bytes, where);
     }
 }

@@ -1,6 +1,6 @@
 package io.sparklora.driver;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparklora.output.TrainingFile;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraCombine;
@@ -65,19 +65,11 @@ final class TreePaths {
             Fingerprint f = new Fingerprint(baseSha, settings, Fingerprint.sha256(data.toString()));
             LoraCombine.Result flat = flatten(loaded, pathRank);
             int rank = flat.adapter().modules().values().stream().mapToInt(m -> m.rank()).max().orElseThrow();
-            ObjectNode record = TrainingRecord.JSON.createObjectNode();
-            record.put("format_version", TrainingRecord.FORMAT_VERSION);
-            record.put("tree_path", leaf.name());
-            record.set("nodes", TrainingRecord.JSON.valueToTree(path));
-            record.put("rank", rank);
-            record.put("rank_sum", rankSum);
-            if (pathRank != null) {
-                record.put("path_rank", pathRank);
-                record.put("svd_max_relative_error", flat.maxRelativeError());
-                record.set("svd_relative_error", TrainingRecord.JSON.valueToTree(flat.relativeError()));
-            }
+            TrainingFile record = TrainingFile.treePath(leaf.name(), path, rank, rankSum, pathRank,
+                    pathRank != null ? Double.valueOf(flat.maxRelativeError()) : null,
+                    pathRank != null ? flat.relativeError() : null);
             boolean written = paths.commit(leaf.name(), "driver-" + java.util.UUID.randomUUID(), flat.adapter(),
-                    baseUri, TrainingRecord.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record), f);
+                    baseUri, record.toJson(), f);
             out.add(new ManifestFile.TreePath(leaf.name(), path, DIR + "/" + leaf.name(),
                     written ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                     written ? "flattened" : "fingerprint matches", null, rank, rankSum, pathRank,

@@ -3,6 +3,7 @@ package io.sparklora.driver;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.output.ManifestFile;
+import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ final class TunedModelManifest {
             }
             Path dir = store.dir(p.name());
             Path training = new Path(dir, AdapterStore.TRAINING_JSON);
-            JsonNode t = TrainingRecord.read(Manifest.read(fs, training), training.toString());
+            TrainingFile t = TrainingFile.read(Manifest.read(fs, training), training.toString());
             JsonNode f = marker.path("fingerprint");
             ManifestFile.Fingerprint fingerprint = new ManifestFile.Fingerprint(text(f, "base_model"),
                     text(f, "settings"), text(f, "data"), text(f, "combined"));

@@ -24,7 +24,7 @@ class FormatVersionReadTest {
 
     @Test
     void aTrainingJsonOfAHigherFormatVersionIsRefusedNamingTheFileAndTheVersionRead() throws IOException {
-        assertEquals(1, TrainingRecord.read(bytes("{\"format_version\": 1}"), "t").path("format_version").asInt());
+        assertEquals(1, TrainingRecord.read(bytes("{\"format_version\": 1}"), "t").formatVersion());
         IOException e = assertThrows(IOException.class, () -> TrainingRecord.read(bytes("{\"format_version\": 3}"),
                 "file:/out/adapters/en/training.json"));
         assertEquals("Cannot read file:/out/adapters/en/training.json: format_version 3 is newer than this spark-lora"
