@@ -123,10 +123,10 @@ public record ManifestFile(
                     spillRows, largestKeys);
         }
 
-        public Job withSpill(long rows, List<KeySize> largest) {
+        public Job withLargestKeys(List<KeySize> largest) {
             return new Job(model, baseModelSha256, data, format, textColumn, promptColumn, completionColumn,
                     partitionBy, shards, seed, skipMalformed, seqLen, batchSize, heldOutFraction, mode, rankAuto,
-                    rows, largest);
+                    spillRows, largest);
         }
     }
 

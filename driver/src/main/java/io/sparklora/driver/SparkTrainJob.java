@@ -227,8 +227,8 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ManifestFile.Job jobJson = Manifest.jobJson(r, model, baseSha).withSpill(job.spillRows(),
-                    largestKeys(plan.largest()));
+            ManifestFile.Job jobJson = Manifest.jobJson(r, model, baseSha)
+                    .withLargestKeys(largestKeys(plan.largest()));
             ManifestFile manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
