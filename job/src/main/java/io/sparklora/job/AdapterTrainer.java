@@ -263,15 +263,27 @@ public final class AdapterTrainer {
     }
 
     private TrainerState state(int step, List<LossPoint> trainHistory, List<LossPoint> heldOutHistory) {
+        return state(spec.adapterName(), step, totalSteps, runFingerprint(), params, optimizer,
+                model.dropoutRng().state(), batches, trainHistory, heldOutHistory);
+    }
+
+    /**
+     * The checkpoint state of a run after {@code step}: {@code params}' values, their AdamW moments and step count,
+     * the data position, the dropout stream and the histories (shared with the fused trainer, one member at a time).
+     */
+    static TrainerState state(String adapterName, int step, int totalSteps, String runFingerprint,
+                              List<Parameter> params, AdamW optimizer, long dropoutRngState, BatchStream batches,
+                              List<LossPoint> trainHistory, List<LossPoint> heldOutHistory) {
+        Map<String, Tensor> values = new LinkedHashMap<>();
         Map<String, Tensor> m = new LinkedHashMap<>();
         Map<String, Tensor> v = new LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
+            values.put(params.get(i).name(), params.get(i).value());
             m.put(params.get(i).name(), optimizer.firstMoment(i));
             v.put(params.get(i).name(), optimizer.secondMoment(i));
         }
-        return new TrainerState(spec.adapterName(), step, totalSteps, runFingerprint(), optimizer.stepCount(),
-                model.dropoutRng().state(), batches.position(), parameterMap(), m, v, List.copyOf(trainHistory),
-                List.copyOf(heldOutHistory));
+        return new TrainerState(adapterName, step, totalSteps, runFingerprint, optimizer.stepCount(), dropoutRngState,
+                batches.position(), values, m, v, List.copyOf(trainHistory), List.copyOf(heldOutHistory));
     }
 
     /**
@@ -301,7 +313,17 @@ public final class AdapterTrainer {
     }
 
     private void restore(TrainerState s) {
-        String where = "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location();
+        restore(s, "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location(), params,
+                optimizer, batches);
+        model.dropoutRng().setState(s.dropoutRngState());
+    }
+
+    /**
+     * Restores {@code params}' values, their AdamW moments and step count, and the data position from {@code s}, each
+     * tensor checked against its live shape ({@code where} starts the error); the dropout stream and the histories
+     * are the caller's (shared with the fused trainer).
+     */
+    static void restore(TrainerState s, String where, List<Parameter> params, AdamW optimizer, BatchStream batches) {
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
             copyChecked(where, "parameter", p.name(), s.parameters().get(p.name()), p.value());
@@ -309,11 +331,10 @@ public final class AdapterTrainer {
             copyChecked(where, "AdamW v of", p.name(), s.adamV().get(p.name()), optimizer.secondMoment(i));
         }
         optimizer.restoreStepCount(s.adamStep());
-        model.dropoutRng().setState(s.dropoutRngState());
         batches.restore(s.data());
     }
 
-    static void copyChecked(String where, String what, String name, Tensor saved, Tensor live) {
+    private static void copyChecked(String where, String what, String name, Tensor saved, Tensor live) {
         if (saved == null) {
             throw new IllegalStateException(where + ": " + what + " " + name + " is missing");
         }

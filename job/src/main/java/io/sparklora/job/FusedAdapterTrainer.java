@@ -101,32 +101,14 @@ public final class FusedAdapterTrainer {
         }
 
         TrainerState state(int step, int totalSteps, long dropoutRngState) {
-            Map<String, Tensor> values = new LinkedHashMap<>();
-            Map<String, Tensor> m = new LinkedHashMap<>();
-            Map<String, Tensor> v = new LinkedHashMap<>();
-            for (int i = 0; i < params.size(); i++) {
-                values.put(params.get(i).name(), params.get(i).value());
-                m.put(params.get(i).name(), optimizer.firstMoment(i));
-                v.put(params.get(i).name(), optimizer.secondMoment(i));
-            }
-            return new TrainerState(spec.adapterName(), step, totalSteps, runFingerprint(), optimizer.stepCount(),
-                    dropoutRngState, batches.position(), values, m, v, List.copyOf(trainHistory),
-                    List.copyOf(heldOutHistory));
+            return AdapterTrainer.state(spec.adapterName(), step, totalSteps, runFingerprint(), params, optimizer,
+                    dropoutRngState, batches, trainHistory, heldOutHistory);
         }
 
         /** Its weights, optimizer, data position and histories from {@code s}; returns the dropout state to set. */
         long restore(TrainerState s) {
-            String where = "Cannot resume adapter " + spec.adapterName() + " from " + checkpoint.location();
-            for (int i = 0; i < params.size(); i++) {
-                Parameter p = params.get(i);
-                AdapterTrainer.copyChecked(where, "parameter", p.name(), s.parameters().get(p.name()), p.value());
-                AdapterTrainer.copyChecked(where, "AdamW m of", p.name(), s.adamM().get(p.name()),
-                        optimizer.firstMoment(i));
-                AdapterTrainer.copyChecked(where, "AdamW v of", p.name(), s.adamV().get(p.name()),
-                        optimizer.secondMoment(i));
-            }
-            optimizer.restoreStepCount(s.adamStep());
-            batches.restore(s.data());
+            AdapterTrainer.restore(s, "Cannot resume adapter " + spec.adapterName() + " from "
+                    + checkpoint.location(), params, optimizer, batches);
             trainHistory.addAll(s.trainHistory());
             heldOutHistory.addAll(s.heldOutHistory());
             return s.dropoutRngState();
