@@ -181,8 +181,8 @@ public final class AdapterTask implements Serializable {
                 windows.close();
             }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
-                windows.windowsIn(), baseHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, windows, baseHeldOut, result, attempt, started,
+                fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return committed(store, plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING,
                 result.resumedFromStep(), attempt);

@@ -91,8 +91,8 @@ final class FullTrainTask implements Serializable {
                 windows.close();
             }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
-                windows.windowsIn(), baseHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, windows, baseHeldOut, result, attempt, started,
+                fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, model, job.tokenizer(), training, fingerprint);
         store.fs().delete(checkpoints, true); // committed: nothing left to resume
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null, attempt);

@@ -201,8 +201,8 @@ final class FusedGroup {
             }
             List<String> others = names.stream().filter(n -> !n.equals(m.plan.name())).toList();
             Fingerprint fingerprint = job.fingerprintOf(m.plan);
-            byte[] training = TrainingRecord.toJson(job, m.plan, m.spec, m.packed.data(), m.packed.tooShort(),
-                    "memory", m.baseHeldOut, r.result(), at.number(), started, fingerprint, others);
+            byte[] training = TrainingRecord.toJson(job, m.plan, m.spec, m.packed, KeyWindows.MEMORY,
+                    m.baseHeldOut, r.result(), at.number(), started, fingerprint, others);
             boolean committed = store.commit(m.plan.name(), at.id(), m.adapter, job.baseModelUri(), training,
                     fingerprint);
             outcomes.put(m.plan.name(), AdapterTask.committed(store, m.plan, committed ? Manifest.Status.TRAINED

@@ -22,22 +22,27 @@ public final class TrainingRecord {
     private TrainingRecord() {
     }
 
-    /** {@code windowsIn}: where the task kept the windows, {@code memory} or {@code spill file}. */
-    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
-                         String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
+    /**
+     * The record of an adapter (or a {@code --full} model, a tree node) trained from {@code windows}: its data's counts
+     * and where the task kept the windows ({@link KeyWindows#windowsIn}).
+     */
+    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, KeyWindows windows,
+                         double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint) throws IOException {
-        return toJson(job, plan, spec, data, shortRows, windowsIn, baseHeldOutLoss, result, attempt, started,
-                fingerprint, List.of());
+        return toJson(job, plan, spec, windows.packed(), windows.windowsIn(), baseHeldOutLoss, result, attempt,
+                started, fingerprint, List.of());
     }
 
     /**
      * The record of an adapter trained fused ({@code --adapters-per-task}): {@code fusedWith} names the other adapters
-     * of its fused run, written as {@code fused_with} when not empty.
+     * of its fused run, written as {@code fused_with} when not empty. {@code windowsIn}: where the task kept the
+     * windows, {@value KeyWindows#MEMORY} or {@value KeyWindows#SPILL_FILE}.
      */
-    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, PackedData data, long shortRows,
+    static byte[] toJson(TrainJobSpec job, AdapterPlan plan, TrainSpec spec, AdapterTask.Packed packed,
                          String windowsIn, double baseHeldOutLoss, TrainResult result, int attempt, Instant started,
                          io.sparklora.job.Fingerprint fingerprint, List<String> fusedWith) throws IOException {
         LoraConfig lora = spec.lora();
+        PackedData data = packed.data();
         return TrainingFile.adapter(plan.name(), plan.key(), new TrainingFile.Versions(job.versions().get(0),
                         job.versions().get(1), job.versions().get(2)),
                 new TrainingFile.BaseModel(job.baseModelUri(), job.baseModelSha256(), job.tokenizer().describe()),
@@ -45,7 +50,7 @@ public final class TrainingRecord {
                 spec.mode().name().toLowerCase(java.util.Locale.ROOT), // lora, or full_weights (train --full)
                 trainableParams(result), lora == null ? null : new TrainingFile.Lora(lora.rank(), lora.alpha(),
                         lora.dropout(), lora.targetModules(), lora.useRslora(), lora.seed()),
-                new TrainingFile.Data(data.rows(), shortRows, data.tokens(), data.targetTokens(), data.train().size(),
+                new TrainingFile.Data(data.rows(), packed.tooShort(), data.tokens(), data.targetTokens(), data.train().size(),
                         data.heldOut().size(), windowsIn), fusedWith, result.steps(), result.resumedFromStep(),
                 attempt, result.finalTrainLoss(), result.finalHeldOutLoss(), baseHeldOutLoss,
                 history(result.trainHistory()), history(result.heldOutHistory()), timings(result),

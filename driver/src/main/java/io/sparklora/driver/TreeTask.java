@@ -106,8 +106,8 @@ final class TreeTask implements Serializable {
                 windows.close();
             }
         }
-        byte[] training = TrainingRecord.toJson(job, plan, spec, data, windows.packed().tooShort(),
-                windows.windowsIn(), parentHeldOut, result, attempt, started, fingerprint);
+        byte[] training = TrainingRecord.toJson(job, plan, spec, windows, parentHeldOut, result, attempt, started,
+                fingerprint);
         boolean committed = store.commit(plan.name(), attemptId, adapter, job.baseModelUri(), training, fingerprint);
         return outcome(plan, committed ? Manifest.Status.TRAINED : Manifest.Status.EXISTING, null,
                 result.resumedFromStep(), attempt);
