@@ -282,16 +282,8 @@ class FusedAdapterTrainerTest {
         copyTree(at2.resolve("adapter1/step-00000002"), dir.resolve("adapter1/step-00000002"));
         List<String> notices = new ArrayList<>();
         List<LoraAdapter> resumedW = new ArrayList<>();
-        List<FusedAdapterTrainer.Outcome> resumed = checkpointed(dir, resumedW, -1).onProgress(new TrainProgress() {
-            @Override
-            public void onStep(StepReport report) {
-            }
-
-            @Override
-            public void onNotice(String message) {
-                notices.add(message);
-            }
-        }).run();
+        List<FusedAdapterTrainer.Outcome> resumed = checkpointed(dir, resumedW, -1)
+                .onProgress(TrainerFixtures.noticesInto(notices)).run();
         for (int k = 0; k < 3; k++) {
             assertEquals(2, resumed.get(k).result().resumedFromStep());
             assertEquals(List.of("step-00000006"), steps(dir.resolve("adapter" + k)));

@@ -118,16 +118,7 @@ class ResumeTest {
             LoraAdapter resumed = adapter(lora);
             List<String> notices = new ArrayList<>();
             TrainResult r = new AdapterTrainer(c.spec(), CausalLms.withAdapter(tinyBase(), resumed), c.data())
-                    .checkpointTo(store(tmp)).identifiedBy(c.identity()).onProgress(new TrainProgress() {
-                        @Override
-                        public void onStep(StepReport report) {
-                        }
-
-                        @Override
-                        public void onNotice(String message) {
-                            notices.add(message);
-                        }
-                    }).run();
+                    .checkpointTo(store(tmp)).identifiedBy(c.identity()).onProgress(TrainerFixtures.noticesInto(notices)).run();
             assertEquals(0, r.resumedFromStep(), c.toString());
             assertEquals(1, notices.size(), notices.toString());
             assertTrue(notices.get(0).startsWith("Discarding checkpoint of adapter cat at " + store(tmp).location()

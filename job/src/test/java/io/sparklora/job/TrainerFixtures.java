@@ -23,6 +23,20 @@ final class TrainerFixtures {
     private TrainerFixtures() {
     }
 
+    /** A progress listener that ignores the steps and adds every notice to {@code notices}. */
+    static TrainProgress noticesInto(List<String> notices) {
+        return new TrainProgress() {
+            @Override
+            public void onStep(StepReport report) {
+            }
+
+            @Override
+            public void onNotice(String message) {
+                notices.add(message);
+            }
+        };
+    }
+
     static BaseModel tinyBase() {
         return Checkpoints.random(TINY_LLAMA, 7);
     }
