@@ -4,6 +4,7 @@ import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainMode;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.model.ModelConfig;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -78,7 +79,7 @@ public final class FullTrainJob {
                     toTrain.add(p.at(toTrain.size()));
                 }
             }
-            for (io.sparklora.output.ManifestFile.Skipped s : plan.skipped()) {
+            for (ManifestFile.Skipped s : plan.skipped()) {
                 out.println("Skipping key " + s.key() + ": " + s.reason());
             }
             out.println("Models: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
@@ -92,7 +93,7 @@ public final class FullTrainJob {
             sc.setJobDescription(null);
             TrainData.release(data);
             lease.checkHeld();
-            io.sparklora.output.ManifestFile manifest = TunedModelManifest.write(store, outUri, conf,
+            ManifestFile manifest = TunedModelManifest.write(store, outUri, conf,
                     Manifest.jobJson(r, model, baseSha).withMode("full"), plan.adapters(), status, planned,
                     plan.skipped(), data.malformedSkipped(), memory.parameters());
             SparkTrainJob.printTable(manifest.models(), out);

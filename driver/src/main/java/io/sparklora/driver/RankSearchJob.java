@@ -3,6 +3,7 @@ package io.sparklora.driver;
 import io.sparklora.job.Fingerprint;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.ManifestFile;
 import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -101,18 +102,18 @@ public final class RankSearchJob {
             }
             TrainData.release(data);
             lease.checkHeld();
-            io.sparklora.output.ManifestFile.Job job = Manifest.jobJson(r, model, baseSha).with(
-                    new io.sparklora.output.ManifestFile.RankAuto(search.min(), search.max(), search.tolerance()));
-            io.sparklora.output.ManifestFile written = Manifest.write(store, outUri, conf, job, plan.adapters(),
+            ManifestFile.Job job = Manifest.jobJson(r, model, baseSha).with(
+                    new ManifestFile.RankAuto(search.min(), search.max(), search.tolerance()));
+            ManifestFile written = Manifest.write(store, outUri, conf, job, plan.adapters(),
                     status, planned, java.util.Map.of(), plan.skipped(), data.malformedSkipped(), lora);
-            List<io.sparklora.output.ManifestFile.Adapter> entries = new java.util.ArrayList<>();
-            for (io.sparklora.output.ManifestFile.Adapter a : written.adapters()) {
+            List<ManifestFile.Adapter> entries = new java.util.ArrayList<>();
+            for (ManifestFile.Adapter a : written.adapters()) {
                 entries.add(a.withRankSearch(trials.get(a.name()).stream().map(t ->
-                        new io.sparklora.output.ManifestFile.RankTrial(t.rank(), Double.isFinite(t.heldOutLoss())
+                        new ManifestFile.RankTrial(t.rank(), Double.isFinite(t.heldOutLoss())
                                 ? t.heldOutLoss() : Double.NaN, t.seconds()))
                         .toList()));
             }
-            io.sparklora.output.ManifestFile manifest = new io.sparklora.output.ManifestFile(written.formatVersion(),
+            ManifestFile manifest = new ManifestFile(written.formatVersion(),
                     written.writtenAt(), job, written.malformedRowsSkipped(), entries, null, written.skipped(), null,
                     null, null);
             Manifest.writeFile(conf, outUri, manifest);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -47,9 +48,9 @@ public final class SparkEvalJob {
             throw new IllegalArgumentException("Cannot evaluate adapters " + adaptersUri + ": no " + Manifest.FILE
                     + " (is it the --out of a finished train?)");
         }
-        io.sparklora.output.ManifestFile manifest = Manifest.parse(Manifest.read(fs, manifestPath),
+        ManifestFile manifest = Manifest.parse(Manifest.read(fs, manifestPath),
                 manifestPath.toString());
-        io.sparklora.output.ManifestFile.Job job = manifest.job();
+        ManifestFile.Job job = manifest.job();
         if (job == null) {
             throw new IOException("Cannot read " + manifestPath + ": it has no job (how the data was read and split), "
                     + "which eval reads the data with");
@@ -63,7 +64,7 @@ public final class SparkEvalJob {
         List<String> dirs = new ArrayList<>();
         List<String> adapterKeys = new ArrayList<>();
         // a tree output (train --tree): its leaves' whole paths, as serve offers them; a node's delta needs its ancestors
-        for (io.sparklora.output.ManifestFile.Entry a : manifest.offered()) {
+        for (ManifestFile.Entry a : manifest.offered()) {
             if (a.isFailed()) {
                 continue; // no adapter was committed
             }

@@ -148,7 +148,7 @@ public final class SparkTrainJob {
                 throw new IllegalArgumentException("Cannot train: --existing fail and " + refused.size()
                         + " adapter(s) of " + r.out() + " were made differently: " + String.join("; ", refused));
             }
-            for (io.sparklora.output.ManifestFile.Skipped s : plan.skipped()) {
+            for (ManifestFile.Skipped s : plan.skipped()) {
                 LOG.warn("Skipping key {}: {}", s.key(), s.reason());
                 out.println("Skipping key " + s.key() + ": " + s.reason());
             }

@@ -2,6 +2,7 @@ package io.sparklora.driver;
 
 import io.sparklora.job.TrainSpec;
 import io.sparklora.lora.LoraConfig;
+import io.sparklora.output.ManifestFile;
 import io.sparklora.output.TrainingFile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -154,11 +155,11 @@ public final class SweepJob {
      * null key its LoRA points have (not the text "null"), and a failed model (no path in the manifest) the path it
      * would have had, as a failed LoRA point does.
      */
-    static List<Plane.Point> fullPoints(io.sparklora.output.ManifestFile manifest, String fullUri,
+    static List<Plane.Point> fullPoints(ManifestFile manifest, String fullUri,
                                         Configuration conf) throws IOException {
         List<Plane.Point> list = new ArrayList<>();
         FileSystem fs = new Path(fullUri).getFileSystem(conf);
-        for (io.sparklora.output.ManifestFile.Adapter m : manifest.models()) {
+        for (ManifestFile.Adapter m : manifest.models()) {
             boolean ok = !m.isFailed();
             long bytes = 0;
             if (ok) {

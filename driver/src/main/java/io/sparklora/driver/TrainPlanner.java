@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.sparklora.output.ManifestFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +32,7 @@ final class TrainPlanner {
      * The adapters to train, in key order, the keys that get none, and the largest planned keys (at most
      * {@value #LARGEST}, largest first): what decides a task's memory and whether a key spills.
      */
-    record Plan(List<AdapterPlan> adapters, List<io.sparklora.output.ManifestFile.Skipped> skipped, List<KeySize> largest) {
+    record Plan(List<AdapterPlan> adapters, List<ManifestFile.Skipped> skipped, List<KeySize> largest) {
     }
 
     /** How many of the largest keys the plan reports. */
@@ -82,7 +83,7 @@ final class TrainPlanner {
             candidates.addAll(byKey.keySet());
         }
         List<String> keys = new ArrayList<>();
-        List<io.sparklora.output.ManifestFile.Skipped> skipped = new ArrayList<>();
+        List<ManifestFile.Skipped> skipped = new ArrayList<>();
         boolean anyUsable = false;
         for (String k : candidates) {
             long[] c = byKey.get(k);
@@ -98,7 +99,7 @@ final class TrainPlanner {
             if (reason == null) {
                 keys.add(k);
             } else {
-                skipped.add(new io.sparklora.output.ManifestFile.Skipped(k, reason));
+                skipped.add(new ManifestFile.Skipped(k, reason));
             }
         }
         if (!anyUsable) {
