@@ -50,8 +50,8 @@ public final class TrainingRecord {
                 spec.mode().name().toLowerCase(java.util.Locale.ROOT), // lora, or full_weights (train --full)
                 trainableParams(result), lora == null ? null : new TrainingFile.Lora(lora.rank(), lora.alpha(),
                         lora.dropout(), lora.targetModules(), lora.useRslora(), lora.seed()),
-                new TrainingFile.Data(data.rows(), packed.tooShort(), data.tokens(), data.targetTokens(), data.train().size(),
-                        data.heldOut().size(), windowsIn), fusedWith, result.steps(), result.resumedFromStep(),
+                new TrainingFile.Data(data.rows(), packed.tooShort(), data.tokens(), data.targetTokens(),
+                        data.train().size(), data.heldOut().size(), windowsIn), fusedWith, result.steps(), result.resumedFromStep(),
                 attempt, result.finalTrainLoss(), result.finalHeldOutLoss(), baseHeldOutLoss,
                 history(result.trainHistory()), history(result.heldOutHistory()), timings(result),
                 started.toString(), Instant.now().toString()).toJson();
