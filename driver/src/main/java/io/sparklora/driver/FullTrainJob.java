@@ -61,7 +61,7 @@ public final class FullTrainJob {
                     + "activations), %d task(s) at once per executor, %s of %s needed%n", memory.parameters(),
                     FullMemoryPlan.mib(memory.perTaskBytes()), memory.tasksAtOnce(),
                     FullMemoryPlan.mib(memory.neededBytes()), FullMemoryPlan.mib(memory.availableBytes()));
-            memory.check(sc.isLocal() ? "the local driver JVM" : "each executor");
+            check(sc, memory);
             String baseUri = model.uri();
             String baseSha = ModelStore.sha256(baseUri, conf);
             TrainJobSpec job = new TrainJobSpec(template, plan.adapters(), outUri, baseUri, baseSha, model.tokenizer(),
@@ -163,6 +163,11 @@ public final class FullTrainJob {
                 }
             }
         }
+    }
+
+    /** Fails with the numbers when {@code memory} does not fit what runs the tasks: the local JVM, or each executor. */
+    static void check(JavaSparkContext sc, FullMemoryPlan memory) {
+        memory.check(sc.isLocal() ? "the local driver JVM" : "each executor");
     }
 
     /**

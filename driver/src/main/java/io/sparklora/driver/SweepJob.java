@@ -60,8 +60,8 @@ public final class SweepJob {
             TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(r.template().seqLen(), r.template().heldOutFraction()));
             if (full) { // refused before the LoRA points train, not after them when the corner starts
-                FullTrainJob.memoryPlan(sc, model.config(), FullTrainJob.fullWeights(r.template()),
-                        plan.adapters().size()).check(sc.isLocal() ? "the local driver JVM" : "each executor");
+                FullTrainJob.check(sc, FullTrainJob.memoryPlan(sc, model.config(),
+                        FullTrainJob.fullWeights(r.template()), plan.adapters().size()));
             }
             String baseSha = ModelStore.sha256(model.uri(), conf);
             SparkTrainJob.markOutput(FileSystem.get(new Path(outUri).toUri(), conf), outUri);
