@@ -35,7 +35,7 @@ final class HtmlReport {
             h.append(summaryRow(output.entries(), a, "")).append("</tr>\n");
         }
         h.append("</table>\n");
-        h.append(RoutingSection.html(output.dir()));
+        h.append(RoutingSection.html(output.router()));
         h.append(exploration);
         h.append(evalSection(eval, heatmap));
         h.append("<h2>Loss curves</h2>\n");

@@ -7,9 +7,10 @@ import java.nio.file.Path;
 import io.sparklora.util.StrictJson;
 
 /**
- * Field access for the JSON files a report reads (manifest.json, training.json, the eval matrix). Each field may be
- * spelled in snake_case or camelCase, since the writers serialise Java records both ways; a present field of the wrong
- * type is an error naming the file and the field.
+ * Field access for the JSON files a report reads that have no typed record yet: the eval matrix and a sweep's
+ * {@code plane.json} (manifest.json and training.json are read by {@link io.sparklora.output.ManifestFile} and
+ * {@link io.sparklora.output.TrainingFile}). Each field may be spelled in snake_case or camelCase, since their writers
+ * serialised Java records both ways; a present field of the wrong type is an error naming the file and the field.
  */
 final class JsonFields {
     private final JsonNode node;
@@ -100,17 +101,6 @@ final class JsonFields {
             throw bad(names[0], "is not a non-negative whole number: " + v);
         }
         return v.asLong();
-    }
-
-    JsonFields object(String... names) throws IOException {
-        JsonNode v = get(names);
-        if (v == null) {
-            return null;
-        }
-        if (!v.isObject()) {
-            throw bad(names[0], "is not an object");
-        }
-        return new JsonFields(v, source);
     }
 
     JsonNode array(String... names) throws IOException {

@@ -58,7 +58,7 @@ final class OverviewPage {
             }
         }
         h.append("</table>\n");
-        h.append(RoutingSection.html(output.dir()));
+        h.append(RoutingSection.html(output.router()));
         h.append(exploration);
         h.append(HtmlReport.evalSection(eval, heatmap));
         h.append("<h2>Loss curves</h2>\n");

@@ -1,6 +1,6 @@
 package io.sparklora.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,33 +29,33 @@ final class RankSearchSection {
     private RankSearchSection() {
     }
 
-    /** The search of one manifest entry, or null when the entry has no {@code rank_search}. */
-    static Search read(JsonFields entry, String field, String name) throws IOException {
-        JsonNode list = entry.array("rank_search");
+    /**
+     * The search of one manifest entry ({@code field} names it in {@code where}'s messages), or null when the entry
+     * has no {@code rank_search}.
+     */
+    static Search read(ManifestFile.Adapter entry, String where, String field) throws IOException {
+        List<ManifestFile.RankTrial> list = entry.rankSearch();
         if (list == null) {
             return null;
         }
         List<Trial> trials = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             String at = field + ".rank_search[" + i + "]";
-            if (!list.get(i).isObject()) {
-                throw entry.bad(at, "is not an object");
+            ManifestFile.RankTrial t = list.get(i);
+            if (t == null) {
+                throw TrainOutput.bad(where, at, "is null: expected an object");
             }
-            JsonFields t = new JsonFields(list.get(i), entry.source());
-            long rank = t.count("rank");
-            if (rank < 1 || rank > Integer.MAX_VALUE) {
-                throw entry.bad(at + ".rank", "is not a positive whole number: " + list.get(i).get("rank"));
+            if (t.rank() < 1) {
+                throw TrainOutput.bad(where, at + ".rank", "is not a positive whole number: " + t.rank());
             }
-            double seconds = t.number("seconds");
-            trials.add(new Trial((int) rank, t.number("held_out_loss"), seconds));
+            trials.add(new Trial(t.rank(), t.heldOutLoss() == null ? Double.NaN : t.heldOutLoss(), t.seconds()));
         }
-        boolean failed = "failed".equals(entry.node().path("status").asText());
-        long chosen = failed ? -1 : entry.count("rank");
-        if (!failed && trials.stream().noneMatch(t -> t.rank() == chosen)) {
-            throw entry.bad(field + ".rank", "is " + entry.node().get("rank") + ", not one of the ranks in "
-                    + "rank_search");
+        boolean failed = entry.isFailed();
+        Integer rank = entry.rank();
+        if (!failed && trials.stream().noneMatch(t -> rank != null && t.rank() == rank)) {
+            throw TrainOutput.bad(where, field + ".rank", "is " + rank + ", not one of the ranks in rank_search");
         }
-        return new Search(name, (int) chosen, trials);
+        return new Search(entry.name(), failed ? -1 : rank, trials);
     }
 
     /** adapter,rank,held_out_loss,seconds,chosen — one line per rank tried. */

@@ -1,7 +1,6 @@
 package io.sparklora.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.sparklora.util.StrictJson;
+import io.sparklora.output.ManifestFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -20,7 +20,7 @@ import org.apache.hadoop.fs.FileSystem;
  * and training records are staged in a local temporary directory, rendered there, and the report's files uploaded to
  * {@code <out>/report/} (each file written whole; the old report's files are replaced). Without an eval matrix, the
  * one the previous report showed is kept. A {@code train --full} output's entries are its {@code models}. A
- * {@code sweep}'s output is rendered from its {@code plane.json}.
+ * {@code sweep}'s output is rendered from its {@code plane.json}. A staged output's messages name its remote files.
  */
 public final class Reports {
     private Reports() {
@@ -60,23 +60,25 @@ public final class Reports {
                 download(fs, plane, stage.resolve(TrainOutput.PLANE), outUri);
             }
             org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(out, TrainOutput.MANIFEST);
-            JsonNode adapters = StrictJson.MAPPER.createArrayNode();
+            List<ManifestFile.Adapter> entries = List.of();
             String field = TrainOutput.Entries.ADAPTERS.field();
             if (!sweep || fs.exists(manifest)) { // a sweep's output has only plane.json
                 download(fs, manifest, stage.resolve(TrainOutput.MANIFEST), outUri);
-                JsonNode m = StrictJson.MAPPER.readTree(stage.resolve(TrainOutput.MANIFEST).toFile());
-                field = TrainOutput.Entries.of(m).field(); // train --full: its models
-                adapters = m.path(field);
+                // refused here, naming the remote file, before any training record is fetched
+                ManifestFile m = ManifestFile.read(Files.readAllBytes(stage.resolve(TrainOutput.MANIFEST)),
+                        manifest.toString());
+                TrainOutput.Entries of = TrainOutput.Entries.of(m); // train --full: its models
+                field = of.field();
+                entries = of.in(m);
             }
             // a large output's report reads the records of the few adapters it draws, not one per adapter
-            java.util.Set<String> needed = adapters.size() > ReportWriter.CURVES_FOR_ALL
-                    ? CurveSelection.of(TrainOutput.read(stage).adapters()).keySet() : null;
-            for (JsonNode a : adapters) {
-                if ("failed".equals(a.path("status").asText())
-                        || needed != null && !needed.contains(a.path("name").asText())) {
-                    continue;
+            java.util.Set<String> needed = entries.size() > ReportWriter.CURVES_FOR_ALL
+                    ? CurveSelection.of(TrainOutput.read(stage, out.toString()).adapters()).keySet() : null;
+            for (ManifestFile.Adapter a : entries) {
+                if (a == null || a.name() == null || a.isFailed() || needed != null && !needed.contains(a.name())) {
+                    continue; // TrainOutput.read refuses an entry without a name, naming the manifest
                 }
-                String rel = a.path("path").asText(field + "/" + a.path("name").asText());
+                String rel = a.path() != null ? a.path() : field + "/" + a.name();
                 Path dest = stage.resolve(rel).normalize();
                 if (!dest.startsWith(stage)) {
                     continue; // TrainOutput.read refuses it with the message naming the manifest
@@ -94,7 +96,7 @@ public final class Reports {
                 download(fs, previous, copy, outUri);
                 eval = EvalMatrix.read(copy);
             }
-            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage), eval, outUri);
+            ReportWriter.Written w = ReportWriter.write(TrainOutput.read(stage, out.toString()), eval, outUri);
             fs.delete(remoteReport, true);
             for (String file : w.files()) {
                 try (InputStream in = Files.newInputStream(w.dir().resolve(file));

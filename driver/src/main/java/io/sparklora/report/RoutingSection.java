@@ -1,34 +1,22 @@
 package io.sparklora.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparklora.util.StrictJson;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * The report's "Routing" section: the accuracy of the router {@code train} fitted ({@code router.json}, used by
  * {@code model: "auto"}) on each partition's held-out windows, from the manifest's {@code router} entry. Empty when
- * the output has no router (random shards, a single adapter, an output written before routers existed).
+ * the output has no router (random shards, a single adapter, an output written before routers existed). The entry has
+ * no typed record (it is {@link io.sparklora.output.ManifestFile#router}'s tree): absent fields show as "-" or 0.
  */
 final class RoutingSection {
     private static final String PREFIX = "accuracy_first_32_tokens"; // RouterFit's short-prompt figure
     private RoutingSection() {
     }
 
-    static String html(Path outputDir) {
-        Path manifest = outputDir.resolve(TrainOutput.MANIFEST);
-        if (!Files.exists(manifest)) {
-            return "";
-        }
-        JsonNode router;
-        try {
-            router = StrictJson.MAPPER.readTree(manifest.toFile()).path("router");
-        } catch (IOException e) { // TrainOutput.read has read it already: this is a file changing under the report
-            throw new java.io.UncheckedIOException("Cannot read the router entry of " + manifest, e);
-        }
-        if (!router.isObject()) {
+    /** The section of the manifest's {@code router} entry ({@link TrainOutput#router}); empty when it is null. */
+    static String html(JsonNode router) {
+        if (router == null || !router.isObject()) {
             return "";
         }
         StringBuilder h = new StringBuilder("<h2>Routing</h2>\n<p>The router <code>")
