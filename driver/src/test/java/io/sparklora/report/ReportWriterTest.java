@@ -112,8 +112,7 @@ class ReportWriterTest {
         Path out = Files.createDirectories(tmp.resolve("out"));
         Path adapter = Files.createDirectories(out.resolve("adapters/x"));
         Files.writeString(adapter.resolve("training.json"), ReportFixtures.trainingJson("<b>&x", 5, true, 0));
-        Files.writeString(out.resolve("manifest.json"),
-                "{\"adapters\": [{\"name\": \"../<b>&x\", \"path\": \"adapters/x\"}]}");
+        ReportFixtures.writeManifest(out, List.of(ReportFixtures.entry("../<b>&x", "adapters/x", 5, 5, Double.NaN)));
 
         ReportWriter.Written w = ReportWriter.write(TrainOutput.read(out), null);
 
@@ -126,11 +125,11 @@ class ReportWriterTest {
     @Test
     void anAdapterPathOutsideTheOutputIsRefused() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("out"));
-        Files.writeString(out.resolve("manifest.json"), "{\"adapters\": [{\"name\": \"a\", \"path\": \"../a\"}]}");
+        ReportFixtures.writeManifest(out, List.of(ReportFixtures.entry("a", "../a", 1, 1, Double.NaN)));
 
         IOException e = assertThrows(IOException.class, () -> TrainOutput.read(out));
 
-        assertEquals("Cannot read manifest " + out.resolve("manifest.json") + ": field \"adapters[0].path\" "
+        assertEquals("Cannot read " + out.resolve("manifest.json") + ": field \"adapters[0].path\" "
                 + "\"../a\" is outside the output directory", e.getMessage());
     }
 

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +47,7 @@ class ReportsTest {
     @Test
     void aMissingTrainingRecordIsNamed() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("out"));
-        Files.writeString(out.resolve("manifest.json"), "{\"adapters\": [{\"name\": \"a\", \"path\": \"adapters/a\"}]}");
+        ReportFixtures.writeManifest(out, List.of(ReportFixtures.entry("a", "adapters/a", 1, 1, Double.NaN)));
 
         IOException e = assertThrows(IOException.class, () -> Reports.renderStaged(out.toUri().toString(), null,
                 new Configuration(), System.out));

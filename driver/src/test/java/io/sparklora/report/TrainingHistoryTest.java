@@ -13,43 +13,54 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The readers of training.json and of the eval matrix: the shapes they accept and the errors they give. */
+/**
+ * The report's reading of training.json (through {@link io.sparklora.output.TrainingFile#read}: the driver's shape,
+ * format_version checked) and of the eval matrix (no typed record yet): what they accept and the errors they give.
+ */
 class TrainingHistoryTest {
     @TempDir
     Path tmp;
 
+    /** A training.json as the driver writes it, by hand: the values the report takes from it. */
     @Test
-    void readsTheNestedSnakeCaseShape() throws IOException {
-        Path f = write("{\"adapter\": \"de\", \"rows\": 12, \"steps\": 3, \"loss_history\": {"
-                + "\"train\": [{\"step\": 1, \"loss\": 3.0, \"learning_rate\": 0.01}, {\"step\": 2, \"loss\": 2.5},"
-                + " {\"step\": 3, \"loss\": 2.0}], \"held_out\": [{\"step\": 3, \"loss\": 2.2}]},"
-                + " \"timings\": {\"total_seconds\": 4.5}}");
+    void readsTheRecordTheDriverWrites() throws IOException {
+        Path f = write("{\"format_version\": 1, \"adapter\": \"de\", \"key\": \"de\", \"lora\": null,"
+                + " \"data\": {\"rows\": 12, \"tokens\": 300, \"target_tokens\": 290, \"train_windows\": 3,"
+                + " \"held_out_windows\": 1}, \"steps\": 3, \"final_train_loss\": 2.0,"
+                + " \"final_held_out_loss\": 2.2, \"base_held_out_loss\": 3.1,"
+                + " \"train_history\": [[1, 3.0, 0.01], [2, 2.5, 0.02], [3, 2.0, 0.03]],"
+                + " \"held_out_history\": [[3, 2.2, 0.03]],"
+                + " \"timings\": {\"train_seconds\": 4.0, \"eval_seconds\": 0.5, \"checkpoint_seconds\": 0,"
+                + " \"total_seconds\": 4.5, \"tokens_per_second\": 75}}");
 
         TrainingHistory r = TrainingHistory.read(f);
 
         assertEquals("de", r.name());
         assertEquals(12, r.rows());
         assertEquals(3, r.steps());
-        assertEquals(List.of(new LossPoint(1, 3.0, 0.01), new LossPoint(2, 2.5, Double.NaN),
-                new LossPoint(3, 2.0, Double.NaN)), r.trainHistory());
-        assertEquals(2.0, r.finalTrainLoss(), "last training point when no final loss is written");
+        assertEquals(List.of(new LossPoint(1, 3.0, 0.01), new LossPoint(2, 2.5, 0.02), new LossPoint(3, 2.0, 0.03)),
+                r.trainHistory());
+        assertEquals(List.of(new LossPoint(3, 2.2, 0.03)), r.heldOutHistory());
+        assertEquals(2.0, r.finalTrainLoss());
         assertEquals(2.2, r.finalHeldOutLoss());
+        assertEquals(3.1, r.baseHeldOutLoss());
         assertEquals(4.5, r.totalSeconds());
     }
 
     @Test
-    void readsTrainResultFieldsInCamelCaseAndPairPoints() throws IOException {
-        Path f = write("{\"adapterName\": \"x\", \"finalTrainLoss\": 1.5, \"finalHeldOutLoss\": \"NaN\","
-                + " \"trainHistory\": [[1, 2.0], [2, 1.5]], \"heldOutHistory\": []}");
+    void unmeasuredLossesAreNaNAndTheFinalLossFallsBackToTheHistory() throws IOException {
+        Path f = write("{\"format_version\": 1, \"adapter\": \"x\", \"final_held_out_loss\": null,"
+                + " \"base_held_out_loss\": null, \"train_history\": [[1, 2.0, 0.1], [2, 1.5, 0.1]],"
+                + " \"held_out_history\": []}");
 
         TrainingHistory r = TrainingHistory.read(f);
 
-        assertEquals("x", r.name());
         assertEquals(-1, r.rows());
-        assertEquals(1.5, r.finalTrainLoss());
+        assertEquals(-1, r.steps());
+        assertEquals(1.5, r.finalTrainLoss(), "last training point when no final loss is written");
         assertTrue(Double.isNaN(r.finalHeldOutLoss()));
+        assertTrue(Double.isNaN(r.baseHeldOutLoss()));
         assertTrue(Double.isNaN(r.totalSeconds()));
-        assertEquals(2, r.trainHistory().size());
         assertTrue(r.heldOutHistory().isEmpty());
     }
 
@@ -59,27 +70,48 @@ class TrainingHistoryTest {
 
         IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
-        assertEquals("Cannot read training record " + f + ": field \"format_version\" is 2: this spark-lora reads "
-                + "format 1", e.getMessage());
+        assertEquals("Cannot read " + f + ": format_version 2 is newer than this spark-lora knows (written by a later"
+                + " version?); this spark-lora reads format_version 1", e.getMessage());
+    }
+
+    @Test
+    void aRecordWithoutFormatVersionIsRefused() throws IOException {
+        Path f = write("{\"adapter\": \"de\", \"steps\": 3, \"train_history\": [[1, 3.0, 0.01]]}");
+
+        IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
+
+        assertEquals("Cannot read " + f + ": it has no format_version; this spark-lora reads format_version 1",
+                e.getMessage());
     }
 
     @Test
     void stepsMustIncrease() throws IOException {
-        Path f = write("{\"loss_history\": {\"train\": [{\"step\": 2, \"loss\": 1}, {\"step\": 2, \"loss\": 1}]}}");
+        Path f = write("{\"format_version\": 1, \"train_history\": [[2, 1.0, 0.1], [2, 1.0, 0.1]]}");
 
         IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
-        assertEquals("Cannot read training record " + f + ": field \"train[1]\" has step 2 after step 2: steps must"
-                + " increase", e.getMessage());
+        assertEquals("Cannot read " + f + ": train_history[1] has step 2 after step 2: expected increasing steps",
+                e.getMessage());
+    }
+
+    @Test
+    void aStepBelowOneIsRefused() throws IOException {
+        Path f = write("{\"format_version\": 1, \"held_out_history\": [[0, 1.0, 0.1]]}");
+
+        IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
+
+        assertEquals("Cannot read " + f + ": held_out_history[0] has step 0: expected a step >= 1", e.getMessage());
     }
 
     @Test
     void aLossThatIsNotANumberIsNamed() throws IOException {
-        Path f = write("{\"name\": null, \"loss_history\": {\"held_out\": [{\"step\": 1, \"loss\": true}]}}");
+        Path f = write("{\"format_version\": 1, \"held_out_history\": [[1, \"low\", 0.1]]}");
 
         IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
-        assertEquals("Cannot read training record " + f + ": field \"loss\" is not a number: true", e.getMessage());
+        assertTrue(e.getMessage().startsWith("Cannot read " + f + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("from String \"low\"") && e.getMessage().endsWith("(at /held_out_history/0)"),
+                e.getMessage());
     }
 
     @Test
