@@ -1,5 +1,6 @@
 package io.sparklora.job;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -31,7 +32,9 @@ import java.util.Set;
  *
  * <p>Read strictly: no repeated key or trailing content ({@link StrictJson}), no coercion (a step of {@code 2.5},
  * {@code "2"} or {@code 2^32 + 2}, a name of {@code 7}), every field present; a damaged field is one IOException
- * "Cannot load checkpoint DIR: state.json …" naming the field. Unknown fields are ignored, as in {@code ManifestFile}.
+ * "Cannot load checkpoint DIR: state.json …" naming the field. Unknown fields are ignored, as in {@code ManifestFile},
+ * but a loss point is exactly three numbers ({@link Point#read}). {@link #tensorsFile} reads the two fields that say whether the checkpoint
+ * is complete, so that {@link TrainerCheckpoint} checks the tensors file before it reads the rest.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"format_version", "adapter_name", "step", "total_steps", "run_fingerprint", "adam_step",
@@ -140,6 +143,11 @@ record CheckpointState(
         }
     }
 
+    /** True when {@code root} names a format_version above {@link #FORMAT_VERSION}: a later spark-lora's. */
+    static boolean newer(JsonNode root) {
+        return FormatVersion.newer(root, FORMAT_VERSION);
+    }
+
     /** True when {@code root} names a format_version from 1 to {@link #FORMAT_VERSION}: one {@link #read} reads. */
     static boolean understood(JsonNode root) {
         return FormatVersion.understood(root, FORMAT_VERSION);
@@ -147,8 +155,7 @@ record CheckpointState(
 
     /** The refusal of a later spark-lora's state.json {@code file}, or empty when {@code root} is not one. */
     static Optional<String> laterVersion(JsonNode root, String file) {
-        return FormatVersion.newer(root, FORMAT_VERSION)
-                ? Optional.of(FormatVersion.refusal(root, file, FORMAT_VERSION)) : Optional.empty();
+        return newer(root) ? Optional.of(FormatVersion.refusal(root, file, FORMAT_VERSION)) : Optional.empty();
     }
 
     /**
@@ -160,6 +167,18 @@ record CheckpointState(
             return MAPPER.treeToValue(root, CheckpointState.class);
         } catch (JacksonException | IllegalArgumentException e) {
             throw new IOException(where + ": " + FILE + " " + problem(root, e), e);
+        }
+    }
+
+    /**
+     * The length and SHA-256 of the tensors file {@code root} records, or empty when either field is missing or not
+     * of its type: such a checkpoint is incomplete, passed over as one whose tensors file does not match.
+     */
+    static Optional<TensorsFile> tensorsFile(JsonNode root) {
+        try {
+            return Optional.of(MAPPER.treeToValue(root, TensorsFile.class));
+        } catch (JacksonException | IllegalArgumentException e) {
+            return Optional.empty();
         }
     }
 
@@ -235,6 +254,15 @@ record CheckpointState(
         }
     }
 
+    /** The two fields of state.json that say which tensors file it was written with. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record TensorsFile(@JsonProperty("tensors_bytes") Long bytes, @JsonProperty("tensors_sha256") String sha256) {
+        TensorsFile {
+            present(bytes, "tensors_bytes");
+            present(sha256, "tensors_sha256");
+        }
+    }
+
     /** One {@link LossPoint}, {@code [step, loss, learning rate]} in the file. */
     @JsonFormat(shape = JsonFormat.Shape.ARRAY)
     @JsonPropertyOrder({"step", "loss", "learning_rate"})
@@ -244,6 +272,19 @@ record CheckpointState(
             if (step == null || loss == null || learningRate == null) {
                 throw new IllegalArgumentException("a loss point needs a step, a loss and a learning rate");
             }
+        }
+
+        /**
+         * Read from exactly three numbers, the first an int: Jackson's array-shaped binding would skip a fourth
+         * element without a word ({@code BeanAsArrayDeserializer}), and the reader before this record refused one.
+         */
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static Point read(JsonNode n) {
+            if (!n.isArray() || n.size() != 3 || !n.get(0).isIntegralNumber() || !n.get(0).canConvertToInt()
+                    || !n.get(1).isNumber() || !n.get(2).isNumber()) {
+                throw new IllegalArgumentException(n + " is not [step, loss, learning_rate]");
+            }
+            return new Point(n.get(0).intValue(), n.get(1).doubleValue(), n.get(2).doubleValue());
         }
 
         static List<Point> of(List<LossPoint> losses) {

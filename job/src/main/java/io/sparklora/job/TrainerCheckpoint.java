@@ -238,8 +238,7 @@ public final class TrainerCheckpoint {
     /** Whether {@code stepDir}'s state.json names a format_version newer than this spark-lora reads. */
     private boolean writtenByALaterVersion(Path stepDir) {
         try (InputStream in = fs.open(new Path(stepDir, STATE))) {
-            return CheckpointState.tree(in.readAllBytes()).flatMap(root -> CheckpointState.laterVersion(root, ""))
-                    .isPresent();
+            return CheckpointState.tree(in.readAllBytes()).filter(CheckpointState::newer).isPresent();
         } catch (IOException e) {
             return false;
         }
@@ -273,19 +272,21 @@ public final class TrainerCheckpoint {
         if (!CheckpointState.understood(root)) {
             return Optional.empty();
         }
-        String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
-        CheckpointState state = CheckpointState.read(root, where);
-        if (fs.getFileStatus(tensorsPath).getLen() != state.tensorsBytes()) {
+        // The tensors file first: a checkpoint whose tensors do not match is incomplete (passed over), and only a
+        // complete one's damaged field is an error
+        Optional<CheckpointState.TensorsFile> recorded = CheckpointState.tensorsFile(root);
+        if (recorded.isEmpty() || fs.getFileStatus(tensorsPath).getLen() != recorded.get().bytes()) {
             return Optional.empty();
         }
         try {
-            if (!state.tensorsSha256().equals(sha256Of(tensorsPath))) {
+            if (!recorded.get().sha256().equals(sha256Of(tensorsPath))) {
                 return Optional.empty();
             }
         } catch (ChecksumException e) {
             return Optional.empty(); // a checksummed file system (file://, HDFS) caught the damage first
         }
-        return Optional.of(tensors(where, state, tensorsPath));
+        String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
+        return Optional.of(tensors(where, CheckpointState.read(root, where), tensorsPath));
     }
 
     private String sha256Of(Path file) throws IOException {
