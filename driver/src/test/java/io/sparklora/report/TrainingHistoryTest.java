@@ -110,8 +110,8 @@ class TrainingHistoryTest {
         IOException e = assertThrows(IOException.class, () -> TrainingHistory.read(f));
 
         assertTrue(e.getMessage().startsWith("Cannot read " + f + ": "), e.getMessage());
-        assertTrue(e.getMessage().contains("from String \"low\"") && e.getMessage().endsWith("(at /held_out_history/0)"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("from String \"low\""), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(at /held_out_history/0)"), e.getMessage());
     }
 
     @Test
