@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.driver.LocalUploads;
 import io.sparklora.peft.PeftAdapters;
 import java.io.IOException;
 import java.net.URI;
@@ -37,9 +38,15 @@ final class KnobsOnStore {
         Path tree = tmp.resolve("tree.yaml");
         Files.writeString(tree, "nodes:\n  - name: root\n  - {name: c, parent: root, keys: [cat]}\n"
                 + "  - {name: m, parent: root, keys: [market]}\n");
-        for (Path p : new Path[] {model, data, tree}) {
-            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(p.toUri()),
-                    new org.apache.hadoop.fs.Path(uri.apply(p.getFileName().toString())));
+        // file by file through the product's upload (hadoop-aws's bulk copyFromLocalFile signs its async PUTs in a
+        // way S3Proxy rejects: XAmzContentSHA256Mismatch)
+        try (var walk = Files.walk(model)) {
+            for (Path f : walk.filter(Files::isRegularFile).toList()) {
+                LocalUploads.put(fs, f, new org.apache.hadoop.fs.Path(uri.apply("model/" + f.getFileName())));
+            }
+        }
+        for (Path f : new Path[] {data, tree}) {
+            LocalUploads.put(fs, f, new org.apache.hadoop.fs.Path(uri.apply(f.getFileName().toString())));
         }
         List<String> common = List.of("--model", uri.apply("model").toString(), "--data",
                 uri.apply("rows.jsonl").toString(), "--partition-by", "lang", "--steps", "4", "--batch", "2",
