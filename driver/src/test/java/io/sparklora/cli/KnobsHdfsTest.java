@@ -1,25 +1,15 @@
 package io.sparklora.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.cluster.MiniHdfs;
-import io.sparklora.peft.PeftAdapters;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The seed's knobs with every input and output on a real HDFS (MiniDFSCluster): {@code sweep --full} writes plane.json,
- * the plane's report and the corner's own report there; {@code train --tree} reads its YAML file from HDFS and
- * writes the nodes and the leaf paths there; {@code train --rank auto} writes the chosen adapters and the manifest's
- * {@code rank_search}. What is checked is what the local runs' tests check of the same files, fetched back.
+ * The seed's knobs with every input and output on a real HDFS (MiniDFSCluster), reached by its {@code hdfs://} URIs:
+ * {@code sweep --full}, {@code train --tree} and {@code train --rank auto}, checked by {@link KnobsOnStore}.
  */
 @Tag("slow")
 class KnobsHdfsTest {
@@ -28,72 +18,9 @@ class KnobsHdfsTest {
 
     @Test
     void sweepTreeAndRankSearchReadAndWriteHdfs() throws Exception {
-        Path data = TrainCommandTest.tinyModelAndTwoKeys(tmp);
-        Path model = tmp.resolve("model");
-        Path tree = tmp.resolve("tree.yaml");
-        Files.writeString(tree, "nodes:\n  - name: root\n  - {name: c, parent: root, keys: [cat]}\n"
-                + "  - {name: m, parent: root, keys: [market]}\n");
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
             FileSystem fs = FileSystem.get(hdfs.uri(), hdfs.configuration());
-            for (Path p : new Path[] {model, data, tree}) {
-                fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(p.toUri()),
-                        new org.apache.hadoop.fs.Path(hdfs.uri(p.getFileName().toString())));
-            }
-            List<String> common = List.of("--model", hdfs.uri("model").toString(), "--data",
-                    hdfs.uri("rows.jsonl").toString(), "--partition-by", "lang", "--steps", "4", "--batch", "2",
-                    "--seq", "32", "--lr", "3e-3", "--master", "local[2]");
-
-            String plane = hdfs.uri("runs/plane").toString();
-            CliTest.Run sweep = cli("sweep", common, "--ranks", "1", "--targets-grid", "q_proj,v_proj", "--full",
-                    "--out", plane);
-            assertEquals(0, sweep.status(), sweep.err() + sweep.out());
-            Path planeLocal = fetch(fs, plane, tmp.resolve("plane"));
-            JsonNode points = TrainCommandTest.JSON.readTree(planeLocal.resolve("plane.json").toFile()).path("points");
-            assertEquals(4, points.size(), points.toString()); // 2 keys x (q_proj,v_proj r1 + the full corner)
-            for (JsonNode p : points) {
-                assertTrue(p.path("held_out_loss").isNumber(), p.toString());
-                assertTrue(Files.isDirectory(planeLocal.resolve(p.path("path").asText())), p.toString());
-            }
-            assertTrue(Files.size(planeLocal.resolve("report/plane-frontier.png")) > 1000);
-            assertTrue(Files.readString(planeLocal.resolve("report/index.html")).contains("<h2>Plane</h2>"));
-            FullTrainReportCheck.check(planeLocal.resolve("points/full"));
-
-            String treeOut = hdfs.uri("runs/tree").toString();
-            CliTest.Run trained = cli("train", common, "--tree", hdfs.uri("tree.yaml").toString(), "--rank", "2",
-                    "--out", treeOut);
-            assertEquals(0, trained.status(), trained.err() + trained.out());
-            Path treeLocal = fetch(fs, treeOut, tmp.resolve("tree"));
-            JsonNode m = TrainCommandTest.manifest(treeLocal);
-            assertEquals(3, m.path("adapters").size());
-            assertEquals(2, m.path("paths").size());
-            for (JsonNode p : m.path("paths")) {
-                assertEquals("trained", p.path("status").asText(), p.toString());
-                assertEquals(4, PeftAdapters.read(treeLocal.resolve(p.path("path").asText()),
-                        TrainCommandTest.TINY).module("model.layers.0.self_attn.q_proj").rank(), "root + leaf");
-            }
-
-            String auto = hdfs.uri("runs/auto").toString();
-            CliTest.Run searched = cli("train", common, "--rank", "auto", "--rank-max", "2", "--out", auto);
-            assertEquals(0, searched.status(), searched.err() + searched.out());
-            Path autoLocal = fetch(fs, auto, tmp.resolve("auto"));
-            for (JsonNode a : TrainCommandTest.manifest(autoLocal).path("adapters")) {
-                assertEquals(2, a.path("rank_search").size(), a.toString());
-                assertEquals(a.path("rank").asInt(), PeftAdapters.read(autoLocal.resolve(a.path("path").asText()),
-                        TrainCommandTest.TINY).module("model.layers.0.self_attn.q_proj").rank());
-            }
-            assertTrue(Files.isRegularFile(autoLocal.resolve("report/rank-search.csv")));
+            KnobsOnStore.sweepTreeAndRankSearch(tmp, fs, hdfs::uri);
         }
-    }
-
-    private static CliTest.Run cli(String command, List<String> common, String... extra) {
-        List<String> args = new ArrayList<>(List.of(command));
-        args.addAll(common);
-        args.addAll(List.of(extra));
-        return CliTest.cli(args.toArray(String[]::new));
-    }
-
-    private static Path fetch(FileSystem fs, String uri, Path local) throws java.io.IOException {
-        fs.copyToLocalFile(new org.apache.hadoop.fs.Path(uri), new org.apache.hadoop.fs.Path(local.toUri()));
-        return local;
     }
 }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparklora.driver.HadoopAdapterStorage;
 import io.sparklora.driver.TrainRow;
+import io.sparklora.eval.Scorer;
 import io.sparklora.job.AdapterTrainer;
 import io.sparklora.job.PackedData;
 import io.sparklora.job.TrainSpec;
@@ -14,11 +16,18 @@ import io.sparklora.lora.LoraAdapter;
 import io.sparklora.lora.LoraConfig;
 import io.sparklora.model.BaseModel;
 import io.sparklora.model.Checkpoints;
+import io.sparklora.nn.CausalLms;
 import io.sparklora.peft.PeftAdapters;
 import io.sparklora.serve.AdapterCatalog;
 import io.sparklora.serve.LocalAdapterStorage;
+import io.sparklora.serve.OpenAiServer;
+import io.sparklora.serve.ServeOptions;
 import io.sparklora.tokenizer.ByteTokenizer;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train --tree} on Spark {@code local[2]}: a 3-level tree (root → romance(es, it) → es, it; root → de), its
- * node adapters, leaf paths, manifest, re-runs and serve's view; and every bad tree file.
+ * node adapters, leaf paths, manifest, re-runs and serve's view; the OpenAI server over HTTP on a tree output; and
+ * every bad tree file.
  */
 class TreeTrainTest {
     static final String[] KEYS = {"es", "it", "de"};
@@ -178,6 +188,77 @@ class TreeTrainTest {
         assertEquals("Error: Cannot train: --existing fail and 4 node(s) of file:" + out + " were made differently: "
                 + "romance (data changed); es (data changed); it (data changed); de (data changed)",
                 refused.err().strip());
+    }
+
+    @Test
+    void serveOnATreeOutputOffersTheLeafPathsUnderTheLeafNamesOverHttp(@TempDir Path tmp) throws Exception {
+        Path tree = tmp.resolve("tree.yaml");
+        Files.writeString(tree, TREE);
+        Path out = tmp.resolve("out");
+        CliTest.Run run = CliTest.cli(train(out, tree));
+        assertEquals(0, run.status(), run.err() + run.out());
+        BaseModel base = Checkpoints.load(model);
+        String text = SENTENCES[0] + SENTENCES[1]; // 49 bytes: one window of the tiny model's 64 positions
+        HttpClient http = HttpClient.newHttpClient();
+        // the storage and options the serve command builds for --adapters OUT
+        try (OpenAiServer server = OpenAiServer.start(model, new HadoopAdapterStorage(out.toString(),
+                new org.apache.hadoop.conf.Configuration()), ServeOptions.defaults().withPort(0))) {
+            URI url = URI.create("http://127.0.0.1:" + server.port());
+            HttpResponse<String> models = http.send(HttpRequest.newBuilder(url.resolve("/v1/models")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, models.statusCode(), models.body());
+            List<String> ids = new ArrayList<>();
+            TrainCommandTest.JSON.readTree(models.body()).path("data").forEach(m -> ids.add(m.path("id").asText()));
+            assertEquals(5, ids.size(), ids.toString()); // base, the three leaves, auto; not root or romance
+            assertEquals("base", ids.get(0), ids.toString());
+            assertEquals("auto", ids.get(4), ids.toString());
+            assertEquals(java.util.Set.of("es", "it", "de"), new java.util.HashSet<>(ids.subList(1, 4)));
+
+            for (String leaf : List.of("es", "it", "de")) {
+                HttpResponse<String> r = complete(http, url, leaf, text);
+                assertEquals(200, r.statusCode(), r.body());
+                JsonNode lp = TrainCommandTest.JSON.readTree(r.body()).path("choices").get(0).path("logprobs")
+                        .path("token_logprobs");
+                assertEquals(text.length(), lp.size(), r.body());
+                assertTrue(lp.get(0).isNull(), "the first prompt token has no log-prob");
+                double served = 0;
+                for (int i = 1; i < lp.size(); i++) {
+                    served -= lp.get(i).asDouble();
+                }
+                served /= lp.size() - 1;
+                // the reference: the training forward (no KV cache) through score's Scorer, on paths/<leaf> alone
+                double path = scoreLoss(base, out.resolve("paths").resolve(leaf), text);
+                assertEquals(path, served, 1e-4, leaf);
+                // and not the leaf's own delta without its ancestors, which scores differently
+                double node = scoreLoss(base, out.resolve("adapters").resolve(leaf), text);
+                assertTrue(Math.abs(node - served) > 1e-3, leaf + ": served " + served + ", node alone " + node);
+            }
+            for (String inner : List.of("root", "romance")) {
+                HttpResponse<String> r = complete(http, url, inner, text);
+                assertEquals(404, r.statusCode(), r.body());
+                JsonNode e = TrainCommandTest.JSON.readTree(r.body()).path("error");
+                assertEquals("The model `" + inner + "` does not exist.", e.path("message").asText(), r.body());
+                assertEquals("invalid_request_error", e.path("type").asText(), r.body());
+                assertEquals("model", e.path("param").asText(), r.body());
+                assertEquals("model_not_found", e.path("code").asText(), r.body());
+            }
+        }
+    }
+
+    /** POST /v1/completions for the prompt's log-probabilities only (echo, no new tokens), as lm-eval sends it. */
+    private static HttpResponse<String> complete(HttpClient http, URI url, String model, String prompt)
+            throws Exception {
+        String body = TrainCommandTest.JSON.writeValueAsString(Map.of("model", model, "prompt", prompt, "echo", true,
+                "max_tokens", 0, "logprobs", 1));
+        return http.send(HttpRequest.newBuilder(url.resolve("/v1/completions")).header("Content-Type",
+                "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** What {@code score --adapter DIR} reports for {@code text}: the mean loss of its one window. */
+    private static double scoreLoss(BaseModel base, Path adapter, String text) throws IOException {
+        return new Scorer(text.length()).score(CausalLms.withAdapter(base, PeftAdapters.read(adapter, base.config())),
+                new ByteTokenizer().encode(text), text).meanLoss();
     }
 
     /** The mean held-out loss of {@code adapter} on the held-out windows a flat adapter of {@code key} holds out. */
