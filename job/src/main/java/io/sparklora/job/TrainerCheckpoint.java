@@ -1,16 +1,11 @@
 package io.sparklora.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparklora.safetensors.SafeTensorsReader;
 import io.sparklora.safetensors.SafeTensorsWriter;
 import io.sparklora.storage.HadoopByteSource;
 import io.sparklora.storage.HadoopStorage;
 import io.sparklora.tensor.Tensor;
-import io.sparklora.util.FormatVersion;
-import io.sparklora.util.StrictJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,7 +32,8 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>Layout: {@code <dir>/step-00000040/} holds {@code tensors.safetensors} (every trainable tensor under
  * {@code param/<name>}, AdamW's moments under {@code adam_m/<name>} and {@code adam_v/<name>}) and {@code state.json}
- * (format version, step, generator states, data position, loss history, and the tensors file's length and SHA-256).
+ * (format version, step, generator states, data position, loss history, and the tensors file's length and SHA-256:
+ * one {@link CheckpointState}, the only spelling of that file).
  *
  * <p>Atomicity: a checkpoint is written into {@code <dir>/_tmp-<owner>-<uuid>/}, state.json last, then the directory is
  * renamed to its {@code step-N} name (atomic on HDFS and local file systems), and only then are older checkpoints
@@ -52,12 +48,11 @@ import org.apache.hadoop.fs.Path;
  * directory already exists when an attempt commits, the attempt keeps it and drops its own copy.
  */
 public final class TrainerCheckpoint {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = CheckpointState.FORMAT_VERSION;
     static final String TENSORS = "tensors.safetensors";
-    static final String STATE = "state.json";
+    static final String STATE = CheckpointState.FILE;
     private static final String TMP_PREFIX = "_tmp-";
     private static final String STEP_PREFIX = "step-";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final FileSystem fs;
     private final Path dir;
@@ -121,8 +116,7 @@ public final class TrainerCheckpoint {
                 out.flush();
                 bytes = raw.getPos();
             }
-            byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-                    stateJson(s, bytes, HexFormat.of().formatHex(sha.digest())));
+            byte[] state = CheckpointState.of(s, bytes, HexFormat.of().formatHex(sha.digest())).toJson();
             try (OutputStream out = fs.create(new Path(tmp, STATE), false)) {
                 out.write(state);
             }
@@ -244,7 +238,7 @@ public final class TrainerCheckpoint {
     /** Whether {@code stepDir}'s state.json names a format_version newer than this spark-lora reads. */
     private boolean writtenByALaterVersion(Path stepDir) {
         try (InputStream in = fs.open(new Path(stepDir, STATE))) {
-            return FormatVersion.newer(StrictJson.MAPPER.readTree(in), FORMAT_VERSION);
+            return CheckpointState.tree(in.readAllBytes()).filter(CheckpointState::newer).isPresent();
         } catch (IOException e) {
             return false;
         }
@@ -257,35 +251,42 @@ public final class TrainerCheckpoint {
         if (!fs.exists(statePath) || !fs.exists(tensorsPath)) {
             return Optional.empty();
         }
-        JsonNode root;
+        Optional<JsonNode> tree;
         try (InputStream in = fs.open(statePath)) {
-            root = StrictJson.MAPPER.readTree(in);
+            tree = CheckpointState.tree(in.readAllBytes());
         } catch (IOException e) {
+            return Optional.empty(); // a checksummed file system (file://, HDFS) caught damage
+        }
+        if (tree.isEmpty()) {
             return Optional.empty(); // truncated JSON, or a repeated key
         }
-        if (FormatVersion.newer(root, FORMAT_VERSION)) { // a later spark-lora's: kept, not resumed
-            String notice = "Passed over a checkpoint: " + FormatVersion.refusal(root, statePath.toString(),
-                    FORMAT_VERSION) + "; it is kept, and not resumed";
+        JsonNode root = tree.get();
+        Optional<String> later = CheckpointState.laterVersion(root, statePath.toString());
+        if (later.isPresent()) { // a later spark-lora's: kept, not resumed
+            String notice = "Passed over a checkpoint: " + later.get() + "; it is kept, and not resumed";
             if (!notices.contains(notice)) { // a fused group may look at the same directory twice
                 notices.add(notice);
             }
             return Optional.empty();
         }
-        if (!FormatVersion.understood(root, FORMAT_VERSION)) {
+        if (!CheckpointState.understood(root)) {
             return Optional.empty();
         }
-        long bytes = root.path("tensors_bytes").asLong(-1);
-        if (fs.getFileStatus(tensorsPath).getLen() != bytes) {
+        // The tensors file first: a checkpoint whose tensors do not match is incomplete (passed over), and only a
+        // complete one's damaged field is an error
+        Optional<CheckpointState.TensorsFile> recorded = CheckpointState.tensorsFile(root);
+        if (recorded.isEmpty() || fs.getFileStatus(tensorsPath).getLen() != recorded.get().bytes()) {
             return Optional.empty();
         }
         try {
-            if (!root.path("tensors_sha256").asText("").equals(sha256Of(tensorsPath))) {
+            if (!recorded.get().sha256().equals(sha256Of(tensorsPath))) {
                 return Optional.empty();
             }
         } catch (ChecksumException e) {
             return Optional.empty(); // a checksummed file system (file://, HDFS) caught the damage first
         }
-        return Optional.of(parse(stepDir, root, tensorsPath));
+        String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
+        return Optional.of(tensors(where, CheckpointState.read(root, where), tensorsPath));
     }
 
     private String sha256Of(Path file) throws IOException {
@@ -296,42 +297,13 @@ public final class TrainerCheckpoint {
         return HadoopStorage.newSha256();
     }
 
-    private static ObjectNode stateJson(TrainerState s, long tensorBytes, String sha) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("format_version", FORMAT_VERSION);
-        o.put("adapter_name", s.adapterName());
-        o.put("step", s.step());
-        o.put("total_steps", s.totalSteps());
-        o.put("run_fingerprint", s.runFingerprint());
-        o.put("adam_step", s.adamStep());
-        o.put("dropout_rng_state", s.dropoutRngState());
-        ObjectNode data = o.putObject("data");
-        data.put("epoch", s.data().epoch());
-        data.put("cursor", s.data().cursor());
-        data.put("epoch_rng_state", s.data().epochRngState());
-        ArrayNode names = o.putArray("parameters");
-        s.parameters().keySet().forEach(names::add);
-        history(o.putArray("train_history"), s.trainHistory());
-        history(o.putArray("held_out_history"), s.heldOutHistory());
-        o.put("tensors_bytes", tensorBytes);
-        o.put("tensors_sha256", sha);
-        return o;
-    }
-
-    private static void history(ArrayNode out, List<LossPoint> points) {
-        for (LossPoint p : points) {
-            out.addArray().add(p.step()).add(p.loss()).add(p.learningRate());
-        }
-    }
-
-    private TrainerState parse(Path stepDir, JsonNode root, Path tensorsPath) throws IOException {
-        String where = "Cannot load checkpoint " + fs.makeQualified(stepDir);
-        StateJson state = new StateJson(root, where);
+    /** {@code state} with its tensors, each one {@code state.json} lists read from {@code tensorsPath}. */
+    private TrainerState tensors(String where, CheckpointState state, Path tensorsPath) throws IOException {
         Map<String, Tensor> params = new LinkedHashMap<>();
         Map<String, Tensor> m = new LinkedHashMap<>();
         Map<String, Tensor> v = new LinkedHashMap<>();
         try (SafeTensorsReader r = SafeTensorsReader.open(HadoopByteSource.open(fs, tensorsPath))) {
-            for (String name : state.names("parameters")) {
+            for (String name : state.parameters()) {
                 params.put(name, read(r, where, "param/" + name));
                 m.put(name, read(r, where, "adam_m/" + name));
                 v.put(name, read(r, where, "adam_v/" + name));
@@ -341,13 +313,7 @@ public final class TrainerCheckpoint {
                         + STATE + " lists " + params.size() + " parameters (3 tensors each)");
             }
         }
-        JsonNode data = state.object("data");
-        return new TrainerState(state.text("adapter_name"), state.intValue(root, "step"),
-                state.intValue(root, "total_steps"), state.text("run_fingerprint"), state.longValue(root, "adam_step"),
-                state.longValue(root, "dropout_rng_state"),
-                new BatchStream.Position(state.longValue(data, "epoch"), state.intValue(data, "cursor"),
-                        state.longValue(data, "epoch_rng_state")),
-                params, m, v, state.history("train_history"), state.history("held_out_history"));
+        return state.trainerState(params, m, v);
     }
 
     private static Tensor read(SafeTensorsReader r, String where, String key) throws IOException {
