@@ -36,14 +36,18 @@ final class EvalCommand implements Callable<Integer> {
             + "pairs (default: ${DEFAULT-VALUE})")
     int sample;
 
+    @Option(names = "--spill-rows", description = "a partition of more rows packs its held-out windows into a file on "
+            + "the executor's local disk, read once per adapter (default: the train run's --spill-rows)")
+    Long spillRows;
+
     @Option(names = "--master", description = "Spark master URL (default: the active session or local[*])")
     String master;
 
     @Override
     public Integer call() throws Exception {
         try (SparkSessions.Session s = SparkSessions.open(master, "spark-lora eval")) {
-            boolean sampled = SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, pairs, sample, out,
-                    System.out).has("pairs");
+            boolean sampled = SparkEvalJob.run(s.spark(), model, adapters, data, partitionBy, pairs, sample,
+                    spillRows, out, System.out).has("pairs");
             System.out.println("Wrote " + out);
             // the report's matrix section is for the full matrix; a sampled one is read from its JSON
             Reports.render(adapters, sampled ? null : out, s.spark().sparkContext().hadoopConfiguration(),

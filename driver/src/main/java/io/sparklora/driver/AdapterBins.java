@@ -123,14 +123,25 @@ final class AdapterBins implements Serializable {
      */
     static JavaRDD<AdapterOutcome> stage(JavaPairRDD<Integer, TrainRow> keyed, AdapterBins bins, String what,
                                          BinTask task) {
-        return keyed.mapToPair(r -> new Tuple2<>(r, (Object) null))
-                .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
-                .setName("spark-lora: rows of " + what + " in " + bins.bins() + " task(s)")
+        return sorted(keyed, bins, what)
                 .mapPartitionsWithIndex((bin, rows) -> task.train(bin, bins.adaptersOf(bin), keys(rows)), false);
     }
 
-    /** The sort keys of the shuffled pairs, which are the (adapter, row) pairs themselves. */
-    private static Iterator<Tuple2<Integer, TrainRow>> keys(Iterator<Tuple2<Tuple2<Integer, TrainRow>, Object>> rows) {
+    /**
+     * The shuffle of {@link #stage}: the rows keyed by index moved to their index's bin and sorted by index, then
+     * content, by Spark's external sort; the pairs are the sort keys ({@link #keys} gives them back). Also the
+     * shuffle of the stages that read what training packed, {@code eval} and the router's fit, one bin per index
+     * ({@link #onePerTask}), so their tasks stream a key's rows into {@link KeyWindows} as training does.
+     */
+    static JavaPairRDD<Tuple2<Integer, TrainRow>, Object> sorted(JavaPairRDD<Integer, TrainRow> keyed,
+                                                                 AdapterBins bins, String what) {
+        return keyed.mapToPair(r -> new Tuple2<>(r, (Object) null))
+                .repartitionAndSortWithinPartitions(bins.partitioner(), new ContentOrder())
+                .setName("spark-lora: rows of " + what + " in " + bins.bins() + " task(s)");
+    }
+
+    /** The sort keys of the shuffled pairs of {@link #sorted}, which are the (index, row) pairs themselves. */
+    static Iterator<Tuple2<Integer, TrainRow>> keys(Iterator<Tuple2<Tuple2<Integer, TrainRow>, Object>> rows) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * and {@code sweep}, a model of {@code --full}, a node of {@code --tree} — packs through here. Each row is encoded and
  * packed as it arrives, so the heap never holds the rows: the windows stay in the heap, or, for more rows than
  * {@code --spill-rows} ({@link TrainJobSpec#spillRows}), go as they fill into a spill file on the executor's local
- * disk ({@link WindowFile}), read in every pass; then the heap holds one window and one int per window. Both give the
+ * disk ({@link WindowFile}), read in every pass; then the heap holds one window and one int per window. The stages
+ * that read what training packed, {@code eval} ({@link EvalTask}) and the router's fit ({@link RouterTask}), pack
+ * through here too, from the same sorted shuffle ({@link AdapterBins#sorted}). Both give the
  * same windows and held-out split as {@link AdapterTask#pack} of the same rows. Close it when training is done: that
  * closes and deletes the spill files, which a task-completion listener also deletes should the task fail first.
  */
@@ -56,7 +58,12 @@ final class KeyWindows implements Closeable {
      * counts and what the plan line reports. Either way the windows, and so the result, are the same.
      */
     static boolean spills(TrainJobSpec job, AdapterPlan plan, long heapBudget) {
-        return plan.rows() > job.spillRows() || windowBytes(plan.tokens(), job.template().seqLen()) > heapBudget;
+        return spills(job.spillRows(), job.template().seqLen(), plan, heapBudget);
+    }
+
+    /** {@link #spills(TrainJobSpec, AdapterPlan, long)} for windows of {@code seqLen} under {@code spillRows}. */
+    static boolean spills(long spillRows, int seqLen, AdapterPlan plan, long heapBudget) {
+        return plan.rows() > spillRows || windowBytes(plan.tokens(), seqLen) > heapBudget;
     }
 
     /**
@@ -89,19 +96,29 @@ final class KeyWindows implements Closeable {
      */
     static KeyWindows pack(TrainJobSpec job, TrainSpec spec, String name, AdapterPlan plan, Iterator<TrainRow> rows)
             throws IOException {
-        Tokenizer tokenizer = job.tokenizer().get();
+        return pack(job.tokenizer(), job.spillRows(), spec, name, plan, rows);
+    }
+
+    /**
+     * {@link #pack(TrainJobSpec, TrainSpec, String, AdapterPlan, Iterator)} for a stage that does not train but reads
+     * the windows training packed ({@code eval}, the router's fit): the same windows and split, spilled past
+     * {@code spillRows} or the heap share as training spills them.
+     */
+    static KeyWindows pack(TokenizerSpec tokenizerSpec, long spillRows, TrainSpec spec, String name, AdapterPlan plan,
+                           Iterator<TrainRow> rows) throws IOException {
+        Tokenizer tokenizer = tokenizerSpec.get();
         long[] tooShort = {0};
         Iterator<EncodedRow> encoded = encoded(tokenizer, name, rows, tooShort);
         WindowPacker packer = new WindowPacker(tokenizer, spec.seqLen());
         long budget = heapBudget();
-        if (!spills(job, plan, budget)) {
+        if (!spills(spillRows, spec.seqLen(), plan, budget)) {
             PackedData data = packer.packEncoded(spec.adapterName(), encoded, spec.heldOutFraction(), spec.seed());
             return new KeyWindows(new AdapterTask.Packed(data, tooShort[0]), List.of(), List.of());
         }
         Path file = spillFile();
         LOG.info("{}: {} rows, {} tokens (about {} MiB of windows), over --spill-rows {} or this task's {} MiB share "
                 + "of the heap: packing its windows into {}", name, plan.rows(), plan.tokens(),
-                windowBytes(plan.tokens(), spec.seqLen()) >> 20, job.spillRows(), budget >> 20, file);
+                windowBytes(plan.tokens(), spec.seqLen()) >> 20, spillRows, budget >> 20, file);
         try {
             WindowPacker.SpilledWindows w = packer.packEncodedSpilled(spec.adapterName(), encoded,
                     spec.heldOutFraction(), spec.seed(), file);

@@ -27,6 +27,7 @@ final class SampledEval {
         ArrayNode columns = m.putArray("columns");
         ArrayNode keys = m.putArray("column_keys");
         ArrayNode windows = m.putArray("held_out_windows");
+        ArrayNode windowsIn = m.putArray("windows_in");
         ArrayNode base = m.putArray("base_loss");
         ArrayNode list = m.putArray("cells");
         for (int p = 0; p < partitions.size(); p++) {
@@ -34,7 +35,8 @@ final class SampledEval {
             int[] scored = pairs.adaptersFor(p);
             columns.add(partitions.get(p).name());
             keys.add(partitions.get(p).key());
-            windows.add((long) c[c.length - 1]);
+            windows.add((long) c[scored.length + 1]);
+            windowsIn.add(SparkEvalJob.windowsIn(c));
             put(base, c[scored.length]);
             for (int i = 0; i < scored.length; i++) {
                 ObjectNode cell = list.addObject();

@@ -28,17 +28,24 @@ public final class SparkEvalJob {
 
     public static ObjectNode run(SparkSession spark, String modelUri, String adaptersUri, String dataPath,
                                  String partitionBy, String outUri, PrintStream out) throws IOException {
-        return run(spark, modelUri, adaptersUri, dataPath, partitionBy, "auto", EvalPairs.DEFAULT_SAMPLE, outUri, out);
+        return run(spark, modelUri, adaptersUri, dataPath, partitionBy, "auto", EvalPairs.DEFAULT_SAMPLE, null, outUri,
+                out);
     }
 
     /**
-     * @param pairs  {@code all} (every adapter on every partition), {@code sampled} (each partition's own adapter and
-     *               {@code sample} others, see {@link EvalPairs}) or {@code auto} (all up to
-     *               {@value EvalPairs#ALL_UP_TO} adapters)
+     * @param pairs     {@code all} (every adapter on every partition), {@code sampled} (each partition's own adapter
+     *                  and {@code sample} others, see {@link EvalPairs}) or {@code auto} (all up to
+     *                  {@value EvalPairs#ALL_UP_TO} adapters)
+     * @param spillRows a partition of more rows packs its held-out windows into a spill file on the executor's local
+     *                  disk ({@link KeyWindows}); null: the train run's {@code job.spill_rows}, else
+     *                  {@link TrainJobSpec#DEFAULT_SPILL_ROWS}
      */
     public static ObjectNode run(SparkSession spark, String modelUri, String adaptersUri, String dataPath,
-                                 String partitionBy, String pairs, int sample, String outUri, PrintStream out)
-            throws IOException {
+                                 String partitionBy, String pairs, int sample, Long spillRows, String outUri,
+                                 PrintStream out) throws IOException {
+        if (spillRows != null && spillRows < 1) {
+            throw new IllegalArgumentException("Invalid --spill-rows " + spillRows + ": must be >= 1");
+        }
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration conf = sc.hadoopConfiguration();
         sc.setJobGroup("spark-lora-eval", "spark-lora eval " + adaptersUri, false);
@@ -82,10 +89,14 @@ public final class SparkEvalJob {
         Broadcast<BroadcastModel> base = sc.broadcast(BroadcastModel.read(model.uri(), conf));
         sc.setJobDescription("spark-lora eval: " + names.size() + " adapter(s) + base on " + plan.adapters().size()
                 + " partition(s)");
+        long spill = spillRows != null ? spillRows : job.spillRows() != null ? job.spillRows()
+                : TrainJobSpec.DEFAULT_SPILL_ROWS;
         EvalTask task = new EvalTask(base, template, plan.adapters(), dirs, chosen, model.tokenizer(),
-                new HadoopConf(conf));
-        List<double[]> cells = SparkTrainJob.rowsByPlan(read, plan.adapters())
-                .mapPartitionsWithIndex(task::call, false).collect();
+                new HadoopConf(conf), spill);
+        int partitions = plan.adapters().size();
+        List<double[]> cells = AdapterBins.sorted(SparkTrainJob.keyedRows(read, plan.adapters()),
+                        AdapterBins.onePerTask(partitions), partitions + " partition(s)")
+                .mapPartitionsWithIndex((i, rows) -> task.call(i, AdapterBins.keys(rows)), false).collect();
         base.destroy();
         TrainData.release(read);
         if (chosen.mode() == EvalPairs.Mode.SAMPLED) {
@@ -104,10 +115,12 @@ public final class SparkEvalJob {
         ArrayNode columns = m.putArray("columns");
         ArrayNode keys = m.putArray("column_keys");
         ArrayNode windows = m.putArray("held_out_windows");
+        ArrayNode windowsIn = m.putArray("windows_in");
         for (int p = 0; p < plan.adapters().size(); p++) {
             columns.add(plan.adapters().get(p).name());
             keys.add(plan.adapters().get(p).key());
             windows.add((long) cells.get(p)[names.size() + 1]);
+            windowsIn.add(windowsIn(cells.get(p)));
         }
         ArrayNode rows = m.putArray("rows");
         for (int a = 0; a <= names.size(); a++) {
@@ -139,6 +152,11 @@ public final class SparkEvalJob {
             out.println();
         }
         return m;
+    }
+
+    /** Where a cell's partition kept its windows, from {@link EvalTask#call}'s last figure. */
+    static String windowsIn(double[] cell) {
+        return cell[cell.length - 1] == 1 ? KeyWindows.SPILL_FILE : KeyWindows.MEMORY;
     }
 
     private static void writeJson(String outUri, Configuration conf, ObjectNode m) throws IOException {

@@ -2,6 +2,7 @@ package io.sparklora.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -202,6 +203,50 @@ class StreamedKeyTest {
             Path manifest = spilled.resolve("manifest.json");
             if (Files.exists(manifest)) {
                 assertEquals(13, JSON.readTree(manifest.toFile()).path("job").path("spill_rows").asLong(), what);
+            }
+        }
+        assertEquals(before, spillFiles(), "a spill file was left behind");
+    }
+
+    /**
+     * {@code eval} streams a partition over the threshold as training does: on a train run of {@code --spill-rows 5}
+     * every key (12 rows or more) spills by default (the run's threshold), and the full matrix and a sampled one are
+     * the same numbers, bit for bit, as with {@code --spill-rows} high enough to keep every key in the heap.
+     */
+    @Test
+    void evalStreamsAPartitionOverTheThresholdToTheSameMatrix(@TempDir Path tmp) throws IOException {
+        List<Path> before = spillFiles();
+        Path out = tmp.resolve("out");
+        CliTest.Run t = CliTest.cli(train(out, "--spill-rows", "5"));
+        assertEquals(0, t.status(), t.err());
+        for (String[] pairs : new String[][] {{"--pairs", "all"}, {"--pairs", "sampled", "--sample", "2"}}) {
+            JsonNode[] m = new JsonNode[2];
+            for (int run = 0; run < 2; run++) {
+                Path file = tmp.resolve(pairs[1] + "-" + run + ".json");
+                List<String> args = new ArrayList<>(List.of("eval", "--model", model.toString(), "--adapters",
+                        out.toString(), "--out", file.toString()));
+                args.addAll(List.of(pairs));
+                if (run == 0) {
+                    args.addAll(List.of("--spill-rows", "1000000"));
+                }
+                CliTest.Run e = CliTest.cli(args.toArray(String[]::new));
+                assertEquals(0, e.status(), e.err());
+                m[run] = JSON.readTree(file.toFile());
+            }
+            String what = String.join(" ", pairs);
+            assertEquals(KEYS.length, m[0].path("columns").size(), what);
+            for (int c = 0; c < KEYS.length; c++) {
+                assertEquals("memory", m[0].path("windows_in").get(c).asText(), what);
+                assertEquals("spill file", m[1].path("windows_in").get(c).asText(), what);
+                assertTrue(m[1].path("held_out_windows").get(c).asInt() >= 1, what);
+            }
+            assertEquals(m[0].path("held_out_windows"), m[1].path("held_out_windows"), what);
+            String cells = pairs[1].equals("all") ? "rows" : "cells";
+            assertEquals(pairs[1].equals("all") ? KEYS.length + 1 : KEYS.length * 3, m[0].path(cells).size(), what);
+            assertEquals(m[0].path(cells), m[1].path(cells), what); // every loss as the same double
+            assertEquals(m[0].path("base_loss"), m[1].path("base_loss"), what);
+            for (JsonNode r : m[1].path(cells)) { // every partition has held-out windows: no loss is missing
+                assertFalse(r.path("loss").toString().contains("null"), what + ": " + r);
             }
         }
         assertEquals(before, spillFiles(), "a spill file was left behind");
