@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * disk ({@link WindowFile}), read in every pass; then the heap holds one window and one int per window. {@code eval}
  * ({@link EvalTask}), which reads what training packed, packs through here too, from the same sorted shuffle
  * ({@link AdapterBins#sorted}); the router's fit ({@link RouterTask}) still collects a key's rows for
- * {@link AdapterTask#pack}. Both give the same windows and held-out split as {@link AdapterTask#pack} of the same rows. Close it when training is done: that
- * closes and deletes the spill files, which a task-completion listener also deletes should the task fail first.
+ * {@link AdapterTask#pack}. Both give the same windows and held-out split as {@link AdapterTask#pack} of the same
+ * rows. Close it when training is done: that closes and deletes the spill files, which a task-completion listener
+ * also deletes should the task fail first.
  */
 final class KeyWindows implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger("io.sparklora.progress");
