@@ -54,13 +54,19 @@ public final class ServeBench {
     }
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    /** One cycle of the sequential comparison: base (cached server), b0 merged, b0 unmerged (cached), b0 merged. */
-    static final int[] SEQUENTIAL_ORDER = {0, 1, 2, 1};
-    static final int SEQUENTIAL_CYCLES = 12;
+    /**
+     * One cycle of the sequential comparison: base (cached server), b0 merged, b0 unmerged (cached), b0 merged, the
+     * base served alone (a server with no adapters: the base's own latency), b0 merged.
+     */
+    static final int[] SEQUENTIAL_ORDER = {0, 1, 2, 1, 3, 1};
+    /** The servers of {@link #SEQUENTIAL_ORDER}'s targets: 0 cached, 1 merged, 2 alone. */
+    static final int[] SEQUENTIAL_SERVER = {0, 1, 0, 2};
+    static final int SEQUENTIAL_CYCLES = 24;
     /** The figures summarised over the repeats under {@code over_repeats}. */
     private static final String[] FIGURES = {"single_adapter_tokens_per_s", "multi_adapter_tokens_per_s",
         "single_adapter_latency_ms_p50", "single_adapter_latency_ms_p99", "multi_adapter_latency_ms_p50",
-        "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50"};
+        "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50",
+        "alone_latency_ms_p50"};
 
     private ServeBench() {
     }
@@ -101,28 +107,35 @@ public final class ServeBench {
                 .put("max_tokens", o.maxTokens()).put("repeats", o.repeats());
         ServeOptions cachedOptions = ServeOptions.defaults().withPort(0).withMaxBatch(o.clients())
                 .withQueueCapacity(o.requests());
+        Path none = Files.createDirectory(tmp.resolve("no-adapters"));
         try (OpenAiServer cached = OpenAiServer.start(modelDir, new LocalAdapterStorage(tmp), cachedOptions);
              OpenAiServer merged = OpenAiServer.start(modelDir, new LocalAdapterStorage(tmp),
-                     ServeOptions.defaults().withPort(0).withMerge("b0").withMaxBatch(o.clients()))) {
+                     ServeOptions.defaults().withPort(0).withMerge("b0").withMaxBatch(o.clients()));
+             OpenAiServer alone = OpenAiServer.start(modelDir, new LocalAdapterStorage(none),
+                     ServeOptions.defaults().withPort(0).withMaxBatch(o.clients()))) {
             String cachedUrl = "http://127.0.0.1:" + cached.port() + "/v1/completions";
             String mergedUrl = "http://127.0.0.1:" + merged.port() + "/v1/completions";
+            String aloneUrl = "http://127.0.0.1:" + alone.port() + "/v1/completions";
             for (String n : names) { // load every adapter once, and warm the JIT
                 send(cachedUrl, body(n, vocab, o, 0));
             }
             for (int i = 0; i < 3; i++) { // and both servers' buffers
                 send(cachedUrl, body(ServedModels.BASE, vocab, o, i));
                 send(mergedUrl, body("b0", vocab, o, i));
+                send(aloneUrl, body(ServedModels.BASE, vocab, o, i));
             }
             out.put("switch_us", switchMicros(cached.cache(), names));
             out.put("order", "per repeat: the single- and multi-adapter loads (which first alternates), then "
-                    + SEQUENTIAL_CYCLES + " cycles of one request at a time to base, b0 merged, b0 unmerged, b0 merged:"
-                    + " every request follows one to the other server");
+                    + SEQUENTIAL_CYCLES + " cycles of one request at a time to base, b0 merged, b0 unmerged, b0 merged,"
+                    + " base alone, b0 merged: every request follows one to another server");
             ArrayNode runs = out.putArray("runs");
             List<Double> ratios = new ArrayList<>();
             List<Double> mergedRatios = new ArrayList<>();
             List<Double> unmergedRatios = new ArrayList<>();
             List<Double> mergedCpuRatios = new ArrayList<>(); // the same on the engines' CPU clocks
             List<Double> unmergedCpuRatios = new ArrayList<>();
+            List<Double> aloneRatios = new ArrayList<>(); // merged over the base served alone
+            List<Double> aloneCpuRatios = new ArrayList<>();
             List<List<Double>> figures = new ArrayList<>(); // per FIGURES entry, its value in each repeat
             for (int f = 0; f < FIGURES.length; f++) {
                 figures.add(new ArrayList<>());
@@ -142,13 +155,16 @@ public final class ServeBench {
                 run.set("multi_adapter", multi.json());
                 ratios.add(multi.tokensPerSecond / single.tokensPerSecond);
                 run.put("multi_over_single", multi.tokensPerSecond / single.tokensPerSecond);
-                Latencies lat = sequentialLatencies(cached, merged, vocab, o);
+                Latencies lat = sequentialLatencies(new OpenAiServer[] {cached, merged, alone}, vocab, o);
                 double[][] ms = lat.wall();
                 double baseCpu = Spread.percentile(lat.cpu()[0], 50);
                 double mergedCpu = Spread.percentile(lat.cpu()[1], 50);
                 double unmergedCpu = Spread.percentile(lat.cpu()[2], 50);
+                double aloneCpu = Spread.percentile(lat.cpu()[3], 50);
                 run.put("base_cpu_ms_p50", baseCpu).put("merged_cpu_ms_p50", mergedCpu)
-                        .put("unmerged_cpu_ms_p50", unmergedCpu);
+                        .put("unmerged_cpu_ms_p50", unmergedCpu).put("alone_cpu_ms_p50", aloneCpu);
+                aloneCpuRatios.add(mergedCpu / aloneCpu);
+                run.put("merged_over_alone_cpu", mergedCpu / aloneCpu);
                 mergedCpuRatios.add(mergedCpu / baseCpu);
                 unmergedCpuRatios.add(unmergedCpu / baseCpu);
                 run.put("merged_over_base_cpu", mergedCpu / baseCpu).put("unmerged_over_base_cpu",
@@ -156,16 +172,20 @@ public final class ServeBench {
                 double baseMs = Spread.percentile(ms[0], 50);
                 double mergedMs = Spread.percentile(ms[1], 50);
                 double unmergedMs = Spread.percentile(ms[2], 50);
+                double aloneMs = Spread.percentile(ms[3], 50);
                 run.put("base_latency_ms_p50", baseMs).put("merged_latency_ms_p50", mergedMs)
-                        .put("unmerged_latency_ms_p50", unmergedMs);
+                        .put("unmerged_latency_ms_p50", unmergedMs).put("alone_latency_ms_p50", aloneMs);
+                aloneRatios.add(mergedMs / aloneMs);
+                run.put("merged_over_alone", mergedMs / aloneMs);
                 run.set("base_latency_ms", Spread.of(ms[0]));
                 run.set("merged_latency_ms", Spread.of(ms[1]));
                 run.set("unmerged_latency_ms", Spread.of(ms[2]));
+                run.set("alone_latency_ms", Spread.of(ms[3]));
                 mergedRatios.add(mergedMs / baseMs);
                 unmergedRatios.add(unmergedMs / baseMs);
                 run.put("merged_over_base", mergedMs / baseMs).put("unmerged_over_base", unmergedMs / baseMs);
                 double[] values = {single.tokensPerSecond, multi.tokensPerSecond, single.p50Ms, single.p99Ms,
-                        multi.p50Ms, multi.p99Ms, baseMs, mergedMs, unmergedMs};
+                        multi.p50Ms, multi.p99Ms, baseMs, mergedMs, unmergedMs, aloneMs};
                 for (int f = 0; f < FIGURES.length; f++) {
                     figures.get(f).add(values[f]);
                 }
@@ -175,6 +195,8 @@ public final class ServeBench {
             out.set("unmerged_over_base", Spread.of(unmergedRatios));
             out.set("merged_over_base_cpu", Spread.of(mergedCpuRatios));
             out.set("unmerged_over_base_cpu", Spread.of(unmergedCpuRatios));
+            out.set("merged_over_alone", Spread.of(aloneRatios));
+            out.set("merged_over_alone_cpu", Spread.of(aloneCpuRatios));
             ObjectNode medians = out.putObject("over_repeats"); // each figure's median (min–max) over the repeats
             for (int f = 0; f < FIGURES.length; f++) {
                 medians.set(FIGURES[f], Spread.of(figures.get(f)));
@@ -238,24 +260,25 @@ public final class ServeBench {
     }
 
     /**
-     * Milliseconds of one request at a time to {@code [base on the cached server, b0 merged, b0 unmerged]}, on the
-     * wall clock ({@code wall}) and on the serving engine's CPU clock ({@code cpu}, {@link Engine#cpuNanos}), in
-     * {@link #SEQUENTIAL_CYCLES} cycles of {@link #SEQUENTIAL_ORDER}: merged comes between the other two, so every
-     * request follows one to the other server and none has the previous request's server warm to itself.
+     * Milliseconds of one request at a time to {@code [base on the cached server, b0 merged, b0 unmerged, base on the
+     * server with no adapters]} ({@code servers}: cached, merged, alone), on the wall clock ({@code wall}) and on the
+     * serving engine's CPU clock ({@code cpu}, {@link Engine#cpuNanos}), in {@link #SEQUENTIAL_CYCLES} cycles of
+     * {@link #SEQUENTIAL_ORDER}: merged comes between each two others, so every request follows one to another server
+     * and none has the previous request's server warm to itself.
      */
-    private static Latencies sequentialLatencies(OpenAiServer cached, OpenAiServer merged, int vocab, Options o)
-            throws Exception {
-        OpenAiServer[] servers = {cached, merged, cached};
-        String[] models = {ServedModels.BASE, "b0", "b0"};
-        double[][] wall = new double[3][SEQUENTIAL_CYCLES * 2];
-        double[][] cpu = new double[3][SEQUENTIAL_CYCLES * 2];
-        int[] n = new int[3];
+    private static Latencies sequentialLatencies(OpenAiServer[] servers, int vocab, Options o) throws Exception {
+        String[] models = {ServedModels.BASE, "b0", "b0", ServedModels.BASE};
+        int targets = models.length;
+        double[][] wall = new double[targets][SEQUENTIAL_CYCLES * SEQUENTIAL_ORDER.length];
+        double[][] cpu = new double[targets][SEQUENTIAL_CYCLES * SEQUENTIAL_ORDER.length];
+        int[] n = new int[targets];
         for (int i = 0; i < SEQUENTIAL_CYCLES; i++) {
             for (int t : SEQUENTIAL_ORDER) {
-                Engine engine = servers[t].engine();
+                OpenAiServer server = servers[SEQUENTIAL_SERVER[t]];
+                Engine engine = server.engine();
                 long cpu0 = engine.cpuNanos();
                 long s = System.nanoTime();
-                send("http://127.0.0.1:" + servers[t].port() + "/v1/completions", body(models[t], vocab, o, i));
+                send("http://127.0.0.1:" + server.port() + "/v1/completions", body(models[t], vocab, o, i));
                 wall[t][n[t]] = (System.nanoTime() - s) / 1e6;
                 while (engine.busy()) { // the response leaves from inside the iteration it ran in
                     Thread.onSpinWait();
@@ -263,7 +286,7 @@ public final class ServeBench {
                 cpu[t][n[t]++] = (engine.cpuNanos() - cpu0) / 1e6;
             }
         }
-        for (int t = 0; t < 3; t++) {
+        for (int t = 0; t < targets; t++) {
             wall[t] = java.util.Arrays.copyOf(wall[t], n[t]);
             cpu[t] = java.util.Arrays.copyOf(cpu[t], n[t]);
         }

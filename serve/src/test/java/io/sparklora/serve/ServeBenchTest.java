@@ -26,19 +26,20 @@ class ServeBenchTest {
                 assertTrue(p.path("latency_ms_p99").asDouble() >= p.path("latency_ms_p50").asDouble(), p.toString());
             }
             assertTrue(run.path("merged_latency_ms_p50").asDouble() > 0, run.toString());
-            for (String server : new String[] {"base", "merged", "unmerged"}) { // the engine's CPU within the request
+            for (String server : new String[] {"base", "merged", "unmerged", "alone"}) { // the engine's CPU within the request
                 double cpu = run.path(server + "_cpu_ms_p50").asDouble();
                 assertTrue(cpu > 0 && cpu <= run.path(server + "_latency_ms_p50").asDouble() + 1, run.toString());
             }
         }
         for (String ratio : new String[] {"multi_over_single", "merged_over_base", "unmerged_over_base",
-            "merged_over_base_cpu", "unmerged_over_base_cpu"}) {
+            "merged_over_base_cpu", "unmerged_over_base_cpu", "merged_over_alone", "merged_over_alone_cpu"}) {
             assertOrdered(r.path(ratio), ratio);
         }
         JsonNode over = r.path("over_repeats");
         for (String f : new String[] {"single_adapter_tokens_per_s", "multi_adapter_tokens_per_s",
             "single_adapter_latency_ms_p50", "single_adapter_latency_ms_p99", "multi_adapter_latency_ms_p50",
-            "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50"}) {
+            "multi_adapter_latency_ms_p99", "base_latency_ms_p50", "merged_latency_ms_p50", "unmerged_latency_ms_p50",
+            "alone_latency_ms_p50"}) {
             assertOrdered(over.path(f), f);
             assertTrue(over.path(f).path("min").asDouble() > 0, f + ": " + over);
         }
@@ -63,19 +64,24 @@ class ServeBenchTest {
         assertTrue(min <= median && median <= max, what + ": " + spread);
     }
 
-    /** No request of the sequential comparison follows one to the same server (base and unmerged share one). */
+    /**
+     * No request of the sequential comparison follows one to the same server (base and unmerged share one), and the
+     * base served alone has a server of its own.
+     */
     @Test
-    void everySequentialRequestFollowsOneToTheOtherServer() {
-        int[] server = {0, 1, 0}; // base and b0 unmerged on the cached server, b0 merged on its own
+    void everySequentialRequestFollowsOneToAnotherServer() {
+        int[] server = ServeBench.SEQUENTIAL_SERVER;
+        assertEquals(server[0], server[2], "base and b0 unmerged are on the cached server");
+        assertTrue(server[1] != server[0] && server[3] != server[0] && server[3] != server[1]);
         int[] o = ServeBench.SEQUENTIAL_ORDER;
-        int[] seen = new int[3];
+        int[] seen = new int[4];
         for (int i = 0; i < 2 * o.length; i++) {
             int t = o[i % o.length];
             int before = o[(i + o.length - 1) % o.length];
             assertTrue(server[t] != server[before], "request " + i + " follows one to the same server");
             seen[t]++;
         }
-        assertTrue(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+        assertTrue(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0);
     }
 
     @Test
