@@ -122,12 +122,6 @@ public record ManifestFile(
                     partitionBy, shards, seed, skipMalformed, seqLen, batchSize, heldOutFraction, m, rankAuto,
                     spillRows, largestKeys);
         }
-
-        public Job withLargestKeys(List<KeySize> largest) {
-            return new Job(model, baseModelSha256, data, format, textColumn, promptColumn, completionColumn,
-                    partitionBy, shards, seed, skipMalformed, seqLen, batchSize, heldOutFraction, mode, rankAuto,
-                    spillRows, largest);
-        }
     }
 
     /** {@code --rank auto}'s search range and tolerance. */

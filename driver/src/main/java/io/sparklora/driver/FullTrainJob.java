@@ -84,6 +84,7 @@ public final class FullTrainJob {
             }
             out.println("Models: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                     + (plan.adapters().size() - toTrain.size()) + " already complete");
+            PlanLine.print(plan, r.spillRows(), out);
             SparkTrainJob.markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
             if (!toTrain.isEmpty()) {
@@ -94,7 +95,7 @@ public final class FullTrainJob {
             TrainData.release(data);
             lease.checkHeld();
             ManifestFile manifest = TunedModelManifest.write(store, outUri, conf,
-                    Manifest.jobJson(r, model, baseSha).withMode("full"), plan.adapters(), status, planned,
+                    Manifest.jobJson(r, model, baseSha, plan).withMode("full"), plan.adapters(), status, planned,
                     plan.skipped(), data.malformedSkipped(), memory.parameters());
             SparkTrainJob.printTable(manifest.models(), out);
             out.printf("Planning %.1f s, training stage %.1f s (%d model(s)), manifest %.1f s%n", (t1 - t0) / 1e9,

@@ -27,12 +27,13 @@ public final class Manifest {
     private Manifest() {
     }
 
-    static ManifestFile.Job jobJson(TrainRequest r, ModelStore.ModelInfo model, String baseSha) {
+    static ManifestFile.Job jobJson(TrainRequest r, ModelStore.ModelInfo model, String baseSha,
+                                    TrainPlanner.Plan plan) {
         DataOptions d = r.data();
         return new ManifestFile.Job(model.uri(), baseSha, d.path(), d.format(), d.textColumn(), d.promptColumn(),
                 d.completionColumn(), d.partitionBy(), d.shards(), d.seed(), d.skipMalformed(),
                 r.template().seqLen(), r.template().batchSize(), r.template().heldOutFraction(), null, null,
-                r.spillRows(), null);
+                r.spillRows(), PlanLine.manifestKeys(plan.largest()));
     }
 
     /** The DataOptions a manifest's job was read with (for eval), with {@code partitionBy} overridden when given. */

@@ -52,6 +52,7 @@ public final class RankSearchJob {
             TrainData.Read data = TrainData.tokenized(TrainData.read(spark, r.data()), model.tokenizer());
             TrainPlanner.Plan plan = TrainPlanner.plan(data, r.data(),
                     new TrainPlanner.Windowing(template.seqLen(), template.heldOutFraction()));
+            PlanLine.print(plan, r.spillRows(), out);
             String baseSha = ModelStore.sha256(model.uri(), conf);
             SparkTrainJob.markOutput(FileSystem.get(new Path(outUri).toUri(), conf), outUri);
             Broadcast<BroadcastModel> broadcast = r.baseOnExecutors() ? null
@@ -102,7 +103,7 @@ public final class RankSearchJob {
             }
             TrainData.release(data);
             lease.checkHeld();
-            ManifestFile.Job job = Manifest.jobJson(r, model, baseSha).with(
+            ManifestFile.Job job = Manifest.jobJson(r, model, baseSha, plan).with(
                     new ManifestFile.RankAuto(search.min(), search.max(), search.tolerance()));
             ManifestFile written = Manifest.write(store, outUri, conf, job, plan.adapters(),
                     status, planned, java.util.Map.of(), plan.skipped(), data.malformedSkipped(), lora);

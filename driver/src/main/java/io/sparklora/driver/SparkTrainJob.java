@@ -167,9 +167,7 @@ public final class SparkTrainJob {
             });
             out.println("Adapters: " + plan.adapters().size() + " planned, " + toTrain.size() + " to train, "
                     + (plan.adapters().size() - toTrain.size()) + " already complete");
-            String largest = largestKeys(plan.largest(), job.spillRows());
-            LOG.info("Plan: {}", largest);
-            out.println("Plan: " + largest);
+            PlanLine.print(plan, job.spillRows(), out);
 
             markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
@@ -227,8 +225,7 @@ public final class SparkTrainJob {
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();
             plan.adapters().forEach(p -> ordered.put(p.name(), status.get(p.name())));
             lease.checkHeld();
-            ManifestFile.Job jobJson = Manifest.jobJson(r, model, baseSha)
-                    .withLargestKeys(largestKeys(plan.largest()));
+            ManifestFile.Job jobJson = Manifest.jobJson(r, model, baseSha, plan);
             ManifestFile manifest = Manifest.write(store, outUri, conf, jobJson,
                     plan.adapters(), ordered, planned, entries, plan.skipped(), data.malformedSkipped(), lora,
                     router);
@@ -357,27 +354,6 @@ public final class SparkTrainJob {
         if (withCheckpoints.isEmpty() && fs.exists(ckpt) && fs.listStatus(ckpt).length == 0) {
             fs.delete(ckpt, true);
         }
-    }
-
-    /**
-     * The plan line: the largest keys with their rows and tokens, and which of them spill their windows to disk
-     * ({@code --spill-rows}).
-     */
-    static String largestKeys(List<TrainPlanner.KeySize> largest, long spillRows) {
-        List<String> parts = new ArrayList<>();
-        long spilling = 0;
-        for (TrainPlanner.KeySize k : largest) {
-            parts.add(k + (k.rows() > spillRows ? " spills" : ""));
-            spilling += k.rows() > spillRows ? 1 : 0;
-        }
-        return "largest key(s) " + String.join(", ", parts) + (spilling == 0 ? "; all in memory (--spill-rows "
-                + spillRows + ")" : "; over --spill-rows " + spillRows + " a key packs its windows on local disk");
-    }
-
-    /** The largest keys as the manifest lists them, largest first. */
-    static List<ManifestFile.KeySize> largestKeys(List<TrainPlanner.KeySize> largest) {
-        return largest.stream().map(k -> new ManifestFile.KeySize(k.key(), k.adapter(), k.rows(), k.tokens()))
-                .toList();
     }
 
     /** How many of {@code entries} have {@code status}. */

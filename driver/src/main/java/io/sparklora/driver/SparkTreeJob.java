@@ -81,6 +81,7 @@ public final class SparkTreeJob {
             });
             out.println("Tree " + tree.source() + ": " + tree.nodes().size() + " node(s) in " + tree.levels().size()
                     + " level(s), " + d.reasons.size() + " to train, " + tree.leaves().size() + " leaf path(s)");
+            PlanLine.print(perKey, r.spillRows(), out);
 
             SparkTrainJob.markOutput(store.fs(), outUri);
             long t1 = System.nanoTime();
@@ -107,7 +108,7 @@ public final class SparkTreeJob {
             TrainData.release(data);
             lease.checkHeld();
             List<AdapterPlan> nodes = new ArrayList<>(d.plans.values());
-            ManifestFile written = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha), nodes,
+            ManifestFile written = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha, perKey), nodes,
                     status, d.fingerprints, Map.of(), perKey.skipped(), data.malformedSkipped(), lora);
             Map<String, ManifestFile.Adapter> entries = describeNodes(written, plan);
             List<ManifestFile.TreePath> paths = TreePaths.write(tree, entries, outUri, model.uri(), baseSha,

@@ -71,6 +71,7 @@ public final class SweepJob {
             out.printf(Locale.ROOT, "Sweep: %d target set(s) x %d rank(s) x %d partition(s) = %d LoRA adapter(s)%s%n",
                     grid.targets().size(), grid.ranks().size(), indexed.size(), lora.size() * indexed.size(),
                     full ? ", then " + indexed.size() + " full fine-tuning(s)" : "");
+            PlanLine.print(plan, r.spillRows(), out); // plane.json has no job section: the line only
             List<TrainJobSpec> jobs = new ArrayList<>();
             for (SweepGrid.Point p : lora) {
                 jobs.add(jobAt(r, model, baseSha, p, indexed, outUri, spark));

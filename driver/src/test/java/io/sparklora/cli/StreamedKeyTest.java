@@ -200,9 +200,26 @@ class StreamedKeyTest {
             int expected = command[1].equals("--tree") ? 3 : 2; // nodes, or keys (rank search: the chosen ranks too)
             assertTrue(weights >= expected && records >= expected, what + ": " + weights + " weight files, "
                     + records + " training records");
+            // the same plan line as train's, k1 (15 rows) over 13 and k0 (12) under it, and the same largest_keys
+            String k1 = "k1 (" + SIZES.get("k1")[0] + " rows, " + SIZES.get("k1")[1] + " tokens)";
+            String k0 = "k0 (" + SIZES.get("k0")[0] + " rows, " + SIZES.get("k0")[1] + " tokens)";
+            assertTrue(b.out().contains("Plan: largest key(s) " + k1 + " spills, " + k0
+                    + "; over --spill-rows 13 a key packs its windows on local disk"), what + ": " + b.out());
+            assertTrue(a.out().contains("Plan: largest key(s) " + k1 + ", " + k0 + "; all in memory (--spill-rows "
+                    + "1000000)"), what + ": " + a.out());
             Path manifest = spilled.resolve("manifest.json");
+            assertEquals(!command[0].equals("sweep"), Files.exists(manifest), what); // sweep writes plane.json
             if (Files.exists(manifest)) {
-                assertEquals(13, JSON.readTree(manifest.toFile()).path("job").path("spill_rows").asLong(), what);
+                JsonNode job = JSON.readTree(manifest.toFile()).path("job");
+                assertEquals(13, job.path("spill_rows").asLong(), what);
+                JsonNode listed = job.path("largest_keys");
+                assertEquals(2, listed.size(), what + ": " + listed);
+                for (int i = 0; i < 2; i++) {
+                    String k = i == 0 ? "k1" : "k0";
+                    assertEquals(k, listed.get(i).path("key").asText(), what);
+                    assertEquals(SIZES.get(k)[0], listed.get(i).path("rows").asLong(), what + ": " + k);
+                    assertEquals(SIZES.get(k)[1], listed.get(i).path("tokens").asLong(), what + ": " + k);
+                }
             }
         }
         assertEquals(before, spillFiles(), "a spill file was left behind");

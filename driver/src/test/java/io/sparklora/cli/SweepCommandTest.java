@@ -134,6 +134,15 @@ class SweepCommandTest {
         // the corner is a train --full output, and its report is train --full's, linked from the plane's
         Path corner = out.resolve("points/full");
         FullTrainReportCheck.check(corner);
+        // the plan line once for the LoRA points and once for the corner; the corner's manifest has largest_keys
+        assertEquals(2, run.out().split("Plan: largest key\\(s\\) ", -1).length - 1, run.out());
+        JsonNode largest = TrainCommandTest.manifest(corner).path("job").path("largest_keys");
+        assertEquals(2, largest.size(), largest.toString());
+        assertEquals(java.util.Set.of("cat", "market"), java.util.Set.of(largest.get(0).path("key").asText(),
+                largest.get(1).path("key").asText()));
+        for (JsonNode k : largest) {
+            assertEquals(24, k.path("rows").asLong(), "twoKeys writes 24 rows a key: " + k);
+        }
         for (JsonNode m : TrainCommandTest.manifest(corner).path("models")) {
             assertEquals(25_696, m.path("parameters").asLong());
             assertEquals(25_696, m.path("trainable_params").asLong(), m.toString());
