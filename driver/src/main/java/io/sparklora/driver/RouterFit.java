@@ -19,10 +19,12 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * The router of {@code model: "auto"}, fitted at the end of {@code train} ({@link NgramRouter}): one Spark stage counts
- * each adapter's training windows where its rows are, the driver builds the router, and a second stage classifies
- * every adapter's held-out windows — the windows the adapters were never trained on, split as training split them —
- * giving the router's accuracy per partition against the rows' true keys. Writes {@code <out>/router.json} (the
- * counts and that accuracy) and returns the summary the manifest records under {@code router}.
+ * each adapter's training windows, its rows streamed in content order into {@link KeyWindows} as training packed them
+ * (in the heap, or past {@code --spill-rows} in a spill file), the driver builds the router, and a second stage
+ * classifies every adapter's held-out windows — the windows the adapters were never trained on, split as training
+ * split them — giving the router's accuracy per partition against the rows' true keys. Writes
+ * {@code <out>/router.json} (the counts, that accuracy and where each adapter's windows were) and returns the summary
+ * the manifest records under {@code router}.
  *
  * <p>Fitted only for {@code --partition-by} outputs with two adapters or more: random shards have no key to learn.
  */
@@ -62,7 +64,7 @@ public final class RouterFit {
 
     /**
      * Fits, evaluates and writes the router of the (non-failed) adapters; returns the manifest's {@code router} entry.
-     * The rows' shuffle to their adapter's partition is shared by both stages.
+     * The rows' sorted shuffle to their adapter's task ({@link AdapterBins#sorted}) is shared by both stages.
      */
     static ObjectNode fitAndWrite(JavaSparkContext sc, TrainData.Read data, List<AdapterPlan> adapters,
                                   TrainSpec template, TokenizerSpec tokenizer, long spillRows, String outUri,

@@ -14,8 +14,10 @@ import scala.Tuple2;
 /**
  * The two tasks of {@link RouterFit} over partition i = the rows of adapter i in content order
  * ({@link AdapterBins#sorted}), streamed into windows exactly as training packed them ({@link KeyWindows}: same
- * windows, same held-out split, spilled past {@code spillRows} or the heap share): {@link #count} counts the n-grams of the training
- * windows, {@link #confusion} classifies the held-out windows with the fitted router. Holds only serializable state.
+ * windows, same held-out split, spilled past {@code spillRows} or the heap share as training spilled them):
+ * {@link #count} counts the n-grams of the training windows, {@link #confusion} classifies the held-out windows with
+ * the fitted router. Each packs the adapter's rows again from the shuffle, so a retried attempt sees the same windows;
+ * its spill file is deleted when the attempt ends, however it ends. Holds only serializable state.
  */
 final class RouterTask implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -52,7 +54,8 @@ final class RouterTask implements Serializable {
 
     /**
      * {partition, predicted class of each held-out window counted by class..., windows whose first
-     * {@link #PREFIX_TOKENS} tokens alone are routed right, 1 when the windows were in a spill file else 0}: one row of the confusion matrix and the short-prompt count.
+     * {@link #PREFIX_TOKENS} tokens alone are routed right, 1 when the windows were in a spill file else 0}: one row
+     * of the confusion matrix, the short-prompt count and where the windows were.
      */
     Iterator<long[]> confusion(byte[] routerJson, int index, Iterator<Tuple2<Integer, TrainRow>> rows)
             throws IOException {
@@ -63,7 +66,8 @@ final class RouterTask implements Serializable {
             for (Window w : windows.data().heldOut()) {
                 int n = length(w);
                 row[1 + router.classify(w.inputs(), 0, n)]++;
-                row[1 + plans.size()] += router.classify(w.inputs(), 0, Math.min(n, PREFIX_TOKENS)) == index ? 1 : 0;
+                int prefix = router.classify(w.inputs(), 0, Math.min(n, PREFIX_TOKENS));
+                row[1 + plans.size()] += prefix == index ? 1 : 0;
             }
             row[2 + plans.size()] = windows.windowsIn().equals(KeyWindows.SPILL_FILE) ? 1 : 0;
         }
