@@ -19,10 +19,12 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * The router of {@code model: "auto"}, fitted at the end of {@code train} ({@link NgramRouter}): one Spark stage counts
- * each adapter's training windows where its rows are, the driver builds the router, and a second stage classifies
- * every adapter's held-out windows — the windows the adapters were never trained on, split as training split them —
- * giving the router's accuracy per partition against the rows' true keys. Writes {@code <out>/router.json} (the
- * counts and that accuracy) and returns the summary the manifest records under {@code router}.
+ * each adapter's training windows, its rows streamed in content order into {@link KeyWindows} as training packed them
+ * (in the heap, or past {@code --spill-rows} in a spill file), the driver builds the router, and a second stage
+ * classifies every adapter's held-out windows — the windows the adapters were never trained on, split as training
+ * split them — giving the router's accuracy per partition against the rows' true keys. Writes
+ * {@code <out>/router.json} (the counts, that accuracy and where each adapter's windows were) and returns the summary
+ * the manifest records under {@code router}.
  *
  * <p>Fitted only for {@code --partition-by} outputs with two adapters or more: random shards have no key to learn.
  */
@@ -43,8 +45,8 @@ public final class RouterFit {
 
     static ObjectNode afterTraining(JavaSparkContext sc, TrainData.Read data, DataOptions options,
                                     List<AdapterPlan> adapters, java.util.Map<String, Manifest.Status> status,
-                                    TrainSpec template, TokenizerSpec tokenizer, String outUri, PrintStream out)
-            throws IOException {
+                                    TrainSpec template, TokenizerSpec tokenizer, long spillRows, String outUri,
+                                    PrintStream out) throws IOException {
         List<AdapterPlan> servable = adapters.stream().filter(p -> !status.get(p.name()).isFailed()).toList();
         if (options.partitionBy() == null || servable.size() < 2) {
             return null;
@@ -57,32 +59,35 @@ public final class RouterFit {
             stale.getFileSystem(sc.hadoopConfiguration()).delete(stale, false);
             return null;
         }
-        return fitAndWrite(sc, data, servable, template, tokenizer, outUri, out);
+        return fitAndWrite(sc, data, servable, template, tokenizer, spillRows, outUri, out);
     }
 
     /**
      * Fits, evaluates and writes the router of the (non-failed) adapters; returns the manifest's {@code router} entry.
-     * The rows' shuffle to their adapter's partition is shared by both stages.
+     * The rows' sorted shuffle to their adapter's task ({@link AdapterBins#sorted}) is shared by both stages.
      */
     static ObjectNode fitAndWrite(JavaSparkContext sc, TrainData.Read data, List<AdapterPlan> adapters,
-                                  TrainSpec template, TokenizerSpec tokenizer, String outUri, PrintStream out)
-            throws IOException {
+                                  TrainSpec template, TokenizerSpec tokenizer, long spillRows, String outUri,
+                                  PrintStream out) throws IOException {
         List<AdapterPlan> plans = new ArrayList<>();
         for (AdapterPlan p : adapters) {
             plans.add(p.at(plans.size()));
         }
         RouterTask task = new RouterTask(template, plans, tokenizer, NgramRouter.DEFAULT_ORDER,
-                NgramRouter.DEFAULT_BUCKETS);
+                NgramRouter.DEFAULT_BUCKETS, spillRows);
         sc.setJobDescription("spark-lora: fit the router (n-gram naive Bayes) on " + plans.size() + " partition(s)");
-        JavaPairRDD<Integer, TrainRow> rows = SparkTrainJob.rowsByPlan(data, plans);
-        List<NgramCounts> counts = new ArrayList<>(rows.mapPartitionsWithIndex(task::count, false).collect());
+        JavaPairRDD<scala.Tuple2<Integer, TrainRow>, Object> rows = AdapterBins.sorted(
+                SparkTrainJob.keyedRows(data, plans), AdapterBins.onePerTask(plans.size()),
+                plans.size() + " adapter(s) for the router");
+        List<NgramCounts> counts = new ArrayList<>(rows.mapPartitionsWithIndex((i, it) -> task.count(i,
+                AdapterBins.keys(it)), false).collect());
         counts.sort((a, b) -> Integer.compare(indexOf(plans, a.name()), indexOf(plans, b.name())));
         NgramRouter router = new NgramRouter(counts, NgramRouter.DEFAULT_ALPHA);
         byte[] fitted = router.toJson(null);
         sc.setJobDescription("spark-lora: router accuracy on the held-out windows of " + plans.size()
                 + " partition(s)");
-        List<long[]> confusion = rows.mapPartitionsWithIndex((i, it) -> task.confusion(fitted, i, it), false)
-                .collect();
+        List<long[]> confusion = rows.mapPartitionsWithIndex((i, it) -> task.confusion(fitted, i,
+                AdapterBins.keys(it)), false).collect();
         ObjectNode heldOut = summary(plans, confusion);
         Configuration conf = sc.hadoopConfiguration();
         Path file = new Path(outUri, NgramRouter.FILE);
@@ -121,14 +126,15 @@ public final class RouterFit {
             }
             total += n;
             correct += row[1 + i];
-            prefixCorrect += row[row.length - 1];
+            prefixCorrect += row[1 + plans.size()];
             ObjectNode a = per.addObject();
             a.put("name", plans.get(i).name());
             a.put("key", plans.get(i).key());
             a.put("held_out_windows", n);
             a.put("correct", row[1 + i]);
             putAccuracy(a, "accuracy", row[1 + i], n);
-            putAccuracy(a, "accuracy_first_" + RouterTask.PREFIX_TOKENS + "_tokens", row[row.length - 1], n);
+            putAccuracy(a, "accuracy_first_" + RouterTask.PREFIX_TOKENS + "_tokens", row[1 + plans.size()], n);
+            a.put("windows_in", row[2 + plans.size()] == 1 ? KeyWindows.SPILL_FILE : KeyWindows.MEMORY);
         }
         o.put("held_out_windows", total);
         putAccuracy(o, "accuracy", correct, total);

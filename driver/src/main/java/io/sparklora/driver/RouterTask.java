@@ -7,15 +7,17 @@ import io.sparklora.route.NgramCounts;
 import io.sparklora.route.NgramRouter;
 import java.io.IOException;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import scala.Tuple2;
 
 /**
- * The two tasks of {@link RouterFit} over partition i = the rows of adapter i, packed exactly as training packed them
- * ({@link AdapterTask#pack}: same windows, same held-out split): {@link #count} counts the n-grams of the training
- * windows, {@link #confusion} classifies the held-out windows with the fitted router. Holds only serializable state.
+ * The two tasks of {@link RouterFit} over partition i = the rows of adapter i in content order
+ * ({@link AdapterBins#sorted}), streamed into windows exactly as training packed them ({@link KeyWindows}: same
+ * windows, same held-out split, spilled past {@code spillRows} or the heap share as training spilled them):
+ * {@link #count} counts the n-grams of the training windows, {@link #confusion} classifies the held-out windows with
+ * the fitted router. Each packs the adapter's rows again from the shuffle, so a retried attempt sees the same windows;
+ * its spill file is deleted when the attempt ends, however it ends. Holds only serializable state.
  */
 final class RouterTask implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -24,20 +26,25 @@ final class RouterTask implements Serializable {
     private final TokenizerSpec tokenizer;
     private final int order;
     private final int buckets;
+    private final long spillRows; // an adapter of more rows packs its windows into a spill file
 
-    RouterTask(TrainSpec template, List<AdapterPlan> plans, TokenizerSpec tokenizer, int order, int buckets) {
+    RouterTask(TrainSpec template, List<AdapterPlan> plans, TokenizerSpec tokenizer, int order, int buckets,
+               long spillRows) {
         this.template = template;
         this.plans = List.copyOf(plans);
         this.tokenizer = tokenizer;
         this.order = order;
         this.buckets = buckets;
+        this.spillRows = spillRows;
     }
 
     /** The n-gram counts of the adapter's training windows (one example per window). */
-    Iterator<NgramCounts> count(int index, Iterator<Tuple2<Integer, TrainRow>> rows) {
+    Iterator<NgramCounts> count(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
         NgramCounts counts = new NgramCounts(plans.get(index).name(), order, buckets);
-        for (Window w : pack(index, rows).train()) {
-            counts.add(w.inputs(), 0, length(w));
+        try (KeyWindows windows = pack(index, rows)) {
+            for (Window w : windows.data().train()) {
+                counts.add(w.inputs(), 0, length(w));
+            }
         }
         return List.of(counts).iterator();
     }
@@ -47,26 +54,32 @@ final class RouterTask implements Serializable {
 
     /**
      * {partition, predicted class of each held-out window counted by class..., windows whose first
-     * {@link #PREFIX_TOKENS} tokens alone are routed right}: one row of the confusion matrix and the short-prompt count.
+     * {@link #PREFIX_TOKENS} tokens alone are routed right, 1 when the windows were in a spill file else 0}: one row
+     * of the confusion matrix, the short-prompt count and where the windows were.
      */
     Iterator<long[]> confusion(byte[] routerJson, int index, Iterator<Tuple2<Integer, TrainRow>> rows)
             throws IOException {
         NgramRouter router = NgramRouter.read(routerJson, NgramRouter.FILE);
-        long[] row = new long[plans.size() + 2];
+        long[] row = new long[plans.size() + 3];
         row[0] = index;
-        for (Window w : pack(index, rows).heldOut()) {
-            int n = length(w);
-            row[1 + router.classify(w.inputs(), 0, n)]++;
-            row[row.length - 1] += router.classify(w.inputs(), 0, Math.min(n, PREFIX_TOKENS)) == index ? 1 : 0;
+        try (KeyWindows windows = pack(index, rows)) {
+            for (Window w : windows.data().heldOut()) {
+                int n = length(w);
+                row[1 + router.classify(w.inputs(), 0, n)]++;
+                int prefix = router.classify(w.inputs(), 0, Math.min(n, PREFIX_TOKENS));
+                row[1 + plans.size()] += prefix == index ? 1 : 0;
+            }
+            row[2 + plans.size()] = windows.windowsIn().equals(KeyWindows.SPILL_FILE) ? 1 : 0;
         }
         return List.of(row).iterator();
     }
 
-    private io.sparklora.job.PackedData pack(int index, Iterator<Tuple2<Integer, TrainRow>> rows) {
-        List<TrainRow> own = new ArrayList<>();
-        rows.forEachRemaining(t -> own.add(t._2()));
-        TrainSpec spec = TrainJobSpecs.named(template, plans.get(index).name());
-        return AdapterTask.pack(tokenizer.get(), spec, own.iterator()).data();
+    /** The adapter's windows, streamed from its (index, row) pairs in content order as training packed them. */
+    private KeyWindows pack(int index, Iterator<Tuple2<Integer, TrainRow>> rows) throws IOException {
+        AdapterPlan plan = plans.get(index);
+        TrainSpec spec = TrainJobSpecs.named(template, plan.name());
+        return KeyWindows.pack(tokenizer, spillRows, spec, "router: adapter " + plan.name(), plan,
+                new AdapterBins.Rows<>(rows).of(index));
     }
 
     /**

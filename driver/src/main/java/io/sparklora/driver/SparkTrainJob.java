@@ -219,7 +219,7 @@ public final class SparkTrainJob {
             store.removeAbandoned(); // also when nothing trained: a run killed after its last rename left them
             long t2 = System.nanoTime();
             ObjectNode router = RouterFit.afterTraining(sc, data, r.data(), plan.adapters(), status, template,
-                    model.tokenizer(), outUri, out);
+                    model.tokenizer(), job.spillRows(), outUri, out);
             sc.setJobDescription(null);
             TrainData.release(data);
             Map<String, Manifest.Status> ordered = new LinkedHashMap<>();

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A key over {@code --spill-rows} trains from a window file on the executor's local disk instead of the heap: the
- * adapter is the same bytes as the in-memory run's, and the file is gone afterwards. Spark {@code local[2,4]} with
- * Kryo and registration required, as {@link TrainCommandTest}.
+ * adapter is the same bytes as the in-memory run's, the router and {@code eval} read it the same way to the same
+ * figures, and the file is gone afterwards. Spark {@code local[2,4]} with Kryo and registration required, as
+ * {@link TrainCommandTest}.
  */
 class StreamedKeyTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -81,24 +82,38 @@ class StreamedKeyTest {
         return out;
     }
 
+    /** The same train run twice, shared by the tests that read it: [0] in memory, [1] with {@code --spill-rows 5}. */
+    private static CliTest.Run[] runs;
+    private static Path memoryOut;
+    private static Path spilledOut;
+
+    /** Trains both runs on first use: with {@code --spill-rows 5} every key (12 rows or more) spills. */
+    private static synchronized CliTest.Run[] trainedBothWays() {
+        if (runs == null) {
+            memoryOut = shared.resolve("memory");
+            spilledOut = shared.resolve("spilled");
+            CliTest.Run a = CliTest.cli(train(memoryOut));
+            assertEquals(0, a.status(), a.err());
+            CliTest.Run b = CliTest.cli(train(spilledOut, "--spill-rows", "5"));
+            assertEquals(0, b.status(), b.err());
+            runs = new CliTest.Run[] {a, b};
+        }
+        return runs;
+    }
+
     @Test
-    void aKeyOverTheSpillThresholdTrainsTheSameAdapterFromDisk(@TempDir Path tmp) throws IOException {
+    void aKeyOverTheSpillThresholdTrainsTheSameAdapterFromDisk() throws IOException {
         List<Path> before = spillFiles();
-        Path memory = tmp.resolve("memory");
-        Path spilled = tmp.resolve("spilled");
-        CliTest.Run a = CliTest.cli(train(memory));
-        assertEquals(0, a.status(), a.err());
-        CliTest.Run b = CliTest.cli(train(spilled, "--spill-rows", "5")); // every key has 12 or more rows
-        assertEquals(0, b.status(), b.err());
+        CliTest.Run a = trainedBothWays()[0];
+        CliTest.Run b = runs[1];
         for (String k : KEYS) {
-            byte[] m = Files.readAllBytes(memory.resolve("adapters").resolve(k).resolve("adapter_model.safetensors"));
-            byte[] s = Files.readAllBytes(spilled.resolve("adapters").resolve(k)
+            byte[] m = Files.readAllBytes(memoryOut.resolve("adapters").resolve(k)
+                    .resolve("adapter_model.safetensors"));
+            byte[] s = Files.readAllBytes(spilledOut.resolve("adapters").resolve(k)
                     .resolve("adapter_model.safetensors"));
             assertArrayEquals(m, s, "adapter " + k);
-            JsonNode dm = JSON.readTree(memory.resolve("adapters").resolve(k).resolve("training.json").toFile())
-                    .path("data");
-            JsonNode ds = JSON.readTree(spilled.resolve("adapters").resolve(k).resolve("training.json").toFile())
-                    .path("data");
+            JsonNode dm = trainingData(memoryOut, k);
+            JsonNode ds = trainingData(spilledOut, k);
             assertEquals("memory", dm.path("windows_in").asText());
             assertEquals("spill file", ds.path("windows_in").asText());
             assertTrue(ds.path("held_out_windows").asInt() >= 1, ds.toString());
@@ -110,7 +125,8 @@ class StreamedKeyTest {
 
         // the plan names the five largest keys, largest first, with their rows and tokens, in its line and manifest
         StringBuilder line = new StringBuilder("Plan: largest key(s) ");
-        JsonNode listed = JSON.readTree(spilled.resolve("manifest.json").toFile()).path("job").path("largest_keys");
+        JsonNode listed = JSON.readTree(spilledOut.resolve("manifest.json").toFile()).path("job")
+                .path("largest_keys");
         assertEquals(5, listed.size(), listed.toString());
         for (int i = 0; i < 5; i++) {
             String k = KEYS[KEYS.length - 1 - i];
@@ -125,8 +141,72 @@ class StreamedKeyTest {
         assertTrue(b.out().contains(line + "; over --spill-rows 5 a key packs its windows on local disk"), b.out());
         assertTrue(a.out().contains(line.toString().replace(" spills", "")
                 + "; all in memory (--spill-rows 1000000)"), a.out());
-        assertEquals(5, JSON.readTree(spilled.resolve("manifest.json").toFile()).path("job").path("spill_rows")
+        assertEquals(5, JSON.readTree(spilledOut.resolve("manifest.json").toFile()).path("job").path("spill_rows")
                 .asLong());
+    }
+
+    private static JsonNode trainingData(Path out, String adapter) throws IOException {
+        return JSON.readTree(out.resolve("adapters").resolve(adapter).resolve("training.json").toFile()).path("data");
+    }
+
+    /**
+     * The router's fit streams a key over {@code --spill-rows} as training does: with every key spilled, router.json
+     * and the manifest's {@code router} entry (counts, accuracy, confusion) equal the in-memory run's but for
+     * {@code windows_in}, which says where each adapter's windows were; each adapter's held-out windows (and their row
+     * of the confusion matrix) and the router's training examples of it are the windows its in-memory training.json
+     * counted, so a spilled window cannot be dropped; no spill file is left.
+     */
+    @Test
+    void theRouterIsFittedFromSpilledKeysAsFromTheHeap() throws IOException {
+        List<Path> before = spillFiles();
+        trainedBothWays();
+        Path[] outs = {memoryOut, spilledOut};
+        String[] windowsIn = {"memory", "spill file"};
+        JsonNode[] file = new JsonNode[2];
+        JsonNode[] entry = new JsonNode[2];
+        for (int run = 0; run < 2; run++) {
+            file[run] = JSON.readTree(outs[run].resolve("router.json").toFile());
+            entry[run] = JSON.readTree(outs[run].resolve("manifest.json").toFile()).path("router");
+            for (JsonNode perAdapter : List.of(file[run].path("held_out").path("per_adapter"),
+                    entry[run].path("per_adapter"))) {
+                assertEquals(KEYS.length, perAdapter.size(), perAdapter.toString());
+                for (JsonNode a : perAdapter) {
+                    assertEquals(windowsIn[run], a.path("windows_in").asText(), outs[run] + ": " + a);
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) a).remove("windows_in");
+                }
+            }
+        }
+        long heldOut = 0;
+        for (String k : KEYS) {
+            JsonNode trained = trainingData(memoryOut, k);
+            long n = trained.path("held_out_windows").asLong();
+            assertTrue(n >= 1, k + ": " + trained);
+            JsonNode a = named(entry[1].path("per_adapter"), k);
+            assertEquals(n, a.path("held_out_windows").asLong(), k + ": " + a);
+            assertTrue(a.path("accuracy").isNumber(), k + ": " + a);
+            long predicted = 0;
+            for (JsonNode c : entry[1].path("confusion").path(k)) {
+                predicted += c.asLong();
+            }
+            assertEquals(n, predicted, k + ": " + entry[1].path("confusion"));
+            assertEquals(trained.path("train_windows").asLong(), named(file[1].path("classes"), k).path("examples")
+                    .asLong(), k + ": fitted on every training window");
+            heldOut += n;
+        }
+        assertEquals(heldOut, entry[1].path("held_out_windows").asLong());
+        assertEquals(file[0], file[1], "router.json, spilled against in memory");
+        assertEquals(entry[0], entry[1], "the manifest's router entry, spilled against in memory");
+        assertEquals(before, spillFiles(), "a spill file was left behind");
+    }
+
+    /** The element of {@code list} whose {@code name} is {@code name}. */
+    private static JsonNode named(JsonNode list, String name) {
+        for (JsonNode e : list) {
+            if (e.path("name").asText().equals(name)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no " + name + " in " + list);
     }
 
     @Test
@@ -233,9 +313,8 @@ class StreamedKeyTest {
     @Test
     void evalStreamsAPartitionOverTheThresholdToTheSameMatrix(@TempDir Path tmp) throws IOException {
         List<Path> before = spillFiles();
-        Path out = tmp.resolve("out");
-        CliTest.Run t = CliTest.cli(train(out, "--spill-rows", "5"));
-        assertEquals(0, t.status(), t.err());
+        trainedBothWays();
+        Path out = spilledOut;
         for (String[] pairs : new String[][] {{"--pairs", "all"}, {"--pairs", "sampled", "--sample", "2"}}) {
             JsonNode[] m = new JsonNode[2];
             for (int run = 0; run < 2; run++) {
