@@ -4,7 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * The Hadoop configuration of the commands that run without Spark ({@code combine}, {@code extract}, {@code score},
- * {@code generate}, {@code merge}, {@code pretrain}): the
+ * {@code generate}, {@code merge}, {@code pretrain}, {@code serve}, {@code report}): the
  * {@code core-site.xml} on the class path, then every {@code spark.hadoop.K=V} system property as {@code K=V} — the
  * settings {@code spark-submit --conf spark.hadoop.fs.s3a.endpoint=…} hands the Spark commands, so one launch line
  * reaches the same stores from every command.

@@ -1,7 +1,6 @@
 package io.sparklora.cli;
 
 import io.sparklora.report.Reports;
-import org.apache.hadoop.conf.Configuration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,7 +23,7 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Reports.render(out, eval, new Configuration(), System.out);
+        Reports.render(out, eval, LocalHadoopConf.create(), System.out);
         return 0;
     }
 }

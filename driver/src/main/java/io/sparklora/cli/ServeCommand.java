@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,12 +62,19 @@ final class ServeCommand implements Callable<Integer> {
         ServeOptions options = ServeOptions.defaults().withHost(host).withPort(port)
                 .withCacheBytes(ServeOptions.parseSize(cacheBytes)).withPin(pin).withMerge(merge)
                 .withMaxBatch(maxBatch).withQueueCapacity(queue).withApiKey(key == null || key.isEmpty() ? null : key);
-        OpenAiServer server = OpenAiServer.start(model, new HadoopAdapterStorage(adapters, new Configuration()),
-                options);
+        OpenAiServer server = OpenAiServer.start(model, adapterStorage(adapters), options);
         System.out.println("Serving " + model + " with adapters " + adapters + " on http://" + host + ":"
                 + server.port() + " (GET /health, /v1/models, /metrics; POST /v1/completions, /v1/chat/completions)");
         System.out.flush();
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /**
+     * The adapters of {@code --adapters} as the server reads them: through Hadoop's file systems configured as
+     * {@code train} is ({@link LocalHadoopConf}: {@code spark.hadoop.*} settings reach {@code s3a://} and HDFS).
+     */
+    static HadoopAdapterStorage adapterStorage(String adapters) throws java.io.IOException {
+        return new HadoopAdapterStorage(adapters, LocalHadoopConf.create());
     }
 }

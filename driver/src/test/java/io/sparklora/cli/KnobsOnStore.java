@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparklora.driver.LocalUploads;
 import io.sparklora.peft.PeftAdapters;
+import io.sparklora.serve.OpenAiServer;
+import io.sparklora.serve.ServeOptions;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +26,8 @@ import org.apache.hadoop.fs.FileSystem;
  * ({@link KnobsHdfsTest}, {@link KnobsS3Test}): the tiny model, two keys' rows and a tree file are copied there;
  * {@code sweep --full} writes plane.json, the plane's report and the corner's own report; {@code train --tree} reads
  * its YAML file from the store and writes the nodes and the leaf paths; {@code train --rank auto} writes the chosen
- * adapters and the manifest's {@code rank_search}. What is checked is what the local runs' tests check of the same
+ * adapters and the manifest's {@code rank_search}; {@code report} re-renders the tree's report on the store and the
+ * OpenAI server serves its leaves from there. What is checked is what the local runs' tests check of the same
  * files, fetched back, and that no temporary directory is left beside the outputs.
  */
 final class KnobsOnStore {
@@ -79,6 +85,31 @@ final class KnobsOnStore {
             assertEquals("trained", p.path("status").asText(), p.toString());
             assertEquals(4, PeftAdapters.read(treeLocal.resolve(p.path("path").asText()),
                     TrainCommandTest.TINY).module("model.layers.0.self_attn.q_proj").rank(), "root + leaf");
+        }
+        // report and serve reach the store as train does (for s3a://: the spark.hadoop.* settings)
+        org.apache.hadoop.fs.Path index = new org.apache.hadoop.fs.Path(uri.apply("runs/tree/report/index.html"));
+        assertTrue(fs.delete(index, false));
+        CliTest.Run report = CliTest.cli("report", "--out", treeOut);
+        assertEquals(0, report.status(), report.err() + report.out());
+        assertTrue(fs.exists(index), "report re-rendered the tree output's report on the store");
+        try (OpenAiServer server = OpenAiServer.start(model, ServeCommand.adapterStorage(treeOut),
+                ServeOptions.defaults().withPort(0))) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI url = URI.create("http://127.0.0.1:" + server.port());
+            HttpResponse<String> models = http.send(HttpRequest.newBuilder(url.resolve("/v1/models")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, models.statusCode(), models.body());
+            List<String> ids = new ArrayList<>();
+            TrainCommandTest.JSON.readTree(models.body()).path("data").forEach(e -> ids.add(e.path("id").asText()));
+            assertEquals(4, ids.size(), ids.toString()); // base, the leaves c and m, auto; not the root
+            assertEquals(List.of("base", "auto"), List.of(ids.get(0), ids.get(3)), ids.toString());
+            assertEquals(java.util.Set.of("c", "m"), java.util.Set.copyOf(ids.subList(1, 3)), ids.toString());
+            HttpResponse<String> done = http.send(HttpRequest.newBuilder(url.resolve("/v1/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"m\",\"prompt\":\"the market\",\"max_tokens\":4}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, done.statusCode(), done.body());
+            assertEquals("m", TrainCommandTest.JSON.readTree(done.body()).path("model").asText(), done.body());
         }
 
         String auto = uri.apply("runs/auto").toString();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparklora.driver.HadoopAdapterStorage;
 import io.sparklora.driver.TrainRow;
 import io.sparklora.eval.Scorer;
 import io.sparklora.job.AdapterTrainer;
@@ -201,8 +200,8 @@ class TreeTrainTest {
         String text = SENTENCES[0] + SENTENCES[1]; // 49 bytes: one window of the tiny model's 64 positions
         HttpClient http = HttpClient.newHttpClient();
         // the storage and options the serve command builds for --adapters OUT
-        try (OpenAiServer server = OpenAiServer.start(model, new HadoopAdapterStorage(out.toString(),
-                new org.apache.hadoop.conf.Configuration()), ServeOptions.defaults().withPort(0))) {
+        try (OpenAiServer server = OpenAiServer.start(model, ServeCommand.adapterStorage(out.toString()),
+                ServeOptions.defaults().withPort(0))) {
             URI url = URI.create("http://127.0.0.1:" + server.port());
             HttpResponse<String> models = http.send(HttpRequest.newBuilder(url.resolve("/v1/models")).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
