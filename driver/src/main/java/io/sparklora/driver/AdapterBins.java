@@ -130,8 +130,8 @@ final class AdapterBins implements Serializable {
     /**
      * The shuffle of {@link #stage}: the rows keyed by index moved to their index's bin and sorted by index, then
      * content, by Spark's external sort; the pairs are the sort keys ({@link #keys} gives them back). Also the
-     * shuffle of {@code eval}, which reads what training packed, one bin per index ({@link #onePerTask}), so its
-     * tasks stream a key's rows into {@link KeyWindows} as training does (the router's fit does not yet).
+     * shuffle of the stages that read what training packed, {@code eval} and the router's fit, one bin per index
+     * ({@link #onePerTask}), so their tasks stream a key's rows into {@link KeyWindows} as training does.
      */
     static JavaPairRDD<Tuple2<Integer, TrainRow>, Object> sorted(JavaPairRDD<Integer, TrainRow> keyed,
                                                                  AdapterBins bins, String what) {

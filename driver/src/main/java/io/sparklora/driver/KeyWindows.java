@@ -27,11 +27,10 @@ import org.slf4j.LoggerFactory;
  * and {@code sweep}, a model of {@code --full}, a node of {@code --tree} — packs through here. Each row is encoded and
  * packed as it arrives, so the heap never holds the rows: the windows stay in the heap, or, for more rows than
  * {@code --spill-rows} ({@link TrainJobSpec#spillRows}), go as they fill into a spill file on the executor's local
- * disk ({@link WindowFile}), read in every pass; then the heap holds one window and one int per window. {@code eval}
- * ({@link EvalTask}), which reads what training packed, packs through here too, from the same sorted shuffle
- * ({@link AdapterBins#sorted}); the router's fit ({@link RouterTask}) still collects a key's rows for
- * {@link AdapterTask#pack}. Both give the same windows and held-out split as {@link AdapterTask#pack} of the same
- * rows. Close it when training is done: that closes and deletes the spill files, which a task-completion listener
+ * disk ({@link WindowFile}), read in every pass; then the heap holds one window and one int per window. The stages
+ * that read what training packed, {@code eval} ({@link EvalTask}) and the router's fit ({@link RouterTask}), pack
+ * through here too, from the same sorted shuffle ({@link AdapterBins#sorted}). Both give the same windows and
+ * held-out split as {@link AdapterTask#pack} of the same rows. Close it when training is done: that closes and deletes the spill files, which a task-completion listener
  * also deletes should the task fail first.
  */
 final class KeyWindows implements Closeable {
@@ -102,7 +101,7 @@ final class KeyWindows implements Closeable {
 
     /**
      * {@link #pack(TrainJobSpec, TrainSpec, String, AdapterPlan, Iterator)} for a stage that does not train but reads
-     * the windows training packed ({@code eval}): the same windows and split, spilled past
+     * the windows training packed ({@code eval}, the router's fit): the same windows and split, spilled past
      * {@code spillRows} or the heap share as training spills them.
      */
     static KeyWindows pack(TokenizerSpec tokenizerSpec, long spillRows, TrainSpec spec, String name, AdapterPlan plan,

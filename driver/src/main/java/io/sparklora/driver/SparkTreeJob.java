@@ -108,8 +108,8 @@ public final class SparkTreeJob {
             TrainData.release(data);
             lease.checkHeld();
             List<AdapterPlan> nodes = new ArrayList<>(d.plans.values());
-            ManifestFile written = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha, perKey), nodes,
-                    status, d.fingerprints, Map.of(), perKey.skipped(), data.malformedSkipped(), lora);
+            ManifestFile written = Manifest.write(store, outUri, conf, Manifest.jobJson(r, model, baseSha, perKey),
+                    nodes, status, d.fingerprints, Map.of(), perKey.skipped(), data.malformedSkipped(), lora);
             Map<String, ManifestFile.Adapter> entries = describeNodes(written, plan);
             List<ManifestFile.TreePath> paths = TreePaths.write(tree, entries, outUri, model.uri(), baseSha,
                     Fingerprint.settingsOf(template, model.tokenizer().digest()), pathRank, model.config(), conf);
